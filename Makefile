@@ -1,0 +1,42 @@
+# NeedleChart: `make run` serves the app with demo data; `make test` runs the whole suite.
+# Both install what the machine lacks: uv, the virtual environment, and (as root on Debian)
+# Chromium for the browser tests.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export NEEDLECHART_DEBUG ?= 1
+
+.PHONY: run test bench lint sysdeps clean
+
+$(STAMP): pyproject.toml
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	uv venv -q --allow-existing --python $(PYTHON) $(VENV)
+	uv pip install -q --python $(BIN)/python -e ".[dev]"
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/needlechart kb check
+	$(BIN)/needlechart manage migrate --noinput
+	@echo "NeedleChart: open http://$(HOST):$(PORT)/ (the trigger-point explorer needs no login)"
+	$(BIN)/needlechart manage runserver $(HOST):$(PORT)
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+test: $(STAMP) sysdeps
+	$(BIN)/ruff check needlechart tests scripts
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --output bench-results.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check needlechart tests scripts
+	$(BIN)/ruff format --check needlechart tests scripts
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,3 @@
+"""NeedleChart: clinical software for dry needling and acupuncture care."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,53 @@
+"""Aftercare: patient instructions built from what was done in the session and who the patient is.
+
+Items come from the knowledge base's aftercare list and are chosen by the session's modalities, the
+hazards of the targets needled (a lung-field target brings the breathlessness warning), the patient's
+screening findings and the condition. Urgent items (when to seek care at once) come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from needlechart.knowledge.model import AftercareItem, Exercise, KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    treated: tuple[str, ...]  # "left upper trapezius", "right LI4 (Hegu)"
+    urgent: tuple[AftercareItem, ...]
+    routine: tuple[AftercareItem, ...]
+    exercises: tuple[Exercise, ...]
+
+
+def build_aftercare(
+    kb: KnowledgeBase,
+    modalities: Iterable[str],
+    targets: Iterable[tuple[str, str]],
+    findings: Iterable[str] = (),
+    condition: str = "",
+) -> Aftercare:
+    """Instructions for one session. `targets` are (target ID, side) pairs as needled."""
+    targets = list(targets)
+    triggers = {"always:True"}
+    triggers.update(f"modality:{m}" for m in modalities)
+    triggers.update(f"finding:{f}" for f in findings)
+    if condition:
+        triggers.add(f"condition:{condition}")
+    treated = []
+    for target_id, side in targets:
+        target = kb.target(target_id)
+        triggers.update(f"hazard:{h.kind}" for h in target.hazards)
+        where = "" if side == "midline" else f"{side} "
+        treated.append(f"{where}{target.label if target.kind == 'acupoint' else target.name.lower()}")
+    chosen = [item for item in kb.aftercare if item.applies_when in triggers]
+    exercises: list[Exercise] = []
+    if condition and condition in kb.conditions:
+        exercises = [kb.exercises[e] for e in kb.conditions[condition].exercises]
+    return Aftercare(
+        treated=tuple(dict.fromkeys(treated)),
+        urgent=tuple(i for i in chosen if i.urgent),
+        routine=tuple(i for i in chosen if not i.urgent),
+        exercises=tuple(exercises),
+    )

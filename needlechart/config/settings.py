@@ -1,0 +1,102 @@
+"""Django settings for NeedleChart.
+
+Defaults suit a clinician's laptop: SQLite next to the code, DEBUG off unless asked for. Everything a
+deployment changes comes from the environment:
+
+- NEEDLECHART_DEBUG=1                   development mode
+- NEEDLECHART_SECRET_KEY                required when DEBUG is off outside tests and `make run`
+- NEEDLECHART_DB=postgres               PostgreSQL (NEEDLECHART_PG_HOST/PORT/USER/PASSWORD/NAME)
+- NEEDLECHART_SQLITE_PATH               where the SQLite file lives (default: db.sqlite3 in the project)
+- NEEDLECHART_ALLOWED_HOSTS             comma-separated host names
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = BASE_DIR.parent
+
+DEBUG = os.environ.get("NEEDLECHART_DEBUG", "") == "1"
+# The fallback key is only for local runs and tests; a deployment sets its own.
+SECRET_KEY = os.environ.get("NEEDLECHART_SECRET_KEY", "needlechart-local-only-not-for-deployment")
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("NEEDLECHART_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "needlechart.explorer",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "needlechart.config.urls"
+WSGI_APPLICATION = "needlechart.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if os.environ.get("NEEDLECHART_DB", "sqlite") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("NEEDLECHART_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("NEEDLECHART_PG_PORT", "5432"),
+            "USER": os.environ.get("NEEDLECHART_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("NEEDLECHART_PG_PASSWORD", ""),
+            "NAME": os.environ.get("NEEDLECHART_PG_NAME", "needlechart"),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("NEEDLECHART_SQLITE_PATH", str(PROJECT_DIR / "db.sqlite3")),
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = PROJECT_DIR / "staticfiles"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,121 @@
+"""Benchmarks for the clinical core: latency per call of suggestion and screening.
+
+    python scripts/bench.py --output bench-results.json
+
+Targets (2-core machine): suggestion and screening under 2 ms per call at p95. The results file
+records each case's p50, p95 and mean in milliseconds, the target and whether it was met; the
+exit status is 0 either way (benchmarks report, tests assert behaviour).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen
+from needlechart.clinical.suggestion import Pain, suggest
+from needlechart.knowledge import load
+
+TARGET_MS = 2.0
+
+
+def measure(fn: Callable[[], object], repeat: int) -> dict[str, float]:
+    for _ in range(20):  # warm caches
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+    samples.sort()
+    return {
+        "p50_ms": round(samples[len(samples) // 2], 4),
+        "p95_ms": round(samples[int(len(samples) * 0.95)], 4),
+        "mean_ms": round(statistics.fmean(samples), 4),
+        "calls": repeat,
+    }
+
+
+def cases(kb):
+    headache = [Pain("temple", "left"), Pain("posterior_neck", "left"), Pain("occiput", "left")]
+    widespread = [
+        Pain(r, s)
+        for r in ("lumbar", "buttock", "thigh_posterior", "calf", "sacroiliac", "lateral_hip")
+        for s in ("left", "right")
+    ]
+    anticoag = ScreeningInput(68, (ReportedFinding("anticoagulant_therapy"),), (), ("dry_needling",))
+    plan = tuple(
+        PlannedTarget(t, s)
+        for t, s in (
+            ("upper_trapezius", "left"),
+            ("levator_scapulae", "left"),
+            ("LI4", "right"),
+            ("iliopsoas", "right"),
+            ("GB21", "left"),
+            ("gluteus_medius", "right"),
+            ("rhomboids", "right"),
+            ("SP6", "left"),
+        )
+    )
+    complex_screen = ScreeningInput(
+        34,
+        (
+            ReportedFinding("pregnancy"),
+            ReportedFinding("anticoagulant_therapy"),
+            ReportedFinding("pacemaker"),
+            ReportedFinding("lymphedema", "upper_arm_anterior", "right"),
+            ReportedFinding("cancer_history"),
+        ),
+        plan,
+        ("acupuncture", "electrical_stimulation"),
+    )
+    red_flag = ScreeningInput(
+        55, (ReportedFinding("cancer_history"), ReportedFinding("night_pain")), plan, ()
+    )
+    return {
+        "suggest: 3-region headache": lambda: suggest(kb, headache),
+        "suggest: 3 regions + condition": lambda: suggest(kb, headache, "tension_type_headache"),
+        "suggest: 12 regions + condition + screening": lambda: suggest(
+            kb, widespread, "low_back_pain", anticoag
+        ),
+        "screen: 5 findings, 8 targets, 2 modalities": lambda: screen(kb, complex_screen),
+        "screen: red-flag combination": lambda: screen(kb, red_flag),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="bench-results.json")
+    parser.add_argument("--repeat", type=int, default=2000)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    kb = load()
+    load_s = time.perf_counter() - started
+    results = {}
+    for name, fn in cases(kb).items():
+        r = measure(fn, args.repeat)
+        r["target_ms"] = TARGET_MS
+        r["met"] = r["p95_ms"] < TARGET_MS
+        results[name] = r
+        print(
+            f"{name:48s} p50 {r['p50_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms  {'OK' if r['met'] else 'OVER TARGET'}"
+        )
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "knowledge_base_load_s": round(load_s, 3),
+        "core": results,
+    }
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"knowledge base load {load_s:.3f} s; results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

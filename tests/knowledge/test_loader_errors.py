@@ -1,0 +1,146 @@
+"""The loader rejects bad data at load time, naming file, entry and field, and reports every problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from needlechart.knowledge.errors import KnowledgeError
+from needlechart.knowledge.loader import DATA_DIR, load
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A private copy of the real data files, to break one thing at a time."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+def edit(path: Path, change) -> None:
+    entries = yaml.safe_load(path.read_text())
+    change(entries)
+    path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True))
+
+
+def problems(data_dir: Path) -> list[str]:
+    load.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as caught:
+            load(data_dir)
+    finally:
+        load.cache_clear()
+    return caught.value.problems
+
+
+def muscle_file(data_dir: Path, muscle_id: str) -> Path:
+    for path in sorted((data_dir / "muscles").glob("*.yaml")):
+        if any(e["id"] == muscle_id for e in yaml.safe_load(path.read_text())):
+            return path
+    raise AssertionError(muscle_id)
+
+
+def test_real_knowledge_base_loads(kb):
+    assert kb.muscles and kb.regions and kb.acupoints
+
+
+def test_unknown_region_in_referral_names_file_entry_field(data_dir):
+    path = muscle_file(data_dir, "upper_trapezius")
+    edit(
+        path,
+        lambda es: next(e for e in es if e["id"] == "upper_trapezius")["referral"]["primary"].append("templ"),
+    )
+    found = problems(data_dir)
+    assert any(
+        f"muscles/{path.name}: entry 'upper_trapezius': field 'referral': unknown region 'templ'" in p
+        and "did you mean temple" in p
+        for p in found
+    ), found
+
+
+def test_duplicate_id_is_rejected(data_dir):
+    path = muscle_file(data_dir, "masseter")
+    edit(path, lambda es: es.append(dict(next(e for e in es if e["id"] == "masseter"))))
+    assert any("entry 'masseter'" in p and "duplicate ID" in p for p in problems(data_dir))
+
+
+def test_missing_sources_is_rejected(data_dir):
+    path = data_dir / "conditions.yaml"
+    edit(path, lambda es: es[0].pop("sources"))
+    assert any(
+        "conditions.yaml: entry" in p and "field 'sources': is required" in p for p in problems(data_dir)
+    )
+
+
+def test_unknown_source_id_is_rejected(data_dir):
+    path = data_dir / "findings.yaml"
+    edit(path, lambda es: es[0].__setitem__("sources", ["nobody_2099"]))
+    assert any("unknown source 'nobody_2099'" in p for p in problems(data_dir))
+
+
+def test_malformed_values_are_rejected(data_dir):
+    path = data_dir / "regions.yaml"
+
+    def change(es):
+        es[0]["view"] = "sideways"
+        es[1]["midline"] = "yes"
+
+    edit(path, change)
+    found = problems(data_dir)
+    assert any("field 'view': 'sideways' is not one of: front, back" in p for p in found), found
+    assert any("field 'midline': must be true or false" in p for p in found), found
+
+
+def test_unknown_field_is_rejected(data_dir):
+    path = data_dir / "exercises.yaml"
+    edit(path, lambda es: es[0].__setitem__("synonym", ["typo"]))
+    assert any("field 'synonym': is not a known field" in p for p in problems(data_dir))
+
+
+def test_unknown_acupoint_in_condition_is_rejected(data_dir):
+    path = data_dir / "conditions.yaml"
+    edit(path, lambda es: es[0]["acupoints"]["distal"].append("LI99"))
+    assert any("unknown acupoint 'LI99'" in p for p in problems(data_dir))
+
+
+def test_bad_finding_effect_is_rejected(data_dir):
+    path = data_dir / "findings.yaml"
+    edit(
+        path,
+        lambda es: next(e for e in es if e["id"] == "pacemaker").__setitem__(
+            "effect", {"block_modality": "laser"}
+        ),
+    )
+    assert any("entry 'pacemaker': field 'effect'" in p for p in problems(data_dir))
+
+
+def test_every_problem_is_reported_at_once(data_dir):
+    edit(data_dir / "regions.yaml", lambda es: es[0].__setitem__("view", "sideways"))
+    edit(data_dir / "exercises.yaml", lambda es: es[0].__setitem__("kind", "dance"))
+    found = problems(data_dir)
+    assert any("regions.yaml" in p for p in found) and any("exercises.yaml" in p for p in found)
+
+
+def test_invalid_yaml_names_the_file(data_dir):
+    (data_dir / "conditions.yaml").write_text("- id: [unclosed\n")
+    assert any(p.startswith("conditions.yaml: is not valid YAML") for p in problems(data_dir))
+
+
+def test_asymmetric_adjacency_is_rejected(data_dir):
+    def change(es):
+        temple = next(e for e in es if e["id"] == "temple")
+        temple["adjacent"] = [r for r in temple["adjacent"] if r != "forehead"]
+
+    edit(data_dir / "regions.yaml", change)
+    assert any(
+        "entry 'forehead'" in p and "'temple' does not list 'forehead'" in p for p in problems(data_dir)
+    )
+
+
+def test_ambiguous_synonym_is_rejected(data_dir):
+    path = muscle_file(data_dir, "masseter")
+    edit(path, lambda es: next(e for e in es if e["id"] == "masseter")["synonyms"].append("temporalis"))
+    assert any("'temporalis' names both" in p for p in problems(data_dir))

@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export NEEDLECHART_DEBUG ?= 1
 
-.PHONY: run test bench lint sysdeps clean
+.PHONY: run test bench lint sysdeps clean screenshots
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -40,3 +40,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+screenshots: $(STAMP) sysdeps  ## the README's screenshots, taken in Chromium by the browser tests
+	NEEDLECHART_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/explorer/test_browser.py

@@ -287,12 +287,11 @@ def _point_reason(kb, point: Acupoint, side, local, near, distal, condition) -> 
     elif near:
         parts.append(f"lies next to {_place(kb, near, side)}")
     if distal:
-        parts.append(f"is a distal point for {_place(kb, distal, '')}")
+        parts.append(f"a distal point for {_place(kb, distal, '')}")
     if condition is not None:
-        parts.append(f"is used in {condition.name.lower()}")
-    sentence = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        parts.append(f"used in {condition.name.lower()}")
     where = "" if side == "midline" else f"{side.capitalize()} "
-    return f"{where}{point.code} ({point.pinyin}) {sentence}."
+    return f"{where}{point.code} ({point.pinyin}): {'; '.join(parts)}."
 
 
 def _with_status(kb: KnowledgeBase, items: list[Suggestion], screening: ScreeningInput) -> list[Suggestion]:

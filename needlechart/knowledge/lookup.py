@@ -113,11 +113,15 @@ def resolve_target(kb: Any, text: str) -> str:
 
 
 def closest(kb: Any, category: str, text: str, n: int = 3) -> list[str]:
-    """The IDs whose names are closest to `text`, best first."""
+    """The IDs whose names are closest to `text`, best first: names that start with or contain the
+    text (a clinician typing "elbow" means elbow_lateral or elbow_medial), then spelling neighbours."""
     table = kb.names[category]
-    keys = difflib.get_close_matches(normalise(text), list(table), n=n * 3, cutoff=0.5)
+    query = normalise(text)
+    starts = sorted(k for k in table if query and k.startswith(query))
+    contains = sorted(k for k in table if query and query in k and k not in starts)
+    similar = difflib.get_close_matches(query, list(table), n=n * 3, cutoff=0.5)
     out: list[str] = []
-    for key in keys:
+    for key in starts + contains + similar:
         ident = table[key]
         if ident not in out:
             out.append(ident)

@@ -24,18 +24,14 @@ def write(tmp_path, name, data):
 
 
 def test_suggest_table(capsys):
-    code, out, _ = run(
-        capsys, "suggest", "--pain", "temple:left", "--pain", "posterior_neck:left", "--top", "3"
-    )
+    code, out, _ = run(capsys, "suggest", "--pain", "temple:left", "--pain", "posterior_neck:left", "--top", "3")
     assert code == 0
     assert "Muscles" in out and "Acupoints" in out
     assert "Upper trapezius (left)" in out
 
 
 def test_suggest_accepts_names_in_any_case(capsys):
-    code, out, _ = run(
-        capsys, "suggest", "--pain", "Low Back:RIGHT", "--condition", "Low back pain", "--json"
-    )
+    code, out, _ = run(capsys, "suggest", "--pain", "Low Back:RIGHT", "--condition", "Low back pain", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["condition"] == "low_back_pain" and data["pains"][0] == {
@@ -56,9 +52,7 @@ def test_suggest_json_is_stable(capsys):
 
 def test_suggest_with_screening_marks_status(capsys, tmp_path):
     screening = write(tmp_path, "s.json", {"findings": ["anticoagulant_therapy"]})
-    code, out, _ = run(
-        capsys, "suggest", "--pain", "groin:right", "--screening", screening, "--top", "40", "--json"
-    )
+    code, out, _ = run(capsys, "suggest", "--pain", "groin:right", "--screening", screening, "--top", "40", "--json")
     psoas = next(m for m in json.loads(out)["muscles"] if m["id"] == "iliopsoas")
     assert code == 0 and psoas["status"] == "blocked"
 
@@ -85,9 +79,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
 
 
 def test_argparse_errors_are_status_2_too():
-    result = subprocess.run(
-        [sys.executable, "-m", "needlechart.cli", "suggest"], capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "needlechart.cli", "suggest"], capture_output=True, text=True)
     assert result.returncode == 2 and "--pain" in result.stderr
 
 

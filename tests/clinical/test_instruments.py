@@ -58,9 +58,7 @@ def test_every_cited_source_is_in_the_bibliography():
     bibliography: dict[str, str] = {}
     for path in sorted((DATA / "sources").glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            assert entry["id"] not in bibliography, (
-                f"{entry['id']} in {path.name} and {bibliography.get(entry['id'])}"
-            )
+            assert entry["id"] not in bibliography, f"{entry['id']} in {path.name} and {bibliography.get(entry['id'])}"
             bibliography[entry["id"]] = path.name
     for instrument in INSTRUMENTS.values():
         nested = [*instrument.missing.sources]
@@ -129,10 +127,7 @@ def _problems(mutate) -> list[str]:
 
 def test_parser_checks_the_score_range_against_the_items():
     problems = _problems(lambda e: e["ndi"]["score"].__setitem__("max", 40))
-    assert any(
-        p.startswith("instruments.yaml: entry 'ndi'") and "field 'score'" in p and "0-50" in p
-        for p in problems
-    )
+    assert any(p.startswith("instruments.yaml: entry 'ndi'") and "field 'score'" in p and "0-50" in p for p in problems)
 
 
 def test_parser_lists_every_problem_at_once():
@@ -395,9 +390,7 @@ def test_ppt_mean_of_trials_in_each_unit():
     # No unit: kPa.
     result = sc("ppt", [300, 320, 310])
     assert result.value == 310 and result.input_unit == "kPa"
-    assert "= 3.2 kg/cm2 (mean of 3 trials)" in describe(
-        INSTRUMENTS["ppt"], sc("ppt", [3.1, 3.3, 3.2], unit="kg/cm2")
-    )
+    assert "= 3.2 kg/cm2 (mean of 3 trials)" in describe(INSTRUMENTS["ppt"], sc("ppt", [3.1, 3.3, 3.2], unit="kg/cm2"))
 
 
 def test_ppt_range_is_checked_in_the_typed_unit():
@@ -468,9 +461,7 @@ def test_higher_is_better_scales():
     # PPT 300 -> 350 kPa: +50 passes the 47 kPa minimal detectable change; 300 -> 340 does not.
     result = ch("ppt", [300, 300, 300], [350, 350, 350])
     assert (
-        result.responder
-        and result.threshold_kind == "mdc"
-        and "minimal detectable change" in result.responder_reason
+        result.responder and result.threshold_kind == "mdc" and "minimal detectable change" in result.responder_reason
     )
     assert not ch("ppt", [300, 300, 300], [340, 340, 340]).responder
     # QuickDASH all 3s = (3 - 1) x 25 = 50. Sum 26 -> (26/11 - 1) x 25 = 34.09: 15.91 better, past

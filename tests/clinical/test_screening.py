@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from needlechart.clinical.screening import (
@@ -123,7 +125,8 @@ def test_red_flag_outranks_contraindication(kb):
 
 
 @pytest.mark.parametrize(
-    "finding", ["needle_phobia", "unable_to_consent", "consent_refused", "medical_emergency"]
+    "finding",
+    ["needle_phobia", "unable_to_consent", "consent_refused", "medical_emergency", "previous_adverse_reaction"],
 )
 def test_whole_patient_contraindication_stops_needling(kb, finding):
     r = run(kb, finding, planned=NECK_PLAN, modalities=("acupuncture",))
@@ -246,7 +249,16 @@ def test_epilepsy_makes_electrical_stimulation_a_caution(kb):
 
 
 @pytest.mark.parametrize(
-    "finding", ["immunocompromised", "diabetes", "vascular_disease", "metal_allergy", "minor"]
+    "finding",
+    [
+        "immunocompromised",
+        "diabetes",
+        "vascular_disease",
+        "metal_allergy",
+        "minor",
+        "latex_allergy",
+        "vasovagal_history",
+    ],
 )
 def test_whole_patient_precaution_gives_caution_with_advice(kb, finding):
     r = run(kb, finding, planned=NECK_PLAN)
@@ -368,3 +380,10 @@ def test_every_finding_in_the_knowledge_base_is_screened(kb):
         )
         r = screen(kb, ScreeningInput(45, (reported,), (), ()))
         assert r.verdict != "clear", finding.id
+
+
+def test_every_finding_has_an_explicit_scenario_in_this_file(kb):
+    """Each finding in the knowledge base is named in at least one scenario above."""
+    source = Path(__file__).read_text(encoding="utf-8").split("def test_every_finding_has_an_explicit")[0]
+    missing = [f for f in kb.findings if f'"{f}"' not in source]
+    assert not missing, f"no explicit screening scenario for: {missing}"

@@ -92,9 +92,7 @@ REFERRAL_CASES = [
 def test_published_referral_pattern_ranks_its_muscle(kb, drawing, muscle, side, within):
     result = suggest(kb, pains(*drawing), top=50)
     found = rank(result, muscle, side)
-    assert found <= within, (
-        f"{muscle} ranked {found}: {[(s.id, s.side, s.score) for s in result.muscles[:8]]}"
-    )
+    assert found <= within, f"{muscle} ranked {found}: {[(s.id, s.side, s.score) for s in result.muscles[:8]]}"
     suggestion = next(s for s in result.muscles if s.id == muscle and s.side == side)
     assert suggestion.primary or suggestion.spillover
 
@@ -186,9 +184,7 @@ def test_distal_point_for_a_region_without_condition(kb):
 
 def test_screening_marks_and_sinks_blocked_targets(kb):
     screening = ScreeningInput(60, (ReportedFinding("anticoagulant_therapy"),), (), ("dry_needling",))
-    result = suggest(
-        kb, pains("lumbar:right", "groin:right", "thigh_anterior:right"), screening=screening, top=80
-    )
+    result = suggest(kb, pains("lumbar:right", "groin:right", "thigh_anterior:right"), screening=screening, top=80)
     psoas = next(s for s in result.muscles if s.id == "iliopsoas")
     assert psoas.status == "blocked" and psoas.status_reasons
     statuses = [s.status for s in result.muscles]

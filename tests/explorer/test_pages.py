@@ -89,9 +89,7 @@ def test_every_knowledge_entry_has_a_page(client, kb):
         assert client.get(f"/acupoints/{p}/").status_code == 200, p
 
 
-@pytest.mark.parametrize(
-    "url", ["/muscles/trapezoid/", "/acupoints/LI99/", "/regions/moon/", "/conditions/flu/"]
-)
+@pytest.mark.parametrize("url", ["/muscles/trapezoid/", "/acupoints/LI99/", "/regions/moon/", "/conditions/flu/"])
 def test_unknown_entries_are_404(client, url):
     assert client.get(url).status_code == 404
 

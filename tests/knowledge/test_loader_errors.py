@@ -70,9 +70,7 @@ def test_duplicate_id_is_rejected(data_dir):
 def test_missing_sources_is_rejected(data_dir):
     path = data_dir / "conditions.yaml"
     edit(path, lambda es: es[0].pop("sources"))
-    assert any(
-        "conditions.yaml: entry" in p and "field 'sources': is required" in p for p in problems(data_dir)
-    )
+    assert any("conditions.yaml: entry" in p and "field 'sources': is required" in p for p in problems(data_dir))
 
 
 def test_unknown_source_id_is_rejected(data_dir):
@@ -110,9 +108,7 @@ def test_bad_finding_effect_is_rejected(data_dir):
     path = data_dir / "findings.yaml"
     edit(
         path,
-        lambda es: next(e for e in es if e["id"] == "pacemaker").__setitem__(
-            "effect", {"block_modality": "laser"}
-        ),
+        lambda es: next(e for e in es if e["id"] == "pacemaker").__setitem__("effect", {"block_modality": "laser"}),
     )
     assert any("entry 'pacemaker': field 'effect'" in p for p in problems(data_dir))
 
@@ -135,9 +131,7 @@ def test_asymmetric_adjacency_is_rejected(data_dir):
         temple["adjacent"] = [r for r in temple["adjacent"] if r != "forehead"]
 
     edit(data_dir / "regions.yaml", change)
-    assert any(
-        "entry 'forehead'" in p and "'temple' does not list 'forehead'" in p for p in problems(data_dir)
-    )
+    assert any("entry 'forehead'" in p and "'temple' does not list 'forehead'" in p for p in problems(data_dir))
 
 
 def test_ambiguous_synonym_is_rejected(data_dir):

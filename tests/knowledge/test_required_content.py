@@ -250,11 +250,7 @@ def test_hazards_of_thorax_and_neck_muscles(kb):
     ):
         assert "lung" in kinds(m), m
     assert {"artery", "vein"} <= kinds("sternocleidomastoid")
-    assert (
-        "nerve" in kinds("piriformis")
-        and "nerve" in kinds("fibularis_longus")
-        and "nerve" in kinds("supinator")
-    )
+    assert "nerve" in kinds("piriformis") and "nerve" in kinds("fibularis_longus") and "nerve" in kinds("supinator")
     assert "organ" in kinds("quadratus_lumborum")
     assert not kb.muscles["iliopsoas"].compressible and not kb.muscles["tibialis_posterior"].compressible
 
@@ -291,9 +287,7 @@ def test_conditions(kb):
     for c in kb.conditions.values():
         assert c.icd10 and c.muscles and c.instruments and c.complementary, c.id
         assert c.local_acupoints or c.distal_acupoints, c.id
-        assert all(code.code[0].isalpha() and "." in code.code or len(code.code) == 3 for code in c.icd10), (
-            c.id
-        )
+        assert all(code.code[0].isalpha() and "." in code.code or len(code.code) == 3 for code in c.icd10), c.id
 
 
 def test_findings(kb):
@@ -319,9 +313,7 @@ def test_instruments(kb):
     assert set(INSTRUMENTS) <= set(kb.instruments)
 
 
-@pytest.mark.parametrize(
-    "table", ["regions", "muscles", "acupoints", "conditions", "findings", "exercises", "billing"]
-)
+@pytest.mark.parametrize("table", ["regions", "muscles", "acupoints", "conditions", "findings", "exercises", "billing"])
 def test_every_entry_cites_a_known_source(kb, table):
     for entry in getattr(kb, table).values():
         assert entry.sources

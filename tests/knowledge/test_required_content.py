@@ -207,7 +207,8 @@ PINYIN_CORRECTIONS = {
     "GV26": ("Shuigou", "Shuigou, Renzhong"),
     "CV17": ("Danzhong", "Tanzhong"),
 }
-SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "acupoint-names.csv"
+# A copy of the project's shared table of the 361 standard codes (TARA acupoint ontology, MIT).
+SHARED_CSV = Path(__file__).parent / "fixtures" / "acupoint-names.csv"
 
 
 def test_every_region(kb):

@@ -66,9 +66,7 @@ def _read_json(path: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+        raise BadInput(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
 def _cite(kb, refs: Sequence[SourceRef]) -> str:
@@ -208,9 +206,7 @@ def _parse_answers(text: str) -> list[float | None]:
         try:
             answers.append(float(bit) if "." in bit else int(bit))
         except ValueError:
-            raise BadInput(
-                f"--answers: item {n} is {bit!r}; give numbers, or - for an unanswered item"
-            ) from None
+            raise BadInput(f"--answers: item {n} is {bit!r}; give numbers, or - for an unanswered item") from None
     return answers
 
 
@@ -383,9 +379,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="needlechart", description="NeedleChart: dry needling and acupuncture clinical core."
-    )
+    parser = _Parser(prog="needlechart", description="NeedleChart: dry needling and acupuncture clinical core.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("suggest", help="rank muscles and acupoints for a pain drawing")
@@ -397,9 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a painful region and side (repeat for each), e.g. temple:left or lumbar:right:7",
     )
     p.add_argument("--condition", help="the episode's condition, e.g. tension_type_headache")
-    p.add_argument(
-        "--screening", metavar="FILE", help="screening JSON (as for `screen`) to mark unsafe targets"
-    )
+    p.add_argument("--screening", metavar="FILE", help="screening JSON (as for `screen`) to mark unsafe targets")
     p.add_argument("--top", type=int, default=10, help="how many of each to show (default 10)")
     p.add_argument("--json", action="store_true", help="stable JSON output")
     p.set_defaults(func=cmd_suggest)
@@ -423,9 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("kb", help="check, list sources of, or show the knowledge base")
     p.add_argument("action", choices=("check", "sources", "show"))
-    p.add_argument(
-        "id", nargs="?", help="for show: a muscle, acupoint, region, condition, finding or exercise"
-    )
+    p.add_argument("id", nargs="?", help="for show: a muscle, acupoint, region, condition, finding or exercise")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kb)
 
@@ -445,8 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KnowledgeError as exc:
         print(
-            f"needlechart: the knowledge base is invalid ({len(exc.problems)} problem(s)); "
-            "run `needlechart kb check`",
+            f"needlechart: the knowledge base is invalid ({len(exc.problems)} problem(s)); run `needlechart kb check`",
             file=sys.stderr,
         )
         return EXIT_BAD_DATA

@@ -54,11 +54,7 @@ class Coding:
 
 def _code(kb: KnowledgeBase, modality: str, role: str, es: bool | None = None) -> str:
     for code in kb.billing.values():
-        if (
-            code.modality == modality
-            and code.role == role
-            and (es is None or code.electrical_stimulation == es)
-        ):
+        if code.modality == modality and code.role == role and (es is None or code.electrical_stimulation == es):
             return code.code
     raise LookupError(f"no {modality} {role} code in billing.yaml")  # a data error, caught by tests
 
@@ -73,17 +69,13 @@ def dry_needling_codes(kb: KnowledgeBase, insertions: Sequence[Insertion], condi
     notes = []
     if others:
         notes.append(
-            "Not counted as muscles for dry-needling codes: "
-            + ", ".join(others)
-            + " (acupoints, not muscles)."
+            "Not counted as muscles for dry-needling codes: " + ", ".join(others) + " (acupoints, not muscles)."
         )
     procedures: tuple[BilledCode, ...] = ()
     names = ", ".join(f"{side} {kb.muscles[m].name.lower()}" for m, side in muscles)
     if len(muscles) in (1, 2):
         code = _code(kb, "dry_needling", "one_or_two_muscles")
-        procedures = (
-            BilledCode(code, 1, kb.billing[code].description, f"{len(muscles)} muscle(s): {names}."),
-        )
+        procedures = (BilledCode(code, 1, kb.billing[code].description, f"{len(muscles)} muscle(s): {names}."),)
     elif len(muscles) >= 3:
         code = _code(kb, "dry_needling", "three_or_more_muscles")
         procedures = (BilledCode(code, 1, kb.billing[code].description, f"{len(muscles)} muscles: {names}."),)
@@ -104,9 +96,7 @@ def acupuncture_codes(
     reasons: dict[str, list[str]] = {}
     initial_used = initial_billed_today
     if initial_billed_today:
-        notes.append(
-            "An initial acupuncture code was already billed today: every increment takes an add-on code."
-        )
+        notes.append("An initial acupuncture code was already billed today: every increment takes an add-on code.")
     for n, inc in enumerate(increments, start=1):
         if not 1 <= inc.minutes <= INCREMENT_MINUTES:
             raise BillingInputError(
@@ -152,9 +142,7 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
     allowed = {"modality", "condition", "insertions", "increments", "initial_billed_today"}
     unknown = set(raw) - allowed
     if unknown:
-        raise BillingInputError(
-            f"unknown key(s) {', '.join(sorted(unknown))}: use {', '.join(sorted(allowed))}"
-        )
+        raise BillingInputError(f"unknown key(s) {', '.join(sorted(unknown))}: use {', '.join(sorted(allowed))}")
     try:
         condition = resolve(kb, "condition", str(raw["condition"])) if raw.get("condition") else ""
         if modality == "dry_needling":
@@ -167,9 +155,7 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
                     raise BillingInputError(f'each insertion is {{"target": ..., "side": ...}}, not {item!r}')
                 side = str(item["side"]).lower()
                 if side not in ("left", "right", "midline"):
-                    raise BillingInputError(
-                        f"insertion side {item['side']!r} is not valid; use left, right or midline"
-                    )
+                    raise BillingInputError(f"insertion side {item['side']!r} is not valid; use left, right or midline")
                 insertions.append(Insertion(resolve_target(kb, str(item["target"])), side))
             return dry_needling_codes(kb, insertions, condition)
     except UnknownName as exc:
@@ -177,9 +163,7 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
     if modality == "acupuncture":
         items = raw.get("increments")
         if not isinstance(items, list):
-            raise BillingInputError(
-                'acupuncture needs \'increments\': a list of {"minutes", "electrical_stimulation"}'
-            )
+            raise BillingInputError('acupuncture needs \'increments\': a list of {"minutes", "electrical_stimulation"}')
         increments = []
         for n, item in enumerate(items, start=1):
             minutes = item.get("minutes") if isinstance(item, dict) else None

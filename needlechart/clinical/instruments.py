@@ -146,9 +146,7 @@ def _input_unit(instrument: Instrument, unit: str | None) -> str | None:
     """The unit the answers are in: one of the instrument's input units (PPT), else None."""
     if not instrument.input_units:
         if unit is not None and unit.strip() and unit.strip() != instrument.score.unit:
-            raise ValueError(
-                f"{instrument.abbreviation} takes no unit (its score is in {instrument.score.unit})"
-            )
+            raise ValueError(f"{instrument.abbreviation} takes no unit (its score is in {instrument.score.unit})")
         return None
     chosen = normalise_pressure_unit(unit) if unit else instrument.score.unit
     if chosen not in instrument.input_units:
@@ -156,9 +154,7 @@ def _input_unit(instrument: Instrument, unit: str | None) -> str | None:
     return chosen
 
 
-def _check_items(
-    instrument: Instrument, answers: Sequence[float | None], unit: str | None
-) -> list[float | None]:
+def _check_items(instrument: Instrument, answers: Sequence[float | None], unit: str | None) -> list[float | None]:
     """Validate every answer and return them in the score's unit (kPa for PPT), None kept as None."""
     count = len(answers)
     if not instrument.items.min <= count <= instrument.items.max:
@@ -211,14 +207,10 @@ def score(instrument: Instrument, answers: Sequence[float | None], *, unit: str 
     given = [v for v in values if v is not None]
     count, answered = len(values), len(given)
     missing = count - answered
-    base = dict(
-        instrument=instrument.id, unit=instrument.score.unit, items=count, answered=answered, missing=missing
-    )
+    base = dict(instrument=instrument.id, unit=instrument.score.unit, items=count, answered=answered, missing=missing)
     rule = instrument.missing
     if missing > rule.max_missing or answered == 0:
-        allowed = (
-            "every item must be answered" if rule.max_missing == 0 else f"at most {rule.max_missing} may be"
-        )
+        allowed = "every item must be answered" if rule.max_missing == 0 else f"at most {rule.max_missing} may be"
         reason = f"{missing} of {count} items unanswered; {allowed} for the {instrument.abbreviation}"
         return Score(
             scorable=False,
@@ -257,15 +249,12 @@ def score(instrument: Instrument, answers: Sequence[float | None], *, unit: str 
     notes: list[str] = []
     if prorated:
         notes.append(
-            f"{missing} unanswered item(s): scored from the {answered} answered "
-            f"(at most {rule.max_missing} allowed)"
+            f"{missing} unanswered item(s): scored from the {answered} answered (at most {rule.max_missing} allowed)"
         )
     input_value = None
     if input_unit is not None:
         input_value = (
-            typed_mean
-            if typed_mean is not None
-            else convert_pressure(value, instrument.score.unit, input_unit)
+            typed_mean if typed_mean is not None else convert_pressure(value, instrument.score.unit, input_unit)
         )
     band, interpretation = _interpret(instrument, value)
     return Score(
@@ -297,9 +286,7 @@ def groc_improved(instrument: Instrument, result: Score) -> bool:
     """Whether a single global-rating-of-change score reads as improved (at or above the threshold)."""
     mcid = instrument.mcid
     if mcid is None or mcid.kind != "threshold":
-        raise ValueError(
-            f"{instrument.abbreviation} has no improvement threshold; compare two scores with change()"
-        )
+        raise ValueError(f"{instrument.abbreviation} has no improvement threshold; compare two scores with change()")
     if result.instrument != instrument.id or not result.scorable or result.value is None:
         raise ValueError(f"not a scorable {instrument.abbreviation} score")
     return result.value >= mcid.value - _EPSILON
@@ -350,9 +337,7 @@ def change(instrument: Instrument, baseline: Score, follow_up: Score) -> Change:
     unit = instrument.score.unit
     reaches = improvement >= mcid.value - _EPSILON
     relative_ok = (
-        mcid.relative_percent is not None
-        and percent is not None
-        and percent >= mcid.relative_percent - _EPSILON
+        mcid.relative_percent is not None and percent is not None and percent >= mcid.relative_percent - _EPSILON
     )
     name = "MCID" if mcid.kind == "mcid" else "minimal detectable change"
     moved = f"{_amount(abs(improvement), unit, change=True)} {'better' if improvement >= 0 else 'worse'}"

@@ -114,9 +114,7 @@ def screen(kb: KnowledgeBase, data: ScreeningInput) -> ScreeningResult:
     results = _count_findings(kb, data)
     red_flags = [r for r in results if r.kind == "red_flag"]
     stoppers = [
-        r
-        for r in results
-        if r.kind == "contraindication" and kb.findings[r.id].effect.action == "do_not_needle"
+        r for r in results if r.kind == "contraindication" and kb.findings[r.id].effect.action == "do_not_needle"
     ]
     if red_flags:
         verdict = "refer"
@@ -171,18 +169,14 @@ def _check_site(kb: KnowledgeBase, region: str, side: str, what: str) -> None:
         raise ScreeningInputError(f"{what}: unknown region '{region}'")
     allowed = kb.regions[region].sides
     if side not in allowed:
-        raise ScreeningInputError(
-            f"{what}: side '{side}' is not valid for {region}; use {', '.join(allowed)}"
-        )
+        raise ScreeningInputError(f"{what}: side '{side}' is not valid for {region}; use {', '.join(allowed)}")
 
 
 def _target(kb: KnowledgeBase, target_id: str) -> Muscle | Acupoint:
     try:
         return kb.target(target_id)
     except KeyError:
-        raise ScreeningInputError(
-            f"unknown target '{target_id}': give a muscle ID or an acupoint code"
-        ) from None
+        raise ScreeningInputError(f"unknown target '{target_id}': give a muscle ID or an acupoint code") from None
 
 
 def _check_target_side(target: Muscle | Acupoint, side: str) -> None:
@@ -196,12 +190,7 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
     reported_codes = {f.code for f in data.findings}
     reported = list(data.findings)
     derived: set[str] = set()
-    if (
-        data.age is not None
-        and data.age < MINOR_AGE
-        and "minor" in kb.findings
-        and "minor" not in reported_codes
-    ):
+    if data.age is not None and data.age < MINOR_AGE and "minor" in kb.findings and "minor" not in reported_codes:
         reported.append(ReportedFinding("minor"))
         derived.add("minor")
     results = []
@@ -216,13 +205,9 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
         rule = finding.counts_when
         if finding.kind == "red_flag" and rule is not None:
             partners = sorted(set(rule.with_any) & reported_codes)
-            old_enough = (
-                rule.age_at_least is not None and data.age is not None and data.age >= rule.age_at_least
-            )
+            old_enough = rule.age_at_least is not None and data.age is not None and data.age >= rule.age_at_least
             if partners:
-                note = "counts as a red flag together with " + ", ".join(
-                    kb.findings[p].name for p in partners
-                )
+                note = "counts as a red flag together with " + ", ".join(kb.findings[p].name for p in partners)
             elif old_enough:
                 note = f"counts as a red flag at age {rule.age_at_least} or over"
             else:
@@ -264,9 +249,7 @@ def _sides_meet(finding_side: str, target_side: str) -> bool:
     return finding_side == target_side or "midline" in (finding_side, target_side)
 
 
-def _in_site(
-    kb: KnowledgeBase, target: Muscle | Acupoint, side: str, result: FindingResult, extent: str
-) -> bool:
+def _in_site(kb: KnowledgeBase, target: Muscle | Acupoint, side: str, result: FindingResult, extent: str) -> bool:
     if not _sides_meet(result.side, side):
         return False
     if extent == "region":
@@ -283,52 +266,46 @@ def _has_property(target: Muscle | Acupoint, prop: str) -> bool:
     raise ValueError(f"unknown target property {prop}")
 
 
+def _status_of(item: str, side: str, hits: list[tuple[Finding, str]]) -> ItemStatus:
+    """Combine the findings that act on one item: the strongest effect sets the status."""
+    status = OK
+    for finding, _text in hits:
+        new = BLOCKED if finding.effect.blocks else CAUTION
+        if _STATUS_RANK[new] > _STATUS_RANK[status]:
+            status = new
+    reasons = tuple(f"{'Blocked' if f.effect.blocks else 'Caution'}: {text}." for f, text in hits)
+    return ItemStatus(item, side, status, reasons, tuple(f.id for f, _ in hits))
+
+
 def assess_target(
     kb: KnowledgeBase, active: list[tuple[FindingResult, Finding]], target_id: str, side: str
 ) -> ItemStatus:
     """The status of one target on one side under the patient's counted findings."""
     target = kb.target(target_id)
-    status, reasons, causes = OK, [], []
+    hits: list[tuple[Finding, str]] = []
     for result, finding in active:
         effect = finding.effect
         if effect.action in ("block_site", "caution_site"):
-            if not _in_site(kb, target, side, result, effect.target):
-                continue
-            site = (
-                kb.regions[result.region].name.lower()
-                if effect.target == "region"
-                else (f"{kb.regions[result.region].part.replace('_', ' ')}")
-            )
-            text = f"{finding.name} on the {result.side} {site}"
-        elif effect.action in ("block_targets", "caution_targets"):
-            if not _has_property(target, effect.target):
-                continue
-            text = {
-                "non_compressible": f"{finding.name}: a deep target where pressure cannot stop bleeding",
-                "pregnancy_caution": f"{finding.name}: a point traditionally avoided in pregnancy",
+            if _in_site(kb, target, side, result, effect.target):
+                region = kb.regions[result.region]
+                site = region.name.lower() if effect.target == "region" else region.part.replace("_", " ")
+                hits.append((finding, f"{finding.name} on the {result.side} {site}"))
+        elif effect.action in ("block_targets", "caution_targets") and _has_property(target, effect.target):
+            why = {
+                "non_compressible": "a deep target where pressure cannot stop bleeding",
+                "pregnancy_caution": "a point traditionally avoided in pregnancy",
             }[effect.target]
-        else:
-            continue
-        new = BLOCKED if effect.blocks else CAUTION
-        if _STATUS_RANK[new] > _STATUS_RANK[status]:
-            status = new
-        reasons.append(f"{'Blocked' if effect.blocks else 'Caution'}: {text}.")
-        causes.append(finding.id)
-    return ItemStatus(target_id, side, status, tuple(reasons), tuple(causes))
+            hits.append((finding, f"{finding.name}: {why}"))
+    return _status_of(target_id, side, hits)
 
 
 def _assess_modality(active: list[tuple[FindingResult, Finding]], modality: str) -> ItemStatus:
-    status, reasons, causes = OK, [], []
-    for _result, finding in active:
-        effect = finding.effect
-        if effect.action not in ("block_modality", "caution_modality") or effect.target != modality:
-            continue
-        new = BLOCKED if effect.blocks else CAUTION
-        if _STATUS_RANK[new] > _STATUS_RANK[status]:
-            status = new
-        reasons.append(f"{'Blocked' if effect.blocks else 'Caution'}: {finding.name}.")
-        causes.append(finding.id)
-    return ItemStatus(modality, "", status, tuple(reasons), tuple(causes))
+    hits = [
+        (finding, finding.name)
+        for _result, finding in active
+        if finding.effect.action in ("block_modality", "caution_modality") and finding.effect.target == modality
+    ]
+    return _status_of(modality, "", hits)
 
 
 def _bilateral_thorax(
@@ -367,9 +344,7 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
     from needlechart.knowledge.lookup import UnknownName, resolve, resolve_target
 
     if not isinstance(raw, dict):
-        raise ScreeningInputError(
-            "screening input must be a JSON object with age, findings, planned, modalities"
-        )
+        raise ScreeningInputError("screening input must be a JSON object with age, findings, planned, modalities")
     unknown = set(raw) - {"age", "findings", "planned", "modalities"}
     if unknown:
         raise ScreeningInputError(
@@ -396,15 +371,11 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
                 side = side_of(item.get("side"), f"finding '{code}'") if item.get("side") else ""
                 findings.append(ReportedFinding(code, region, side))
             else:
-                raise ScreeningInputError(
-                    f'each finding is a code or {{"code", "region", "side"}}, not {item!r}'
-                )
+                raise ScreeningInputError(f'each finding is a code or {{"code", "region", "side"}}, not {item!r}')
         planned = []
         for item in _list(raw, "planned"):
             if not isinstance(item, dict) or "target" not in item:
-                raise ScreeningInputError(
-                    f'each planned item is {{"target": ..., "side": ...}}, not {item!r}'
-                )
+                raise ScreeningInputError(f'each planned item is {{"target": ..., "side": ...}}, not {item!r}')
             target = resolve_target(kb, str(item["target"]))
             default_side = "midline" if target in kb.acupoints and kb.acupoints[target].midline else None
             side = side_of(item.get("side", default_side), f"target '{target}'")

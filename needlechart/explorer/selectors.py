@@ -44,9 +44,7 @@ def conditions_of_region(kb: KnowledgeBase, region: str) -> list[Condition]:
 
 
 def conditions_of_muscle(kb: KnowledgeBase, muscle: Muscle) -> list[Condition]:
-    ids = dict.fromkeys(
-        list(muscle.conditions) + [c.id for c in kb.conditions.values() if muscle.id in c.muscles]
-    )
+    ids = dict.fromkeys(list(muscle.conditions) + [c.id for c in kb.conditions.values() if muscle.id in c.muscles])
     return [kb.conditions[c] for c in ids]
 
 

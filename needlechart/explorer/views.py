@@ -27,9 +27,7 @@ def _parse_pains(kb, values: list[str]) -> tuple[list[Pain], list[str]]:
             errors.append(f"'{value}' names no body region; it was left out.")
             continue
         if side not in kb.regions[region].sides:
-            errors.append(
-                f"'{value}': the side must be {' or '.join(kb.regions[region].sides)}; it was left out."
-            )
+            errors.append(f"'{value}': the side must be {' or '.join(kb.regions[region].sides)}; it was left out.")
             continue
         if (region, side) not in seen:
             seen.add((region, side))
@@ -187,9 +185,7 @@ def condition_detail(request: HttpRequest, condition_id: str) -> HttpResponse:
 
 def muscle_list(request: HttpRequest) -> HttpResponse:
     kb = _kb()
-    return render(
-        request, "explorer/muscle_list.html", {"muscles": sorted(kb.muscles.values(), key=lambda m: m.name)}
-    )
+    return render(request, "explorer/muscle_list.html", {"muscles": sorted(kb.muscles.values(), key=lambda m: m.name)})
 
 
 def acupoint_list(request: HttpRequest) -> HttpResponse:

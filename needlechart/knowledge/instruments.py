@@ -249,9 +249,7 @@ def _bands(r: Reader, score: ScoreRange, allowed: set[str]) -> Bands | None:
         if low < score.min or high > score.max:
             r.problem("bands", f"level '{label}' ({low:g}-{high:g}) lies outside the score range")
         if levels and low <= levels[-1].max:
-            r.problem(
-                "bands", f"level '{label}' must start above the previous level's max {levels[-1].max:g}"
-            )
+            r.problem("bands", f"level '{label}' must start above the previous level's max {levels[-1].max:g}")
         levels.append(Band(label, low, high))
     sub.finish()
     if not levels:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,198 +115,192 @@ def _hazards(reader: Reader, refs: _Refs) -> tuple[Hazard, ...]:
     return tuple(hazards)
 
 
-def _dedupe(records: list[Any], key: str, file_of: dict[str, str], problems: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for record in records:
-        ident = getattr(record, key)
-        if not ident:
-            continue
-        if ident in out:
-            problems.append(f"{file_of[ident]}: entry '{ident}': field '{key}': duplicate ID")
-            continue
-        out[ident] = record
-    return out
+def _entries(data_dir: Path, name: str, problems: list[str], id_key: str = "id") -> Iterator[Reader]:
+    """A Reader for each entry of a data set, in file order."""
+    for path in _files(data_dir, name):
+        for i, raw in enumerate(_read_yaml(path, problems)):
+            yield Reader(raw, _rel(path, data_dir), i, problems, id_key=id_key)
+
+
+class _Collected:
+    """Records read so far, each with its file, indexed by ID once all are read."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.records: list[tuple[Any, str]] = []
+
+    def add(self, record: Any, reader: Reader) -> None:
+        self.records.append((record, reader.file))
+
+    def indexed(self, problems: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_file: dict[str, str] = {}
+        for record, file in self.records:
+            ident = getattr(record, self.key)
+            if not ident:
+                continue
+            if ident in out:
+                problems.append(
+                    f"{file}: entry '{ident}': field '{self.key}': duplicate ID (also in {first_file[ident]})"
+                )
+                continue
+            out[ident] = record
+            first_file[ident] = file
+        return out
 
 
 def _read_sources(data_dir: Path, problems: list[str]) -> dict[str, Source]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "sources"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            source = Source(
-                id=r.text("id"),
-                kind=r.choice("kind", SOURCE_KINDS),
-                citation=r.text("citation"),
-                url=r.text("url", required=False),
-                doi=r.text("doi", required=False),
-                note=r.text("note", required=False),
-            )
-            r.finish()
-            if source.id in file_of:
-                problems.append(
-                    f"{r.file}: entry '{source.id}': field 'id': duplicate ID (also in {file_of[source.id]})"
-                )
-                continue
-            file_of[source.id] = r.file
-            records.append(source)
-    return {s.id: s for s in records}
+    collected = _Collected("id")
+    for r in _entries(data_dir, "sources", problems):
+        source = Source(
+            id=r.text("id"),
+            kind=r.choice("kind", SOURCE_KINDS),
+            citation=r.text("citation"),
+            url=r.text("url", required=False),
+            doi=r.text("doi", required=False),
+            note=r.text("note", required=False),
+        )
+        r.finish()
+        collected.add(source, r)
+    return collected.indexed(problems)
 
 
 def _read_regions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Region]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "regions"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            midline = r.flag("midline", False)
-            choir = r.mapping("choir")
-            if set(choir) != {"left", "right"} or not all(isinstance(v, str) for v in choir.values()):
-                r.problem("choir", "must map exactly 'left' and 'right' to CHOIR keys such as f01 or b12")
-            region = Region(
-                id=r.text("id"),
-                name=r.text("name"),
-                synonyms=r.texts("synonyms"),
-                view=r.choice("view", VIEWS),
-                part=r.choice("part", PARTS),
-                midline=midline,
-                choir={k: str(v) for k, v in choir.items()},
-                adjacent=r.texts("adjacent"),
-                sources=r.sources(),
-            )
-            r.finish()
-            refs.add("region", region.adjacent, r, "adjacent")
-            refs.sources(region.sources, r)
-            file_of.setdefault(region.id, r.file)
-            records.append(region)
-    return _dedupe(records, "id", file_of, problems)
+    collected = _Collected("id")
+    for r in _entries(data_dir, "regions", problems):
+        midline = r.flag("midline", False)
+        choir = r.mapping("choir")
+        if set(choir) != {"left", "right"} or not all(isinstance(v, str) for v in choir.values()):
+            r.problem("choir", "must map exactly 'left' and 'right' to CHOIR keys such as f01 or b12")
+        region = Region(
+            id=r.text("id"),
+            name=r.text("name"),
+            synonyms=r.texts("synonyms"),
+            view=r.choice("view", VIEWS),
+            part=r.choice("part", PARTS),
+            midline=midline,
+            choir={k: str(v) for k, v in choir.items()},
+            adjacent=r.texts("adjacent"),
+            sources=r.sources(),
+        )
+        r.finish()
+        refs.add("region", region.adjacent, r, "adjacent")
+        refs.sources(region.sources, r)
+        collected.add(region, r)
+    return collected.indexed(problems)
 
 
 def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Muscle]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "muscles"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            referral = r.sub(r.mapping("referral"), "referral")
-            primary = referral.texts("primary", non_empty=True)
-            spillover = referral.texts("spillover")
-            referral.finish()
-            both = sorted(set(primary) & set(spillover))
-            if both:
-                r.problem("referral", f"{', '.join(both)} listed as both primary and spillover")
-            muscle = Muscle(
-                id=r.text("id"),
-                name=r.text("name"),
-                synonyms=r.texts("synonyms"),
-                regions=r.texts("regions", required=True, non_empty=True),
-                primary=primary,
-                spillover=spillover,
-                laterality=r.choice("laterality", ("ipsilateral", "bilateral"), False, "ipsilateral"),
-                conditions=r.texts("conditions"),
-                hazards=_hazards(r, refs),
-                depth=r.choice("depth", DEPTHS),
-                compressible=r.flag("compressible", True),
-                position=r.text("position"),
-                needling=r.text("needling"),
-                sources=r.sources(),
-            )
-            r.finish()
-            refs.add("region", muscle.regions, r, "regions")
-            refs.add("region", muscle.primary + muscle.spillover, r, "referral")
-            refs.add("condition", muscle.conditions, r, "conditions")
-            refs.sources(muscle.sources, r)
-            file_of.setdefault(muscle.id, r.file)
-            records.append(muscle)
-    return _dedupe(records, "id", file_of, problems)
+    collected = _Collected("id")
+    for r in _entries(data_dir, "muscles", problems):
+        referral = r.sub(r.mapping("referral"), "referral")
+        primary = referral.texts("primary", non_empty=True)
+        spillover = referral.texts("spillover")
+        referral.finish()
+        both = sorted(set(primary) & set(spillover))
+        if both:
+            r.problem("referral", f"{', '.join(both)} listed as both primary and spillover")
+        muscle = Muscle(
+            id=r.text("id"),
+            name=r.text("name"),
+            synonyms=r.texts("synonyms"),
+            regions=r.texts("regions", required=True, non_empty=True),
+            primary=primary,
+            spillover=spillover,
+            laterality=r.choice("laterality", ("ipsilateral", "bilateral"), False, "ipsilateral"),
+            conditions=r.texts("conditions"),
+            hazards=_hazards(r, refs),
+            depth=r.choice("depth", DEPTHS),
+            compressible=r.flag("compressible", True),
+            position=r.text("position"),
+            needling=r.text("needling"),
+            sources=r.sources(),
+        )
+        r.finish()
+        refs.add("region", muscle.regions, r, "regions")
+        refs.add("region", muscle.primary + muscle.spillover, r, "referral")
+        refs.add("condition", muscle.conditions, r, "conditions")
+        refs.sources(muscle.sources, r)
+        collected.add(muscle, r)
+    return collected.indexed(problems)
 
 
 def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Acupoint]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "acupoints"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems, id_key="code")
-            region = r.text("region", required=False)
-            point = Acupoint(
-                code=r.text("code"),
-                meridian=r.choice("meridian", MERIDIANS),
-                pinyin=r.text("pinyin"),
-                english=r.text("english", required=False),
-                sources=r.sources(),
-                region=region,
-                location=r.text("location", required=bool(region)),
-                needling=r.text("needling", required=bool(region)),
-                hazards=_hazards(r, refs),
-                cautions=r.texts("cautions"),
-                pregnancy_caution=r.flag("pregnancy_caution", False),
-                compressible=r.flag("compressible", True),
-                distal_for=r.texts("distal_for"),
-            )
-            r.finish()
-            if not region and (
-                point.location or point.hazards or point.distal_for or point.pregnancy_caution
-            ):
-                r.problem("region", "a point with location, hazards, distal use or cautions needs its region")
-            if (
-                point.code
-                and point.meridian
-                and point.meridian != "EX"
-                and not point.code.startswith(point.meridian)
-            ):
-                r.problem("meridian", f"{point.meridian} does not match the code {point.code}")
-            refs.add("region", (region,) + point.distal_for, r, "region/distal_for")
-            refs.sources(point.sources, r)
-            file_of.setdefault(point.code, r.file)
-            records.append(point)
-    return _dedupe(records, "code", file_of, problems)
+    collected = _Collected("code")
+    for r in _entries(data_dir, "acupoints", problems, id_key="code"):
+        region = r.text("region", required=False)
+        point = Acupoint(
+            code=r.text("code"),
+            meridian=r.choice("meridian", MERIDIANS),
+            pinyin=r.text("pinyin"),
+            english=r.text("english", required=False),
+            sources=r.sources(),
+            region=region,
+            location=r.text("location", required=bool(region)),
+            needling=r.text("needling", required=bool(region)),
+            hazards=_hazards(r, refs),
+            cautions=r.texts("cautions"),
+            pregnancy_caution=r.flag("pregnancy_caution", False),
+            compressible=r.flag("compressible", True),
+            distal_for=r.texts("distal_for"),
+        )
+        r.finish()
+        if not region and (point.location or point.hazards or point.distal_for or point.pregnancy_caution):
+            r.problem("region", "a point with location, hazards, distal use or cautions needs its region")
+        if point.code and point.meridian and point.meridian != "EX" and not point.code.startswith(point.meridian):
+            r.problem("meridian", f"{point.meridian} does not match the code {point.code}")
+        refs.add("region", (region,) + point.distal_for, r, "region/distal_for")
+        refs.sources(point.sources, r)
+        collected.add(point, r)
+    return collected.indexed(problems)
 
 
 def _read_conditions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Condition]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "conditions"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            icd = []
-            for j, item in enumerate(r.items("icd10", required=True)):
-                s = r.sub(item, f"icd10[{j}]")
-                icd.append(Icd10(code=s.text("code"), title=s.text("title")))
-                s.finish()
-            if not icd:
-                r.problem("icd10", "must list at least one ICD-10-CM code")
-            points = r.sub(r.mapping("acupoints"), "acupoints")
-            local, distal = points.texts("local"), points.texts("distal")
-            points.finish()
-            complementary = []
-            for j, item in enumerate(r.items("complementary", required=True)):
-                s = r.sub(item, f"complementary[{j}]")
-                care = Complementary(
-                    kind=s.choice("kind", COMPLEMENTARY_KINDS), advice=s.text("advice"), sources=s.sources()
-                )
-                s.finish()
-                refs.sources(care.sources, r, f"complementary[{j}]")
-                complementary.append(care)
-            condition = Condition(
-                id=r.text("id"),
-                name=r.text("name"),
-                synonyms=r.texts("synonyms"),
-                summary=r.text("summary"),
-                icd10=tuple(icd),
-                regions=r.texts("regions", required=True, non_empty=True),
-                muscles=r.texts("muscles", required=True, non_empty=True),
-                local_acupoints=local,
-                distal_acupoints=distal,
-                instruments=r.texts("instruments", required=True, non_empty=True),
-                complementary=tuple(complementary),
-                exercises=r.texts("exercises"),
-                sources=r.sources(),
+    collected = _Collected("id")
+    for r in _entries(data_dir, "conditions", problems):
+        icd = []
+        for j, item in enumerate(r.items("icd10", required=True)):
+            s = r.sub(item, f"icd10[{j}]")
+            icd.append(Icd10(code=s.text("code"), title=s.text("title")))
+            s.finish()
+        if not icd:
+            r.problem("icd10", "must list at least one ICD-10-CM code")
+        points = r.sub(r.mapping("acupoints"), "acupoints")
+        local, distal = points.texts("local"), points.texts("distal")
+        points.finish()
+        complementary = []
+        for j, item in enumerate(r.items("complementary", required=True)):
+            s = r.sub(item, f"complementary[{j}]")
+            care = Complementary(
+                kind=s.choice("kind", COMPLEMENTARY_KINDS), advice=s.text("advice"), sources=s.sources()
             )
-            r.finish()
-            refs.add("region", condition.regions, r, "regions")
-            refs.add("muscle", condition.muscles, r, "muscles")
-            refs.add("acupoint", local + distal, r, "acupoints")
-            refs.add("instrument", condition.instruments, r, "instruments")
-            refs.add("exercise", condition.exercises, r, "exercises")
-            refs.sources(condition.sources, r)
-            file_of.setdefault(condition.id, r.file)
-            records.append(condition)
-    return _dedupe(records, "id", file_of, problems)
+            s.finish()
+            refs.sources(care.sources, r, f"complementary[{j}]")
+            complementary.append(care)
+        condition = Condition(
+            id=r.text("id"),
+            name=r.text("name"),
+            synonyms=r.texts("synonyms"),
+            summary=r.text("summary"),
+            icd10=tuple(icd),
+            regions=r.texts("regions", required=True, non_empty=True),
+            muscles=r.texts("muscles", required=True, non_empty=True),
+            local_acupoints=local,
+            distal_acupoints=distal,
+            instruments=r.texts("instruments", required=True, non_empty=True),
+            complementary=tuple(complementary),
+            exercises=r.texts("exercises"),
+            sources=r.sources(),
+        )
+        r.finish()
+        refs.add("region", condition.regions, r, "regions")
+        refs.add("muscle", condition.muscles, r, "muscles")
+        refs.add("acupoint", local + distal, r, "acupoints")
+        refs.add("instrument", condition.instruments, r, "instruments")
+        refs.add("exercise", condition.exercises, r, "exercises")
+        refs.sources(condition.sources, r)
+        collected.add(condition, r)
+    return collected.indexed(problems)
 
 
 _EFFECT_TARGETS = {
@@ -347,139 +342,122 @@ def _effect(r: Reader) -> Effect:
 
 
 def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Finding]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "findings"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            kind = r.choice("kind", FINDING_KINDS)
-            scope = r.choice("scope", FINDING_SCOPES)
-            effect = _effect(r)
-            urgency = r.choice("urgency", URGENCIES, required=kind == "red_flag")
-            counts_when = None
-            if "counts_when" in r.raw:
-                c = r.sub(r.mapping("counts_when"), "counts_when")
-                counts_when = CountsWhen(
-                    with_any=c.texts("with_any"),
-                    age_at_least=c.integer("age_at_least"),
-                    otherwise=c.choice("otherwise", ("precaution", "none"), False, "precaution"),
-                )
-                c.finish()
-                refs.add("finding", counts_when.with_any, r, "counts_when")
-                if kind != "red_flag":
-                    r.problem("counts_when", "only red flags count in combination")
-            finding = Finding(
-                id=r.text("id"),
-                name=r.text("name"),
-                kind=kind,
-                question=r.text("question"),
-                scope=scope,
-                effect=effect,
-                reason=r.text("reason"),
-                action=r.text("action"),
-                sources=r.sources(),
-                urgency=urgency,
-                counts_when=counts_when,
+    collected = _Collected("id")
+    for r in _entries(data_dir, "findings", problems):
+        kind = r.choice("kind", FINDING_KINDS)
+        scope = r.choice("scope", FINDING_SCOPES)
+        effect = _effect(r)
+        urgency = r.choice("urgency", URGENCIES, required=kind == "red_flag")
+        counts_when = None
+        if "counts_when" in r.raw:
+            c = r.sub(r.mapping("counts_when"), "counts_when")
+            counts_when = CountsWhen(
+                with_any=c.texts("with_any"),
+                age_at_least=c.integer("age_at_least"),
+                otherwise=c.choice("otherwise", ("precaution", "none"), False, "precaution"),
             )
-            r.finish()
-            if kind != "red_flag" and urgency:
-                r.problem("urgency", "only red flags carry an urgency")
-            if (kind == "red_flag") != (effect.action == "refer"):
-                r.problem("effect", "red flags, and only red flags, have the effect 'refer'")
-            if effect.action == "do_not_needle" and kind != "contraindication":
-                r.problem("effect", "only contraindications stop needling altogether")
-            expected_scope = _SCOPE_OF_EFFECT.get(effect.action, "patient")
-            if scope and scope != expected_scope:
-                r.problem(
-                    "scope", f"the effect {effect.action} acts on scope '{expected_scope}', not '{scope}'"
-                )
-            refs.sources(finding.sources, r)
-            file_of.setdefault(finding.id, r.file)
-            records.append(finding)
-    return _dedupe(records, "id", file_of, problems)
+            c.finish()
+            refs.add("finding", counts_when.with_any, r, "counts_when")
+            if kind != "red_flag":
+                r.problem("counts_when", "only red flags count in combination")
+        finding = Finding(
+            id=r.text("id"),
+            name=r.text("name"),
+            kind=kind,
+            question=r.text("question"),
+            scope=scope,
+            effect=effect,
+            reason=r.text("reason"),
+            action=r.text("action"),
+            sources=r.sources(),
+            urgency=urgency,
+            counts_when=counts_when,
+        )
+        r.finish()
+        if kind != "red_flag" and urgency:
+            r.problem("urgency", "only red flags carry an urgency")
+        if (kind == "red_flag") != (effect.action == "refer"):
+            r.problem("effect", "red flags, and only red flags, have the effect 'refer'")
+        if effect.action == "do_not_needle" and kind != "contraindication":
+            r.problem("effect", "only contraindications stop needling altogether")
+        expected_scope = _SCOPE_OF_EFFECT.get(effect.action, "patient")
+        if scope and scope != expected_scope:
+            r.problem("scope", f"the effect {effect.action} acts on scope '{expected_scope}', not '{scope}'")
+        refs.sources(finding.sources, r)
+        collected.add(finding, r)
+    return collected.indexed(problems)
 
 
 def _read_exercises(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Exercise]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "exercises"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            exercise = Exercise(
-                id=r.text("id"),
-                name=r.text("name"),
-                kind=r.choice("kind", EXERCISE_KINDS),
-                muscles=r.texts("muscles"),
-                conditions=r.texts("conditions"),
-                steps=r.texts("steps", required=True, non_empty=True),
-                dosage=r.text("dosage"),
-                cautions=r.texts("cautions"),
-                sources=r.sources(),
-            )
-            r.finish()
-            if not exercise.muscles and not exercise.conditions:
-                r.problem("muscles", "an exercise must be linked to at least one muscle or condition")
-            refs.add("muscle", exercise.muscles, r, "muscles")
-            refs.add("condition", exercise.conditions, r, "conditions")
-            refs.sources(exercise.sources, r)
-            file_of.setdefault(exercise.id, r.file)
-            records.append(exercise)
-    return _dedupe(records, "id", file_of, problems)
+    collected = _Collected("id")
+    for r in _entries(data_dir, "exercises", problems):
+        exercise = Exercise(
+            id=r.text("id"),
+            name=r.text("name"),
+            kind=r.choice("kind", EXERCISE_KINDS),
+            muscles=r.texts("muscles"),
+            conditions=r.texts("conditions"),
+            steps=r.texts("steps", required=True, non_empty=True),
+            dosage=r.text("dosage"),
+            cautions=r.texts("cautions"),
+            sources=r.sources(),
+        )
+        r.finish()
+        if not exercise.muscles and not exercise.conditions:
+            r.problem("muscles", "an exercise must be linked to at least one muscle or condition")
+        refs.add("muscle", exercise.muscles, r, "muscles")
+        refs.add("condition", exercise.conditions, r, "conditions")
+        refs.sources(exercise.sources, r)
+        collected.add(exercise, r)
+    return collected.indexed(problems)
 
 
 def _read_billing(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, BillingCode]:
-    records, file_of = [], {}
-    for path in _files(data_dir, "billing"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems, id_key="code")
-            code = BillingCode(
-                code=r.text("code"),
-                system=r.choice("system", ("CPT",)),
-                modality=r.choice("modality", ("dry_needling", "acupuncture")),
-                role=r.choice(
-                    "role", ("one_or_two_muscles", "three_or_more_muscles", "initial", "additional")
-                ),
-                description=r.text("description"),
-                sources=r.sources(),
-                electrical_stimulation=r.flag("electrical_stimulation", False),
-            )
-            r.finish()
-            refs.sources(code.sources, r)
-            file_of.setdefault(code.code, r.file)
-            records.append(code)
-    return _dedupe(records, "code", file_of, problems)
+    collected = _Collected("code")
+    for r in _entries(data_dir, "billing", problems, id_key="code"):
+        code = BillingCode(
+            code=r.text("code"),
+            system=r.choice("system", ("CPT",)),
+            modality=r.choice("modality", ("dry_needling", "acupuncture")),
+            role=r.choice("role", ("one_or_two_muscles", "three_or_more_muscles", "initial", "additional")),
+            description=r.text("description"),
+            sources=r.sources(),
+            electrical_stimulation=r.flag("electrical_stimulation", False),
+        )
+        r.finish()
+        refs.sources(code.sources, r)
+        collected.add(code, r)
+    return collected.indexed(problems)
 
 
 def _read_aftercare(data_dir: Path, problems: list[str], refs: _Refs) -> tuple[AftercareItem, ...]:
     items, seen = [], set()
-    for path in _files(data_dir, "aftercare"):
-        for i, raw in enumerate(_read_yaml(path, problems)):
-            r = Reader(raw, _rel(path, data_dir), i, problems)
-            trigger = r.mapping("when")
-            kind, value = next(iter(trigger.items())) if len(trigger) == 1 else ("", "")
-            if kind not in AFTERCARE_TRIGGERS:
-                r.problem(
-                    "when", f"must be one of {{{'|'.join(AFTERCARE_TRIGGERS)}: value}}, not {trigger!r}"
-                )
-            item = AftercareItem(
-                id=r.text("id"),
-                applies_when=f"{kind}:{value}",
-                text=r.text("text"),
-                urgent=r.flag("urgent", False),
-                sources=r.sources(),
-            )
-            r.finish()
-            if item.id in seen:
-                r.problem("id", "duplicate ID")
-            seen.add(item.id)
-            if kind == "modality" and value not in MODALITIES:
-                r.problem("when", f"unknown modality {value!r}")
-            if kind == "hazard" and value not in HAZARD_KINDS:
-                r.problem("when", f"unknown hazard kind {value!r}")
-            if kind == "finding":
-                refs.add("finding", str(value), r, "when")
-            if kind == "condition":
-                refs.add("condition", str(value), r, "when")
-            refs.sources(item.sources, r)
-            items.append(item)
+    for r in _entries(data_dir, "aftercare", problems):
+        trigger = r.mapping("when")
+        kind, value = next(iter(trigger.items())) if len(trigger) == 1 else ("", "")
+        if kind not in AFTERCARE_TRIGGERS:
+            r.problem("when", f"must be one of {{{'|'.join(AFTERCARE_TRIGGERS)}: value}}, not {trigger!r}")
+        item = AftercareItem(
+            id=r.text("id"),
+            applies_when=f"{kind}:{value}",
+            text=r.text("text"),
+            urgent=r.flag("urgent", False),
+            sources=r.sources(),
+        )
+        r.finish()
+        if item.id in seen:
+            r.problem("id", "duplicate ID")
+        seen.add(item.id)
+        if kind == "modality" and value not in MODALITIES:
+            r.problem("when", f"unknown modality {value!r}")
+        if kind == "hazard" and value not in HAZARD_KINDS:
+            r.problem("when", f"unknown hazard kind {value!r}")
+        if kind == "finding":
+            refs.add("finding", str(value), r, "when")
+        if kind == "condition":
+            refs.add("condition", str(value), r, "when")
+        refs.sources(item.sources, r)
+        items.append(item)
     return tuple(items)
 
 

@@ -23,9 +23,7 @@ def region_links(region_ids, side=""):
 @register.simple_tag
 def muscle_link(muscle_id):
     kb = load()
-    return format_html(
-        '<a href="{}">{}</a>', reverse("explorer:muscle", args=[muscle_id]), kb.muscles[muscle_id].name
-    )
+    return format_html('<a href="{}">{}</a>', reverse("explorer:muscle", args=[muscle_id]), kb.muscles[muscle_id].name)
 
 
 @register.simple_tag
@@ -33,9 +31,7 @@ def point_link(code, long=False):
     kb = load()
     point = kb.acupoints[code]
     text = point.label if long else point.code
-    return format_html(
-        '<a href="{}" title="{}">{}</a>', reverse("explorer:acupoint", args=[code]), point.label, text
-    )
+    return format_html('<a href="{}" title="{}">{}</a>', reverse("explorer:acupoint", args=[code]), point.label, text)
 
 
 @register.filter

@@ -4,6 +4,7 @@
     needlechart screen FILE.json [--json]
     needlechart score INSTRUMENT --answers 2,3,1,- [--unit kPa] [--json]
     needlechart codes FILE.json [--json]
+    needlechart aftercare --modality dry_needling --target rhomboids:right [--finding F] [--condition C]
     needlechart kb check | sources | show ID
     needlechart manage COMMAND...      (Django management: migrate, runserver, ...)
 
@@ -260,6 +261,56 @@ def cmd_codes(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- aftercare
+
+
+def _parse_target(kb, text: str) -> tuple[str, str]:
+    from needlechart.knowledge import resolve_target
+
+    name, _, side = text.rpartition(":")
+    if not name:
+        name, side = text, ""
+    target = resolve_target(kb, name)
+    midline = target in kb.acupoints and kb.acupoints[target].midline
+    side = side.strip().lower() or ("midline" if midline else "")
+    allowed = ("midline",) if midline else ("left", "right")
+    if side not in allowed:
+        raise BadInput(f"--target {text!r}: give the side as {' or '.join(allowed)}, e.g. {target}:{allowed[0]}")
+    return target, side
+
+
+def cmd_aftercare(args: argparse.Namespace) -> int:
+    from needlechart.clinical.aftercare import build_aftercare
+
+    kb = load()
+    modalities = [m.strip().lower().replace(" ", "_") for m in args.modality]
+    for m in modalities:
+        if m not in ("dry_needling", "acupuncture", "electrical_stimulation"):
+            raise BadInput(f"--modality '{m}': use dry_needling, acupuncture or electrical_stimulation")
+    targets = [_parse_target(kb, t) for t in args.target]
+    findings = [resolve(kb, "finding", f) for f in args.finding]
+    condition = resolve(kb, "condition", args.condition) if args.condition else ""
+    care = build_aftercare(kb, modalities, targets, findings, condition)
+    if args.json:
+        _print_json(care)
+        return 0
+    print("After your treatment")
+    if care.treated:
+        print(f"Treated today: {', '.join(care.treated)}")
+    if care.urgent:
+        print("\nGet help straight away if:")
+        for item in care.urgent:
+            print(f"  ! {item.text}")
+    print("\nWhat to expect and what helps:")
+    for item in care.routine:
+        print(f"  - {item.text}")
+    if care.exercises:
+        print("\nHome exercises:")
+        for e in care.exercises:
+            print(f"  - {e.name} ({e.kind}): {e.dosage}")
+    return 0
+
+
 # ---------------------------------------------------------------- kb
 
 
@@ -412,6 +463,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE.json", help="session facts (- for standard input)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_codes)
+
+    p = sub.add_parser("aftercare", help="patient aftercare instructions for a session")
+    p.add_argument(
+        "--modality", action="append", required=True, help="dry_needling, acupuncture, electrical_stimulation"
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="TARGET:SIDE",
+        help="a needled muscle or acupoint with its side, e.g. rhomboids:right or GV14",
+    )
+    p.add_argument("--finding", action="append", default=[], help="a screening finding of the patient")
+    p.add_argument("--condition", help="the episode's condition (adds its home exercises)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_aftercare)
 
     p = sub.add_parser("kb", help="check, list sources of, or show the knowledge base")
     p.add_argument("action", choices=("check", "sources", "show"))

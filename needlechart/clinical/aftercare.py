@@ -27,6 +27,7 @@ def build_aftercare(
     targets: Iterable[tuple[str, str]],
     findings: Iterable[str] = (),
     condition: str = "",
+    max_exercises: int = 5,
 ) -> Aftercare:
     """Instructions for one session. `targets` are (target ID, side) pairs as needled."""
     targets = list(targets)
@@ -42,12 +43,28 @@ def build_aftercare(
         where = "" if side == "midline" else f"{side} "
         treated.append(f"{where}{target.label if target.kind == 'acupoint' else target.name.lower()}")
     chosen = [item for item in kb.aftercare if item.applies_when in triggers]
-    exercises: list[Exercise] = []
-    if condition and condition in kb.conditions:
-        exercises = [kb.exercises[e] for e in kb.conditions[condition].exercises]
     return Aftercare(
         treated=tuple(dict.fromkeys(treated)),
         urgent=tuple(i for i in chosen if i.urgent),
         routine=tuple(i for i in chosen if not i.urgent),
-        exercises=tuple(exercises),
+        exercises=tuple(_exercises(kb, [t for t, _ in targets], condition, max_exercises)),
     )
+
+
+def _exercises(kb: KnowledgeBase, target_ids: list[str], condition: str, limit: int) -> list[Exercise]:
+    """A short home programme: exercises for both the treated muscles and the condition first, then
+    those for the treated muscles, then those for the condition; a handout of a few, not the library."""
+    treated = set(target_ids)
+    condition_ids = kb.conditions[condition].exercises if condition in kb.conditions else ()
+    candidates = list(
+        dict.fromkeys([*condition_ids, *(e.id for e in kb.exercises.values() if treated & set(e.muscles))])
+    )
+
+    def rank(exercise_id: str) -> tuple[int, int]:
+        exercise = kb.exercises[exercise_id]
+        for_muscle = bool(treated & set(exercise.muscles))
+        for_condition = exercise_id in condition_ids
+        order = condition_ids.index(exercise_id) if for_condition else len(condition_ids)
+        return (0 if for_muscle and for_condition else 1 if for_muscle else 2, order)
+
+    return [kb.exercises[e] for e in sorted(candidates, key=rank)[:limit]]

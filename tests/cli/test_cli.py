@@ -183,3 +183,16 @@ def test_kb_check_reports_broken_data(capsys, tmp_path, monkeypatch):
         loader.load.cache_clear()
     err = capsys.readouterr().err
     assert code == 3 and "billing.yaml: entry '20560'" in err
+
+
+def test_aftercare(capsys):
+    code, out, _ = run(
+        capsys, "aftercare", "--modality", "dry_needling", "--target", "rhomboids:right", "--finding", "pregnancy"
+    )
+    assert code == 0
+    assert "Treated today: right rhomboids" in out
+    assert "short of breath" in out and "midwife" in out
+    code, _, err = run(capsys, "aftercare", "--modality", "dry_needling", "--target", "rhomboids")
+    assert code == 2 and "give the side as left or right" in err
+    code, _, err = run(capsys, "aftercare", "--modality", "cupping")
+    assert code == 2 and "--modality 'cupping'" in err

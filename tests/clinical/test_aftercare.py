@@ -42,4 +42,12 @@ def test_treated_sites_and_condition_exercises(kb):
         kb, ["dry_needling"], [("upper_trapezius", "left"), ("GV14", "midline")], condition="neck_pain"
     )
     assert care.treated == ("left upper trapezius", kb.acupoints["GV14"].label)
-    assert care.exercises and all("neck_pain" in e.conditions or e.muscles for e in care.exercises)
+    assert 0 < len(care.exercises) <= 5
+    # Exercises for the treated muscle and the condition come first.
+    first = care.exercises[0]
+    assert "upper_trapezius" in first.muscles and first.id in kb.conditions["neck_pain"].exercises
+
+
+def test_exercises_without_condition_follow_the_treated_muscles(kb):
+    care = build_aftercare(kb, ["dry_needling"], [("gastrocnemius", "left")])
+    assert care.exercises and all("gastrocnemius" in e.muscles for e in care.exercises)

@@ -18,6 +18,8 @@ def shape(page: Page, region: str, side: str):
 
 
 def test_click_regions_updates_suggestions_and_url(page: Page, live_server):
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     page.goto(live_server.url + "/")
     expect(page.get_by_text("No painful area marked yet")).to_be_visible()
     shape(page, "temple", "left").click()
@@ -37,6 +39,7 @@ def test_click_regions_updates_suggestions_and_url(page: Page, live_server):
     expect(shape(page, "temple", "left")).to_have_attribute("aria-pressed", "false")
     page.get_by_role("button", name="Remove Left neck (back)").click()
     expect(page.get_by_text("No painful area marked yet")).to_be_visible()
+    assert console_errors == [], console_errors  # nothing blocked by the Content-Security-Policy
 
 
 def test_keyboard_operates_the_body_map(page: Page, live_server):

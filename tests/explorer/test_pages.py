@@ -98,3 +98,9 @@ def test_search_by_synonym_and_code(client):
     assert "Fibularis longus" in client.get("/search/?q=peroneus").content.decode()
     assert "LI4" in client.get("/search/?q=hegu", HTTP_HX_REQUEST="true").content.decode()
     assert "Nothing matches" in client.get("/search/?q=zzzz").content.decode()
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy

@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/needlechart kb check
 	$(BIN)/needlechart manage migrate --noinput
-	@echo "NeedleChart: open http://$(HOST):$(PORT)/ (the trigger-point explorer needs no login)"
+	$(BIN)/needlechart manage seed_demo
+	@echo "NeedleChart: open http://$(HOST):$(PORT)/ (the trigger-point explorer needs no login; patients at /patients/)"
 	$(BIN)/needlechart manage runserver $(HOST):$(PORT)
 
 sysdeps:
@@ -30,6 +31,7 @@ sysdeps:
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check needlechart tests scripts
 	$(BIN)/pytest -q
+	BIN=$(BIN) bash scripts/test-postgres.sh
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --output bench-results.json

@@ -64,7 +64,8 @@ def test_migrates_and_serves_on_postgresql(pg_database):
         "from django.db import connection; from django.test import Client;"
         "assert connection.vendor == 'postgresql', connection.vendor;"
         "r = Client().get('/?pain=heel:left'); assert r.status_code == 200 and b'Soleus' in r.content;"
-        "from django.contrib.auth.models import User; User.objects.create_user('probe', password='x');"
+        "from django.contrib.auth import get_user_model; User = get_user_model();"
+        "User.objects.create_user('probe', password='x');"
         "print(User.objects.count(), connection.settings_dict['NAME'])"
     )
     result = subprocess.run(

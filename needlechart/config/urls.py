@@ -1,5 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("accounts/", include("needlechart.accounts.urls")),
+    path("patients/", include("needlechart.patients.urls")),
     path("", include("needlechart.explorer.urls")),
 ]

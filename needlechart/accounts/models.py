@@ -1,0 +1,68 @@
+"""Clinics and their users.
+
+A clinic is the unit of isolation: every clinical object belongs to exactly one clinic, and a user
+sees only their own clinic's objects. Roles decide what a user may see inside the clinic.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    FRONT_DESK = "front_desk", "Front desk"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+class Profession(models.TextChoices):
+    PHYSICAL_THERAPIST = "physical_therapist", "Physical therapist"
+    ACUPUNCTURIST = "acupuncturist", "Acupuncturist"
+    PHYSICIAN = "physician", "Physician"
+
+
+class User(AbstractUser):
+    """A person who signs in. Staff users belong to one clinic and hold one role there."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+    profession = models.CharField(max_length=30, choices=Profession.choices, blank=True)
+    dry_needling_certification = models.CharField(
+        max_length=200, blank=True, help_text="Certifying course or body, as on the certificate."
+    )
+    dry_needling_certified_on = models.DateField(null=True, blank=True)
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role == Role.CLINICIAN
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.CLINIC_ADMIN
+
+    @property
+    def sees_clinical_content(self) -> bool:
+        """Front desk handles demographics and contact details only, never clinical content."""
+        return self.role in (Role.CLINICIAN, Role.CLINIC_ADMIN)
+
+    @property
+    def may_needle(self) -> bool:
+        return self.is_clinician and bool(self.profession)
+
+    @property
+    def certified_for_dry_needling(self) -> bool:
+        return self.dry_needling_certified_on is not None
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

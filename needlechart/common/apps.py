@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """Infrastructure shared by the clinical apps: database guards that Python alone cannot give."""
+
+    name = "needlechart.common"
+    label = "common"

@@ -1,0 +1,100 @@
+"""Database triggers that make rows immutable, on SQLite and PostgreSQL alike.
+
+Python-level checks stop the ORM; a trigger also stops a queryset `update()`, raw SQL and any other
+client of the database. Two kinds are used:
+
+- append-only tables (the audit trail): no UPDATE, no DELETE, ever;
+- lockable tables (signed notes and what hangs off them): no UPDATE or DELETE once locked.
+
+Emptying the whole database (`manage.py flush`, used between tests) is the one exception: it marks a
+maintenance row first, which the SQLite triggers respect. PostgreSQL empties tables with TRUNCATE,
+which row triggers do not see.
+"""
+
+from __future__ import annotations
+
+MAINTENANCE_TABLE = "needlechart_maintenance"
+MESSAGE_APPEND_ONLY = "append-only: {table} rows cannot be changed or deleted"
+MESSAGE_LOCKED = "locked: a signed note cannot be changed; add a dated addendum instead"
+
+
+def _sqlite_bypass() -> str:
+    return f"(SELECT COUNT(*) FROM {MAINTENANCE_TABLE}) = 0"
+
+
+def install_maintenance_table(schema_editor) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(f"CREATE TABLE IF NOT EXISTS {MAINTENANCE_TABLE} (reason TEXT)")
+
+
+def append_only(schema_editor, table: str) -> None:
+    """No UPDATE or DELETE on `table`."""
+    vendor = schema_editor.connection.vendor
+    message = MESSAGE_APPEND_ONLY.format(table=table)
+    if vendor == "sqlite":
+        install_maintenance_table(schema_editor)
+        for op in ("UPDATE", "DELETE"):
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_append_only_{op.lower()} BEFORE {op} ON {table} "
+                f"WHEN {_sqlite_bypass()} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation'; END $$"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+        )
+    else:  # pragma: no cover - NeedleChart supports these two databases only
+        raise NotImplementedError(vendor)
+
+
+def drop_append_only(schema_editor, table: str) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for op in ("update", "delete"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only_{op}")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+
+
+def lock_when(schema_editor, table: str, locked_condition_old: str, name: str) -> None:
+    """No UPDATE or DELETE of a row of `table` once `locked_condition_old` holds for it.
+
+    The condition is SQL over the row as it was, written with `OLD.` (e.g. `OLD.signed_at IS NOT NULL`,
+    or a sub-select on the parent note).
+    """
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        install_maintenance_table(schema_editor)
+        for op in ("UPDATE", "DELETE"):
+            schema_editor.execute(
+                f"CREATE TRIGGER {name}_{op.lower()} BEFORE {op} ON {table} "
+                f"WHEN ({locked_condition_old}) AND {_sqlite_bypass()} "
+                f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
+            )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {locked_condition_old} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
+            f"USING ERRCODE = 'integrity_constraint_violation'; END IF; "
+            f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $$"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+    else:  # pragma: no cover
+        raise NotImplementedError(vendor)
+
+
+def drop_lock(schema_editor, table: str, name: str) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for op in ("update", "delete"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{op}")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")

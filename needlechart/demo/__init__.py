@@ -1,0 +1,1 @@
+"""The demo clinic that `make run` seeds, for trying NeedleChart out."""

@@ -1,0 +1,110 @@
+"""Writing patients and episodes: clinic and role checks, optimistic versioning, and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+
+from needlechart.audit.models import Action
+from needlechart.audit.services import record
+
+from .models import Episode, Patient
+
+DEMOGRAPHIC_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+)
+CLINICAL_FIELDS = ("medications", "history_notes")
+
+
+class VersionConflict(Exception):
+    """Someone else saved this record after it was opened; their version is `current`."""
+
+    def __init__(self, current: Patient):
+        self.current = current
+        super().__init__("This record was changed by someone else since you opened it.")
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+def editable_fields(user) -> tuple[str, ...]:
+    return DEMOGRAPHIC_FIELDS + (CLINICAL_FIELDS if user.sees_clinical_content else ())
+
+
+def create_patient(user, data: dict[str, Any], request=None) -> Patient:
+    if user.clinic_id is None:
+        raise PermissionDenied("Only clinic staff can register patients.")
+    values = {k: v for k, v in data.items() if k in editable_fields(user)}
+    with transaction.atomic():
+        patient = Patient.objects.create(clinic_id=user.clinic_id, **values)
+        record(
+            user, Action.CREATE, patient, patient=patient, summary=f"Registered {patient.full_name}", request=request
+        )
+    return patient
+
+
+def update_patient(user, patient: Patient, data: dict[str, Any], version: int, request=None) -> Patient:
+    """Save the fields this user may edit, only if nobody saved since `version` was read."""
+    allowed = editable_fields(user)
+    # Compare with the stored row, not `patient`: a bound ModelForm has already copied its input onto it.
+    stored = Patient.objects.get(pk=patient.pk, clinic_id=user.clinic_id)
+    changes = [Change(f, getattr(stored, f), data[f]) for f in allowed if f in data and getattr(stored, f) != data[f]]
+    if not changes:
+        return patient
+    with transaction.atomic():
+        values = {c.field: c.after for c in changes}
+        if "phone" in values:
+            values["phone_digits"] = "".join(ch for ch in values["phone"] if ch.isdigit())
+        updated = Patient.objects.filter(pk=patient.pk, clinic_id=user.clinic_id, version=version).update(
+            **values, version=F("version") + 1
+        )
+        if not updated:
+            raise VersionConflict(Patient.objects.get(pk=patient.pk))
+        fresh = Patient.objects.get(pk=patient.pk)
+        record(
+            user,
+            Action.CHANGE,
+            fresh,
+            patient=fresh,
+            summary=f"Changed {', '.join(c.field.replace('_', ' ') for c in changes)}",
+            detail={"fields": [c.field for c in changes], "version": fresh.version},
+            request=request,
+        )
+    return fresh
+
+
+def open_chart(user, patient: Patient, request=None) -> None:
+    """Opening a patient's chart is itself recorded."""
+    record(user, Action.VIEW, patient, patient=patient, summary="Opened the chart", request=request)
+
+
+def start_episode(user, patient: Patient, data: dict[str, Any], request=None) -> Episode:
+    if not user.sees_clinical_content:
+        raise PermissionDenied("Front desk cannot open episodes of care.")
+    with transaction.atomic():
+        episode = Episode.objects.create(patient=patient, created_by=user, **data)
+        record(
+            user,
+            Action.CREATE,
+            episode,
+            patient=patient,
+            summary=f"Started episode: {episode.condition}",
+            request=request,
+        )
+    return episode

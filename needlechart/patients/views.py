@@ -1,0 +1,108 @@
+"""Patient pages: list and search, register, chart overview, edit, episodes, audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
+from needlechart.audit.selectors import trail_for_patient
+from needlechart.knowledge import load
+
+from . import selectors, services
+from .forms import EpisodeForm, PatientForm
+
+PAGE_SIZE = 25
+
+
+@clinic_staff_required
+def patient_list(request):
+    query = request.GET.get("q", "")[:100]
+    page = Paginator(selectors.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "patients/_rows.html" if request.htmx else "patients/list.html"
+    return render(request, template, {"page": page, "query": query})
+
+
+@clinic_staff_required
+def patient_create(request):
+    form = PatientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        patient = services.create_patient(request.user, form.cleaned_data, request=request)
+        messages.success(request, f"{patient.full_name} is registered.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
+
+
+@clinic_staff_required
+def patient_detail(request, pk: int):
+    patient = selectors.get_patient(request.user, pk)
+    services.open_chart(request.user, patient, request=request)
+    context = {"patient": patient}
+    if request.user.sees_clinical_content:
+        kb = load()
+        context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
+        context["findings"] = [(f, kb.findings.get(f.code)) for f in patient.findings.all() if f.resolved_on is None]
+    return render(request, "patients/detail.html", context)
+
+
+@clinic_staff_required
+def patient_edit(request, pk: int):
+    patient = selectors.get_patient(request.user, pk)
+    form = PatientForm(request.POST or None, instance=patient, user=request.user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = int(request.POST.get("version", "0"))
+        except ValueError:
+            version = 0
+        try:
+            services.update_patient(request.user, patient, form.cleaned_data, version, request=request)
+        except services.VersionConflict as exc:
+            conflict = exc.current
+            messages.error(
+                request,
+                "Someone else saved this record while you were editing. Your changes are kept "
+                "below beside the saved version: merge them and save again.",
+            )
+        else:
+            messages.success(request, "Saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    version = conflict.version if conflict else patient.version
+    conflict_rows = [(form[name].label, getattr(conflict, name)) for name in form.fields] if conflict else []
+    return render(
+        request,
+        "patients/form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "version": version,
+            "conflict": conflict,
+            "conflict_rows": conflict_rows,
+            "title": f"Edit {patient.full_name}",
+        },
+    )
+
+
+@clinic_staff_required
+def episode_create(request, pk: int):
+    patient = selectors.get_patient(request.user, pk)
+    require_clinical(request.user)
+    form = EpisodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.start_episode(request.user, patient, form.cleaned_data, request=request)
+        messages.success(request, "Episode of care started.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient, "title": f"New episode for {patient.full_name}"},
+    )
+
+
+@clinic_staff_required
+def audit_trail(request, pk: int):
+    patient = selectors.get_patient(request.user, pk)
+    require_clinic_admin(request.user)
+    page = Paginator(trail_for_patient(request.user, patient), 50).get_page(request.GET.get("page"))
+    return render(request, "patients/audit.html", {"patient": patient, "page": page})

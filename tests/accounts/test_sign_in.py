@@ -1,0 +1,64 @@
+"""Signing in: argon2 hashes, throttling after repeated failures, inactivity expiry, audit."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from needlechart.audit.models import AuditEvent
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def physio():
+    return f.user(f.clinic(), "physio")
+
+
+def test_passwords_are_hashed_with_argon2(physio):
+    assert physio.password.startswith("argon2$")
+
+
+def test_sign_in_and_out_are_audited(physio):
+    c = Client()
+    response = c.post("/accounts/login/", {"username": "physio", "password": f.PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 302 and response.url == "/patients/"
+    c.post("/accounts/logout/")
+    actions = list(AuditEvent.objects.filter(actor=physio).order_by("id").values_list("action", flat=True))
+    assert actions == ["login", "logout"]
+
+
+def test_wrong_password_keeps_the_user_name_and_says_what_to_do(physio):
+    html = Client().post("/accounts/login/", {"username": "physio", "password": "nope"}).content.decode()
+    assert 'value="physio"' in html and "after five failures the account is locked" in html
+    assert AuditEvent.objects.filter(action="login_failed").count() == 1
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(physio):
+    c = Client()
+    for _ in range(5):
+        c.post("/accounts/login/", {"username": "physio", "password": "wrong"}, REMOTE_ADDR="10.0.0.7")
+    locked = c.post("/accounts/login/", {"username": "physio", "password": f.PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+
+
+def test_sessions_expire_after_inactivity():
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_demo_seed_is_idempotent_and_prints_logins(capsys):
+    from django.core.management import call_command
+
+    from needlechart.patients.models import Patient
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert Patient.objects.filter(clinic__slug="demo").count() == 12
+    for name in ("physio", "acupuncturist", "frontdesk", "clinicadmin"):
+        assert name in out
+    assert "needlechart-demo" in out

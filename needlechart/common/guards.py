@@ -98,3 +98,33 @@ def drop_lock(schema_editor, table: str, name: str) -> None:
     elif vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def insert_guard(schema_editor, table: str, locked_condition_new: str, name: str) -> None:
+    """No INSERT into `table` when `locked_condition_new` (SQL over `NEW.`) holds: nothing is added
+    to a signed note's needle log, findings or events."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        install_maintenance_table(schema_editor)
+        schema_editor.execute(
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN ({locked_condition_new}) "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {locked_condition_new} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
+            f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
+        )
+        schema_editor.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+    else:  # pragma: no cover
+        raise NotImplementedError(vendor)
+
+
+def drop_insert_guard(schema_editor, table: str, name: str) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "needlechart.accounts",
     "needlechart.audit",
     "needlechart.patients",
+    "needlechart.charting",
     "needlechart.explorer",
     "needlechart.demo",
 ]

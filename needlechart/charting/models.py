@@ -1,0 +1,260 @@
+"""The visit note and everything charted in it.
+
+A signed note never changes. Python refuses (`Visit.save` and the children's `save`/`delete` check
+the lock) and, because Python is not the only client of the database, triggers refuse too: no UPDATE
+or DELETE of a signed visit, and no INSERT, UPDATE or DELETE of its needle log, palpation findings,
+adverse events or exercises (migration 0002). After signing, only dated addenda are added.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class NoteLocked(Exception):
+    """The note is signed; it can only be amended by an addendum."""
+
+    def __init__(self) -> None:
+        super().__init__("This note is signed and locked; add a dated addendum instead.")
+
+
+class Modality(models.TextChoices):
+    DRY_NEEDLING = "dry_needling", "Dry needling"
+    ACUPUNCTURE = "acupuncture", "Acupuncture"
+    ELECTRICAL_STIMULATION = "electrical_stimulation", "Electrical stimulation"
+
+
+class Screening(models.Model):
+    """One safety screening (intake or the per-visit re-screen), with the core's verdict as given."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="screenings")
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    performed_at = models.DateTimeField(auto_now_add=True)
+    age = models.PositiveSmallIntegerField()
+    findings = models.JSONField(default=list)  # [{"code", "region", "side"}]
+    modalities = models.JSONField(default=list)
+    verdict = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20, blank=True)
+    result = models.JSONField(default=dict)  # the core's full result, for the record
+    changed_since_last = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+
+    @property
+    def may_needle(self) -> bool:
+        return self.verdict in ("clear", "caution")
+
+
+class Consent(models.Model):
+    """Informed consent for one modality: the risks explained and the patient's answer."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="consents")
+    modality = models.CharField(max_length=30, choices=Modality.choices)
+    risks_explained = models.JSONField(default=list)
+    agreed = models.BooleanField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+
+class VisitStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class Visit(models.Model):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, null=True, related_name="visits")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
+    visit_date = models.DateField()
+    modality = models.CharField(max_length=30, choices=Modality.choices, default=Modality.DRY_NEEDLING)
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pain_drawing = models.JSONField(default=list, blank=True)  # [{"region", "side", "intensity"}]
+    nprs_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    nprs_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    subjective = models.TextField(blank=True)
+    objective = models.TextField(blank=True)
+    assessment = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+    needles_in = models.PositiveSmallIntegerField(null=True, blank=True)
+    needles_out = models.PositiveSmallIntegerField(null=True, blank=True)
+    count_discrepancy = models.TextField(blank=True)  # what happened and the action taken
+    aftercare_given = models.BooleanField(default=False)
+    # Acupuncture is coded by 15-minute increments of face-to-face time: [{"minutes", "electrical_stimulation"}].
+    increments = models.JSONField(default=list, blank=True)
+    copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    billing = models.JSONField(default=dict, blank=True)  # codes suggested by the core at signing
+
+    class Meta:
+        ordering = ["-visit_date", "-id"]
+        indexes = [models.Index(fields=["patient", "-visit_date"])]
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def status(self) -> str:
+        return VisitStatus.SIGNED if self.is_signed else VisitStatus.DRAFT
+
+    def _stored_signed(self) -> bool:
+        return bool(self.pk) and Visit.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
+
+    def save(self, *args, **kwargs):
+        if self._stored_signed():
+            raise NoteLocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_signed():
+            raise NoteLocked()
+        return super().delete(*args, **kwargs)
+
+
+class VisitPart(models.Model):
+    """Something charted inside a visit: locked with it."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="%(class)ss")
+
+    class Meta:
+        abstract = True
+
+    def _locked(self) -> bool:
+        return Visit.objects.filter(pk=self.visit_id, signed_at__isnull=False).exists()
+
+    def save(self, *args, **kwargs):
+        if self._locked():
+            raise NoteLocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._locked():
+            raise NoteLocked()
+        return super().delete(*args, **kwargs)
+
+
+class Technique(models.TextChoices):
+    STATIC = "static", "Static"
+    PISTONING = "pistoning", "Pistoning (fast in and out)"
+    WINDING = "winding", "Winding / rotation"
+    DE_QI = "de_qi", "De qi sought"
+
+
+class LungTechnique(models.TextChoices):
+    RIB_BRACKETING = "rib_bracketing", "Rib bracketing (fingers over the ribs either side)"
+    PINCER = "pincer", "Pincer grip, needle into the lifted muscle"
+    TANGENTIAL = "tangential", "Tangential angle, away from the chest wall"
+    ULTRASOUND = "ultrasound", "Ultrasound-guided"
+    SUPERFICIAL = "superficial", "Superficial needling only"
+
+
+class Insertion(VisitPart):
+    """One row of the needle log."""
+
+    target = models.CharField(max_length=40)  # muscle ID or acupoint code
+    side = models.CharField(max_length=10)
+    gauge_mm = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    length_mm = models.PositiveSmallIntegerField(null=True, blank=True)
+    depth_mm = models.PositiveSmallIntegerField(null=True, blank=True)
+    technique = models.CharField(max_length=20, choices=Technique.choices, default=Technique.STATIC)
+    twitch_responses = models.PositiveSmallIntegerField(default=0)
+    es_frequency_hz = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    es_pulse_width_ms = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    es_intensity_ma = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    es_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    retention_minutes = models.PositiveSmallIntegerField(default=0)
+    time_in = models.TimeField(null=True, blank=True)
+    time_out = models.TimeField(null=True, blank=True)
+    lung_technique = models.CharField(max_length=20, choices=LungTechnique.choices, blank=True)
+    override_reason = models.TextField(blank=True)  # required when screening blocked the target
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def electrical_stimulation(self) -> bool:
+        return self.es_frequency_hz is not None
+
+
+class Palpation(VisitPart):
+    muscle = models.CharField(max_length=40)
+    side = models.CharField(max_length=10)
+    taut_band = models.BooleanField(default=False)
+    tender_spot = models.BooleanField(default=False)
+    referred_pain_recognised = models.BooleanField(default=False)
+    twitch_response = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class AdverseEventCode(models.TextChoices):
+    BRUISING = "bruising", "Bruising"
+    BLEEDING = "bleeding", "Bleeding"
+    PAIN_DURING = "pain_during", "Pain during treatment"
+    SORENESS_AFTER = "soreness_after", "Soreness after treatment"
+    FAINTING = "fainting", "Fainting"
+    NAUSEA = "nausea", "Nausea"
+    DROWSINESS = "drowsiness", "Drowsiness"
+    AGGRAVATION = "aggravation", "Aggravation of symptoms"
+    PNEUMOTHORAX = "suspected_pneumothorax", "Suspected pneumothorax"
+    NERVE_INJURY = "suspected_nerve_injury", "Suspected nerve injury"
+    RETAINED_NEEDLE = "broken_or_retained_needle", "Broken or retained needle"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild (short, reversible)"
+    SIGNIFICANT = "significant", "Significant (needs care or limits activity)"
+    SERIOUS = "serious", "Serious (admission, lasting harm)"
+
+
+class AdverseEvent(VisitPart):
+    code = models.CharField(max_length=40, choices=AdverseEventCode.choices)
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    action_taken = models.TextField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ExerciseAssignment(VisitPart):
+    exercise = models.CharField(max_length=60)
+    dosage = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Addendum(models.Model):
+    """A dated amendment to a signed note, by the note's author. Append-only."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise NoteLocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise NoteLocked()

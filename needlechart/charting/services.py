@@ -1,0 +1,378 @@
+"""Charting rules: screening and consent gate every needle, the core's safety verdict acts at the
+moment of charting, counts must reconcile before signing, and a signed note takes only addenda.
+
+Every write is audited. Views and the API call these functions and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from needlechart.audit.models import Action
+from needlechart.audit.services import record
+from needlechart.clinical import billing
+from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
+from needlechart.knowledge import load
+
+from .models import Addendum, Consent, Insertion, Modality, NoteLocked, Screening, Visit
+
+# The risks explained before consent, per modality. Pneumothorax is added when the thorax may be
+# needled. Sources: BN121 §5 (pneumothorax, vessels, nerves); Brady 2014 and Boyce 2020 (soreness,
+# bruising, bleeding, fainting and their rates); WHO 1999 (infection control).
+BASE_RISKS = ("soreness", "bruising", "bleeding", "infection", "fainting")
+THORAX_RISK = "pneumothorax"
+RISK_LABELS = {
+    "soreness": "Soreness for 24-48 hours",
+    "bruising": "Bruising",
+    "bleeding": "Minor bleeding",
+    "infection": "Infection (rare)",
+    "fainting": "Feeling faint or fainting",
+    "pneumothorax": "Pneumothorax (collapsed lung) when the chest wall is needled: rare, about 1 in 100,000",
+    "electrical": "Muscle fatigue or skin irritation from electrical stimulation",
+}
+
+
+class ChartingError(ValidationError):
+    """A charting step that the rules do not allow; the message says what to do instead."""
+
+
+def _require_author(user, visit: Visit) -> None:
+    if visit.patient.clinic_id != user.clinic_id:
+        raise PermissionDenied
+    if not user.is_clinician or visit.clinician_id != user.pk:
+        raise PermissionDenied("Only the treating clinician can chart this visit.")
+
+
+# ------------------------------------------------------------------------------------ screening
+
+
+def screen_patient(
+    user, patient, findings: list[dict[str, str]], modalities: list[str], *, changed: bool = True, request=None
+) -> Screening:
+    """Run the core's screening on the patient's reported findings and keep the result."""
+    if not user.sees_clinical_content:
+        raise PermissionDenied("Screening is clinical content.")
+    kb = load()
+    reported = tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in findings)
+    age = patient.age_on(timezone.localdate())
+    result = screen(kb, ScreeningInput(age, reported, (), tuple(modalities)))
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            patient=patient,
+            performed_by=user,
+            age=age,
+            findings=[asdict(r) for r in reported],
+            modalities=list(modalities),
+            verdict=result.verdict,
+            urgency=result.urgency,
+            result={
+                "findings": [asdict(f) for f in result.findings],
+                "modalities": [asdict(m) for m in result.modalities],
+            },
+            changed_since_last=changed,
+        )
+        record(
+            user,
+            Action.CREATE,
+            screening,
+            patient=patient,
+            request=request,
+            summary=f"Screening: {result.verdict.replace('_', ' ')}"
+            + (f" ({result.urgency})" if result.urgency else ""),
+        )
+    return screening
+
+
+def _screening_input(screening: Screening, planned=(), modalities=()) -> ScreeningInput:
+    reported = tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in screening.findings)
+    return ScreeningInput(screening.age, reported, tuple(planned), tuple(modalities))
+
+
+# ------------------------------------------------------------------------------------ consent
+
+
+def risks_for(modality: str, thorax: bool) -> list[str]:
+    risks = list(BASE_RISKS)
+    if thorax:
+        risks.append(THORAX_RISK)
+    if modality == Modality.ELECTRICAL_STIMULATION:
+        risks.append("electrical")
+    return risks
+
+
+def record_consent(user, patient, modality: str, risks_explained: list[str], agreed: bool, request=None) -> Consent:
+    if not user.sees_clinical_content:
+        raise PermissionDenied("Consent is recorded by a clinician.")
+    missing = [r for r in BASE_RISKS if r not in risks_explained]
+    if agreed and missing:
+        raise ChartingError(
+            "Consent needs every standard risk explained: "
+            + ", ".join(RISK_LABELS[r].lower() for r in missing)
+            + " not yet ticked."
+        )
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            patient=patient, modality=modality, risks_explained=risks_explained, agreed=agreed, recorded_by=user
+        )
+        record(
+            user,
+            Action.CREATE,
+            consent,
+            patient=patient,
+            request=request,
+            summary=f"Consent for {modality.replace('_', ' ')}: {'agreed' if agreed else 'declined'}",
+        )
+    return consent
+
+
+def current_consent(patient, modality: str) -> Consent | None:
+    consent = patient.consents.filter(modality=modality, withdrawn_at__isnull=True).first()
+    return consent if consent is not None and consent.agreed else None
+
+
+# ------------------------------------------------------------------------------------ visits
+
+
+def start_visit(
+    user, patient, *, episode=None, modality: str = Modality.DRY_NEEDLING, copy_from: Visit | None = None, request=None
+) -> Visit:
+    """A new draft. Copy forward pre-fills the pain drawing, needle plan and plan text from a visit."""
+    if not user.is_clinician:
+        raise PermissionDenied("Only clinicians chart visits.")
+    if copy_from is not None and copy_from.patient_id != patient.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            patient=patient,
+            episode=episode or (copy_from.episode if copy_from else None),
+            clinician=user,
+            visit_date=timezone.localdate(),
+            modality=copy_from.modality if copy_from else modality,
+            pain_drawing=list(copy_from.pain_drawing) if copy_from else [],
+            plan=copy_from.plan if copy_from else "",
+            copied_from=copy_from,
+        )
+        if copy_from is not None:
+            for old in copy_from.insertions.all():
+                Insertion.objects.create(
+                    visit=visit,
+                    target=old.target,
+                    side=old.side,
+                    gauge_mm=old.gauge_mm,
+                    length_mm=old.length_mm,
+                    depth_mm=old.depth_mm,
+                    technique=old.technique,
+                    es_frequency_hz=old.es_frequency_hz,
+                    es_pulse_width_ms=old.es_pulse_width_ms,
+                    es_intensity_ma=old.es_intensity_ma,
+                    es_minutes=old.es_minutes,
+                    retention_minutes=old.retention_minutes,
+                    lung_technique=old.lung_technique,
+                )
+        record(
+            user,
+            Action.CREATE,
+            visit,
+            patient=patient,
+            request=request,
+            summary="Started a visit" + (f" (copied forward from {copy_from.visit_date})" if copy_from else ""),
+        )
+    return visit
+
+
+def attach_screening(user, visit: Visit, screening: Screening, request=None) -> Visit:
+    _require_author(user, visit)
+    if screening.patient_id != visit.patient_id:
+        raise PermissionDenied
+    visit.screening = screening
+    visit.save(update_fields=["screening", "updated_at"])
+    return visit
+
+
+def update_draft(user, visit: Visit, data: dict[str, Any], version: int, request=None) -> Visit:
+    """Save draft fields if nobody saved since `version` (autosave and the Save button both come here)."""
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    allowed = {
+        "pain_drawing",
+        "nprs_before",
+        "nprs_after",
+        "subjective",
+        "objective",
+        "assessment",
+        "plan",
+        "response",
+        "needles_in",
+        "needles_out",
+        "count_discrepancy",
+        "aftercare_given",
+        "increments",
+        "modality",
+    }
+    values = {k: v for k, v in data.items() if k in allowed}
+    with transaction.atomic():
+        updated = Visit.objects.filter(pk=visit.pk, version=version, signed_at__isnull=True).update(
+            **values, version=version + 1, updated_at=timezone.now()
+        )
+        if not updated:
+            current = Visit.objects.get(pk=visit.pk)
+            if current.is_signed:
+                raise NoteLocked()
+            raise DraftConflict(current)
+        record(
+            user,
+            Action.CHANGE,
+            visit,
+            patient=visit.patient,
+            request=request,
+            summary="Saved the draft",
+            detail={"fields": sorted(values), "version": version + 1},
+        )
+    return Visit.objects.get(pk=visit.pk)
+
+
+class DraftConflict(Exception):
+    def __init__(self, current: Visit):
+        self.current = current
+        super().__init__("This draft was saved elsewhere since you opened it.")
+
+
+def _needle_gate(user, visit: Visit, modality: str) -> None:
+    """No needle without a current consent and a screening verdict of clear or caution."""
+    if visit.screening is None:
+        raise ChartingError("Screen the patient for this visit first (the quick 'anything changed?' check).")
+    if not visit.screening.may_needle:
+        verdict = visit.screening.verdict.replace("_", " ")
+        raise ChartingError(f"Screening says {verdict}: no needle can be charted at this visit.")
+    if current_consent(visit.patient, modality) is None:
+        raise ChartingError(f"Record the patient's consent to {modality.replace('_', ' ')} before charting needles.")
+    if modality == Modality.DRY_NEEDLING and not user.certified_for_dry_needling:
+        raise ChartingError("Your profile has no dry-needling certification date; a clinic admin can add it.")
+
+
+def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: str = "", request=None) -> Insertion:
+    """Chart one needle. The core's screening status for this target acts here: a blocked target needs
+    a written override reason (audited); a lung-field target needs the safe technique used."""
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    kb = load()
+    target_id, side = data["target"], data["side"]
+    if target_id not in kb.muscles and target_id not in kb.acupoints:
+        raise ChartingError(f"'{target_id}' is not a muscle or acupoint in the knowledge base.")
+    target = kb.target(target_id)
+    allowed_sides = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
+    if side not in allowed_sides:
+        raise ChartingError(f"Side for {target_id} must be {' or '.join(allowed_sides)}.")
+    _needle_gate(user, visit, visit.modality)
+    es = data.get("es_frequency_hz") is not None
+    if es:
+        _needle_gate(user, visit, Modality.ELECTRICAL_STIMULATION)
+    screening_input = _screening_input(
+        visit.screening, modalities=[visit.modality] + (["electrical_stimulation"] if es else [])
+    )
+    result = screen(kb, screening_input)
+    active = [(r, kb.findings[r.id]) for r in result.findings]
+    status = assess_target(kb, active, target_id, side)
+    es_status = result.status_of("electrical_stimulation") if es else None
+    blocked_reasons = list(status.reasons if status.status == "blocked" else [])
+    if es_status is not None and es_status.status == "blocked":
+        blocked_reasons += list(es_status.reasons)
+    if blocked_reasons and not override_reason.strip():
+        raise ChartingError(
+            "Blocked by screening: "
+            + " ".join(blocked_reasons)
+            + " To proceed anyway, write the reason for the override."
+        )
+    if any(h.kind == "lung" for h in target.hazards) and not data.get("lung_technique"):
+        raise ChartingError(
+            f"{target_id} lies over the lung: record the safe technique used "
+            "(rib bracketing, pincer grip, tangential angle, ultrasound or superficial)."
+        )
+    fields = {k: v for k, v in data.items() if k in {f.name for f in Insertion._meta.fields}}
+    with transaction.atomic():
+        insertion = Insertion.objects.create(visit=visit, override_reason=override_reason.strip(), **fields)
+        if blocked_reasons:
+            record(
+                user,
+                Action.OVERRIDE,
+                insertion,
+                patient=visit.patient,
+                request=request,
+                summary=f"Override: needled {target_id} ({side}) despite a block",
+                detail={"reasons": blocked_reasons, "override_reason": override_reason.strip()},
+            )
+        record(
+            user,
+            Action.CREATE,
+            insertion,
+            patient=visit.patient,
+            request=request,
+            summary=f"Needle: {target_id} ({side})",
+        )
+    return insertion
+
+
+def counts_reconciled(visit: Visit) -> bool:
+    if visit.needles_in is None or visit.needles_out is None:
+        return False
+    return visit.needles_in == visit.needles_out or bool(visit.count_discrepancy.strip())
+
+
+def suggested_codes(visit: Visit) -> dict[str, Any]:
+    kb = load()
+    condition = visit.episode.condition if visit.episode else ""
+    if visit.modality == Modality.ACUPUNCTURE:
+        increments = [
+            billing.Increment(int(i["minutes"]), bool(i.get("electrical_stimulation"))) for i in visit.increments
+        ]
+        coding = billing.acupuncture_codes(kb, increments, condition)
+    else:
+        insertions = [billing.Insertion(i.target, i.side) for i in visit.insertions.all()]
+        coding = billing.dry_needling_codes(kb, insertions, condition)
+    return {
+        "procedures": [asdict(p) for p in coding.procedures],
+        "diagnoses": [asdict(d) for d in coding.diagnoses],
+        "notes": list(coding.notes),
+    }
+
+
+def sign_visit(user, visit: Visit, request=None) -> Visit:
+    """Lock the note. The needle counts must match, or the discrepancy and the action be written down."""
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    if visit.insertions.exists() and not counts_reconciled(visit):
+        raise ChartingError(
+            "The needle count is not reconciled: enter needles in and out; if they differ, document what "
+            "happened and the action taken before signing."
+        )
+    codes = suggested_codes(visit)
+    with transaction.atomic():
+        updated = Visit.objects.filter(pk=visit.pk, signed_at__isnull=True).update(
+            signed_at=timezone.now(), signed_by=user, billing=codes, updated_at=timezone.now()
+        )
+        if not updated:
+            raise NoteLocked()
+        record(user, Action.SIGN, visit, patient=visit.patient, request=request, summary="Signed the note")
+    return Visit.objects.get(pk=visit.pk)
+
+
+def add_addendum(user, visit: Visit, text: str, request=None) -> Addendum:
+    """After signing, the note's author may add dated addenda; nothing else changes."""
+    if not visit.is_signed:
+        raise ChartingError("The note is still a draft: edit it directly.")
+    if visit.clinician_id != user.pk:
+        raise PermissionDenied("Only the note's author can add an addendum.")
+    if not text.strip():
+        raise ChartingError("An addendum needs some text.")
+    with transaction.atomic():
+        addendum = Addendum.objects.create(visit=visit, author=user, text=text.strip())
+        record(user, Action.ADDENDUM, addendum, patient=visit.patient, request=request, summary="Added an addendum")
+    return addendum

@@ -1,0 +1,75 @@
+"""A signed note cannot be changed by any path below the service layer: model save, queryset
+update, raw SQL, or adding, changing or removing its needle log. Marked `postgres`: `make test`
+runs these on SQLite and again on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from needlechart.charting import services
+from needlechart.charting.models import Addendum, Insertion, NoteLocked, Visit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+@pytest.fixture
+def signed(ready_visit, physio):
+    services.add_insertion(
+        physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
+    )
+    visit = services.update_draft(physio, ready_visit, {"needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1)
+    return services.sign_visit(physio, visit)
+
+
+def test_model_save_refuses(signed):
+    signed.plan = "rewritten"
+    with pytest.raises(NoteLocked):
+        signed.save()
+
+
+def test_queryset_update_is_refused_by_the_database(signed):
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Visit.objects.filter(pk=signed.pk).update(plan="rewritten")
+    assert Visit.objects.get(pk=signed.pk).plan == "Weekly"
+
+
+def test_unsigning_is_refused_by_the_database(signed):
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Visit.objects.filter(pk=signed.pk).update(signed_at=None)
+
+
+def test_raw_sql_is_refused(signed):
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE charting_visit SET subjective = 'x' WHERE id = %s", [signed.pk])
+
+
+def test_delete_is_refused(signed):
+    with pytest.raises(NoteLocked):
+        signed.delete()
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Visit.objects.filter(pk=signed.pk)._raw_delete(Visit.objects.db)
+
+
+def test_needle_log_cannot_change(signed):
+    insertion = signed.insertions.get()
+    insertion.depth_mm = 40
+    with pytest.raises(NoteLocked):
+        insertion.save()
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Insertion.objects.filter(pk=insertion.pk).update(depth_mm=40)
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Insertion.objects.bulk_create([Insertion(visit_id=signed.pk, target="masseter", side="left")])
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Insertion.objects.filter(pk=insertion.pk)._raw_delete(Insertion.objects.db)
+    assert signed.insertions.count() == 1
+
+
+def test_addenda_are_append_only(signed, physio):
+    addendum = services.add_addendum(physio, signed, "Follow-up call: fine.")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Addendum.objects.filter(pk=addendum.pk).update(text="edited")
+
+
+def test_drafts_stay_editable(ready_visit):
+    assert Visit.objects.filter(pk=ready_visit.pk).update(plan="draft plan") == 1

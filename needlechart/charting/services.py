@@ -19,7 +19,7 @@ from needlechart.clinical import billing
 from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
 from needlechart.knowledge import load
 
-from .models import Addendum, Consent, Insertion, Modality, NoteLocked, Screening, Visit
+from .models import Addendum, AdverseEvent, Consent, Insertion, Modality, NoteLocked, Screening, Visit
 
 # The risks explained before consent, per modality. Pneumothorax is added when the thorax may be
 # needled. Sources: BN121 §5 (pneumothorax, vessels, nerves); Brady 2014 and Boyce 2020 (soreness,
@@ -317,6 +317,23 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
             summary=f"Needle: {target_id} ({side})",
         )
     return insertion
+
+
+def add_adverse_event(user, visit: Visit, data: dict[str, Any], request=None) -> AdverseEvent:
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    with transaction.atomic():
+        event = AdverseEvent.objects.create(visit=visit, **data)
+        record(
+            user,
+            Action.CREATE,
+            event,
+            patient=visit.patient,
+            request=request,
+            summary=f"Adverse event: {event.get_code_display()} ({event.severity})",
+        )
+    return event
 
 
 def counts_reconciled(visit: Visit) -> bool:

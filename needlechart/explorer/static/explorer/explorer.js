@@ -1,11 +1,13 @@
-// NeedleChart explorer: the body map as a set of toggle buttons feeding the suggestion form.
+// NeedleChart body map: shapes are toggle buttons feeding a pain-drawing form (the form marked
+// data-painmap, its hidden inputs inside data-pain-inputs). In the explorer each change asks the
+// server for suggestions at once; on a visit the clinician saves the drawing with its button.
 // Kept to plain DOM code served from 'self' (no inline script), so it runs under a strict CSP.
 (function () {
   "use strict";
 
-  function form() { return document.getElementById("explorer-form"); }
+  function form() { return document.querySelector("form[data-painmap]"); }
 
-  function painInputs() { return document.getElementById("pain-inputs"); }
+  function painInputs() { return document.querySelector("[data-pain-inputs]"); }
 
   function hasPain(value) {
     return Array.prototype.some.call(painInputs().querySelectorAll("input[name=pain]"),
@@ -39,7 +41,9 @@
   }
 
   function changed() {
-    if (window.htmx) { window.htmx.trigger(form(), "change"); } else { form().submit(); }
+    var f = form();
+    if (!f || !f.hasAttribute("hx-get")) { return; }
+    if (window.htmx) { window.htmx.trigger(f, "change"); } else { f.submit(); }
   }
 
   function toggle(shape) {

@@ -1,0 +1,189 @@
+"""Forms for the visit page. Each keeps what was typed when it fails and names the field at fault."""
+
+from __future__ import annotations
+
+from django import forms
+
+from needlechart.knowledge import load
+
+from .models import AdverseEvent, Insertion, LungTechnique, Modality
+from .services import RISK_LABELS
+
+SIDE_CHOICES = [("left", "Left"), ("right", "Right"), ("midline", "Midline")]
+
+
+class ScreeningForm(forms.Form):
+    """The knowledge base's findings as checkboxes; site-scoped findings also ask where."""
+
+    modalities = forms.MultipleChoiceField(choices=Modality.choices, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kb = load()
+        regions = [("", "Region")] + sorted(((r.id, r.name) for r in kb.regions.values()), key=lambda r: r[1])
+        self.groups: dict[str, list[tuple[object, object, object, object]]] = {}
+        for finding in kb.findings.values():
+            name = f"f_{finding.id}"
+            self.fields[name] = forms.BooleanField(required=False, label=finding.question)
+            region = side = None
+            if finding.site_scoped:
+                self.fields[f"{name}_region"] = forms.ChoiceField(choices=regions, required=False, label="Region")
+                self.fields[f"{name}_side"] = forms.ChoiceField(
+                    choices=[("", "Side")] + SIDE_CHOICES, required=False, label="Side"
+                )
+                region, side = self[f"{name}_region"], self[f"{name}_side"]
+            self.groups.setdefault(finding.kind, []).append((finding, self[name], region, side))
+
+    def clean(self):
+        data = super().clean()
+        kb = load()
+        for finding in kb.findings.values():
+            name = f"f_{finding.id}"
+            if finding.site_scoped and data.get(name):
+                region, side = data.get(f"{name}_region"), data.get(f"{name}_side")
+                if not region or not side:
+                    self.add_error(f"{name}_region", f"{finding.name}: say where (region and side).")
+                elif side not in kb.regions[region].sides:
+                    self.add_error(f"{name}_side", f"{kb.regions[region].name} takes left or right.")
+        return data
+
+    def findings(self) -> list[dict[str, str]]:
+        kb = load()
+        out = []
+        for finding in kb.findings.values():
+            name = f"f_{finding.id}"
+            if self.cleaned_data.get(name):
+                item = {"code": finding.id}
+                if finding.site_scoped:
+                    item.update(region=self.cleaned_data[f"{name}_region"], side=self.cleaned_data[f"{name}_side"])
+                out.append(item)
+        return out
+
+    @classmethod
+    def initial_from(cls, screening) -> dict:
+        if screening is None:
+            return {"modalities": [Modality.DRY_NEEDLING]}
+        initial = {"modalities": screening.modalities}
+        for f in screening.findings:
+            initial[f"f_{f['code']}"] = True
+            if f.get("region"):
+                initial[f"f_{f['code']}_region"] = f["region"]
+                initial[f"f_{f['code']}_side"] = f["side"]
+        return initial
+
+
+class ConsentForm(forms.Form):
+    modality = forms.ChoiceField(choices=Modality.choices)
+    risks = forms.MultipleChoiceField(
+        choices=list(RISK_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Risks explained",
+    )
+    agreed = forms.TypedChoiceField(
+        choices=[("yes", "The patient agrees"), ("no", "The patient declines")],
+        widget=forms.RadioSelect,
+        coerce=lambda v: v == "yes",
+        label="Answer",
+    )
+
+
+class InsertionForm(forms.ModelForm):
+    target = forms.CharField(help_text="Muscle or acupoint: name, synonym or code (e.g. upper trap, LI4).")
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when screening blocks this target: why you needle it anyway.",
+    )
+    side = forms.ChoiceField(choices=SIDE_CHOICES)
+    lung_technique = forms.ChoiceField(
+        choices=[("", "Not over the lung")] + LungTechnique.choices, required=False, label="Lung-field technique"
+    )
+
+    class Meta:
+        model = Insertion
+        fields = (
+            "target",
+            "side",
+            "gauge_mm",
+            "length_mm",
+            "depth_mm",
+            "technique",
+            "twitch_responses",
+            "es_frequency_hz",
+            "es_pulse_width_ms",
+            "es_intensity_ma",
+            "es_minutes",
+            "retention_minutes",
+            "time_in",
+            "time_out",
+            "lung_technique",
+        )
+        widgets = {
+            "time_in": forms.TimeInput(attrs={"type": "time"}),
+            "time_out": forms.TimeInput(attrs={"type": "time"}),
+        }
+        labels = {
+            "gauge_mm": "Gauge (mm)",
+            "length_mm": "Length (mm)",
+            "depth_mm": "Depth (mm)",
+            "twitch_responses": "Local twitch responses",
+            "es_frequency_hz": "ES frequency (Hz)",
+            "es_pulse_width_ms": "ES pulse width (ms)",
+            "es_intensity_ma": "ES intensity (mA)",
+            "es_minutes": "ES duration (min)",
+            "retention_minutes": "Retention (min)",
+        }
+
+    def clean_target(self):
+        from needlechart.knowledge import UnknownName, resolve_target
+
+        try:
+            return resolve_target(load(), self.cleaned_data["target"])
+        except UnknownName as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        es = [data.get(f) for f in ("es_frequency_hz", "es_pulse_width_ms", "es_intensity_ma", "es_minutes")]
+        if any(v is not None for v in es) and data.get("es_frequency_hz") is None:
+            self.add_error("es_frequency_hz", "Give the frequency when recording electrical stimulation.")
+        if data.get("time_in") and data.get("time_out") and data["time_out"] < data["time_in"]:
+            self.add_error("time_out", "The needle came out before it went in: check the times.")
+        return data
+
+
+class AdverseEventForm(forms.ModelForm):
+    class Meta:
+        model = AdverseEvent
+        fields = ("code", "severity", "action_taken", "note")
+        widgets = {"action_taken": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(attrs={"rows": 2})}
+        labels = {"code": "Event"}
+
+
+class NoteForm(forms.Form):
+    """The draft's free text and numbers; `version` guards against two people saving the same draft."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    nprs_before = forms.IntegerField(min_value=0, max_value=10, required=False, label="NPRS before (0-10)")
+    nprs_after = forms.IntegerField(min_value=0, max_value=10, required=False, label="NPRS after (0-10)")
+    subjective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    objective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    assessment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    plan = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    response = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Patient's response")
+    needles_in = forms.IntegerField(min_value=0, required=False, label="Needles in")
+    needles_out = forms.IntegerField(min_value=0, required=False, label="Needles out")
+    count_discrepancy = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="If the counts differ: what happened and the action taken",
+    )
+    aftercare_given = forms.BooleanField(required=False, label="Aftercare handed out")
+
+    def clean_nprs_after(self):
+        return self.cleaned_data.get("nprs_after")
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")

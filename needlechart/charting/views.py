@@ -1,0 +1,296 @@
+"""The visit page and its actions. Each action posts one form; success redirects back to the page,
+failure re-renders it with that form bound, so nothing typed is lost."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from needlechart.accounts.permissions import clinic_staff_required, require_clinical
+from needlechart.clinical.aftercare import build_aftercare
+from needlechart.clinical.screening import ReportedFinding, ScreeningInput
+from needlechart.clinical.suggestion import Pain, suggest
+from needlechart.explorer import bodymap
+from needlechart.knowledge import load
+from needlechart.patients.selectors import get_patient
+
+from . import services
+from .forms import AddendumForm, AdverseEventForm, ConsentForm, InsertionForm, NoteForm, ScreeningForm
+from .models import NoteLocked, Visit
+
+
+def _visit(request, pk: int, visit_id: int) -> Visit:
+    patient = get_patient(request.user, pk)
+    require_clinical(request.user)
+    try:
+        return Visit.objects.select_related("patient", "episode", "screening", "clinician").get(
+            pk=visit_id, patient=patient
+        )
+    except Visit.DoesNotExist:
+        raise Http404("No such visit") from None
+
+
+def _pains(visit: Visit) -> list[Pain]:
+    kb = load()
+    return [
+        Pain(p["region"], p["side"], p.get("intensity"))
+        for p in visit.pain_drawing
+        if p.get("region") in kb.regions and p.get("side") in kb.regions[p["region"]].sides
+    ]
+
+
+def _context(request, visit: Visit, **forms) -> dict:
+    kb = load()
+    patient = visit.patient
+    screening = visit.screening or patient.screenings.first()
+    pains = _pains(visit)
+    screening_input = None
+    if visit.screening is not None:
+        screening_input = ScreeningInput(
+            visit.screening.age,
+            tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in visit.screening.findings),
+            (),
+            (visit.modality,),
+        )
+    condition = visit.episode.condition if visit.episode else ""
+    suggestions = suggest(kb, pains, condition, screening_input, top=8) if (pains or condition) else None
+    insertions = list(visit.insertions.all())
+    targets = [(i, kb.target(i.target)) for i in insertions if i.target in kb.muscles or i.target in kb.acupoints]
+    consents = {
+        m: services.current_consent(patient, m) for m in ("dry_needling", "acupuncture", "electrical_stimulation")
+    }
+    return {
+        "kb": kb,
+        "patient": patient,
+        "visit": visit,
+        "screening": visit.screening,
+        "last_screening": screening,
+        "precautions": _precautions(kb, screening),
+        "consents": consents,
+        "consent_for_modality": consents.get(visit.modality),
+        "intensity_range": range(11),
+        "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
+        "bodymap": bodymap.render(kb, interactive=not visit.is_signed, selected={(p.region, p.side) for p in pains}),
+        "suggestions": suggestions,
+        "suggestion_groups": [("Muscles", suggestions.muscles), ("Acupoints", suggestions.acupoints)]
+        if suggestions
+        else [],
+        "insertions": targets,
+        "adverse_events": list(visit.adverseevents.all()),
+        "addenda": list(visit.addenda.select_related("author")),
+        "reconciled": services.counts_reconciled(visit),
+        "screening_form": forms.get("screening_form") or ScreeningForm(initial=ScreeningForm.initial_from(screening)),
+        "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
+        "insertion_form": forms.get("insertion_form") or InsertionForm(initial=_insertion_initial(request)),
+        "ae_form": forms.get("ae_form") or AdverseEventForm(),
+        "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
+        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "error": forms.get("error", ""),
+        "conflict": forms.get("conflict"),
+        "is_author": visit.clinician_id == request.user.pk,
+    }
+
+
+def _precautions(kb, screening) -> list[tuple[str, str, str]]:
+    """The last screening's findings, always shown at the top of the visit."""
+    out = []
+    for f in screening.findings if screening else []:
+        finding = kb.findings.get(f.get("code"))
+        if finding is None:
+            continue
+        where = f"{f['side']} {kb.regions[f['region']].name.lower()}" if f.get("region") in kb.regions else ""
+        out.append((finding.name, finding.kind, where))
+    return out
+
+
+def _insertion_initial(request) -> dict:
+    return {k: request.GET[k] for k in ("target", "side") if k in request.GET}
+
+
+def _note_initial(visit: Visit) -> dict:
+    fields = (
+        "nprs_before",
+        "nprs_after",
+        "subjective",
+        "objective",
+        "assessment",
+        "plan",
+        "response",
+        "needles_in",
+        "needles_out",
+        "count_discrepancy",
+        "aftercare_given",
+    )
+    return {"version": visit.version, **{f: getattr(visit, f) for f in fields}}
+
+
+@clinic_staff_required
+def visit_start(request, pk: int):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    patient = get_patient(request.user, pk)
+    require_clinical(request.user)
+    copy_from = None
+    if request.POST.get("copy_from"):
+        copy_from = Visit.objects.filter(patient=patient, pk=request.POST["copy_from"]).first()
+    episode = patient.episodes.filter(status="active").first()
+    visit = services.start_visit(
+        request.user,
+        patient,
+        episode=episode,
+        copy_from=copy_from,
+        modality=request.POST.get("modality", "dry_needling"),
+        request=request,
+    )
+    return redirect("charting:visit", pk=patient.pk, visit_id=visit.pk)
+
+
+@clinic_staff_required
+def visit_page(request, pk: int, visit_id: int):
+    visit = _visit(request, pk, visit_id)
+    return render(request, "charting/visit.html", _context(request, visit))
+
+
+def _fail(request, visit, message: str | None = None, **forms):
+    if message:
+        forms["error"] = message
+    return render(request, "charting/visit.html", _context(request, visit, **forms), status=400)
+
+
+def _done(visit, anchor: str):
+    response = redirect("charting:visit", pk=visit.patient_id, visit_id=visit.pk)
+    response["Location"] += f"#{anchor}"
+    return response
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+@clinic_staff_required
+@require_POST
+def visit_action(request, pk: int, visit_id: int, action: str):
+    visit = _visit(request, pk, visit_id)
+    user = request.user
+    try:
+        if action == "screen":
+            form = ScreeningForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the screening answers marked below.", screening_form=form)
+            screening = services.screen_patient(
+                user, visit.patient, form.findings(), form.cleaned_data["modalities"], request=request
+            )
+            services.attach_screening(user, visit, screening, request=request)
+            return _done(visit, "screening")
+        if action == "consent":
+            form = ConsentForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Complete the consent form.", consent_form=form)
+            services.record_consent(
+                user,
+                visit.patient,
+                form.cleaned_data["modality"],
+                form.cleaned_data["risks"],
+                form.cleaned_data["agreed"],
+                request=request,
+            )
+            return _done(visit, "consent")
+        if action == "drawing":
+            kb = load()
+            drawing = []
+            for value in request.POST.getlist("pain"):
+                region, _, side = value.partition(":")
+                if region in kb.regions and side in kb.regions[region].sides:
+                    raw = request.POST.get(f"intensity_{region}_{side}", "")
+                    intensity = int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
+                    drawing.append({"region": region, "side": side, "intensity": intensity})
+            services.update_draft(
+                user, visit, {"pain_drawing": drawing}, int(request.POST.get("version", 0)), request=request
+            )
+            return _done(visit, "drawing")
+        if action == "needle":
+            form = InsertionForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the needle fields marked below.", insertion_form=form)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "override_reason" and v not in (None, "")}
+            services.add_insertion(
+                user, visit, data, override_reason=form.cleaned_data["override_reason"], request=request
+            )
+            return _done(visit, "needles")
+        if action == "adverse-event":
+            form = AdverseEventForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the adverse event fields.", ae_form=form)
+            services.add_adverse_event(user, visit, form.cleaned_data, request=request)
+            return _done(visit, "adverse-events")
+        if action == "note":
+            form = NoteForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the note fields marked below.", note_form=form)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            for text in ("subjective", "objective", "assessment", "plan", "response", "count_discrepancy"):
+                data[text] = data.get(text) or ""
+            services.update_draft(user, visit, data, form.cleaned_data["version"], request=request)
+            messages.success(request, "Draft saved.")
+            return _done(visit, "note")
+        if action == "sign":
+            services.sign_visit(user, visit, request=request)
+            messages.success(request, "Signed. The note is locked; add an addendum to amend it.")
+            return _done(visit, "top")
+        if action == "addendum":
+            form = AddendumForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Write the addendum text.", addendum_form=form)
+            services.add_addendum(user, visit, form.cleaned_data["text"], request=request)
+            return _done(visit, "addenda")
+    except services.DraftConflict as exc:
+        form = NoteForm(request.POST) if action == "note" else None
+        return _fail(
+            request,
+            visit,
+            "Someone saved this draft since you opened it. Your text is kept below beside "
+            "the saved version; merge and save again.",
+            note_form=form,
+            conflict=exc.current,
+        )
+    except NoteLocked as exc:
+        return _fail(request, visit, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        bound = {
+            "needle": ("insertion_form", InsertionForm),
+            "consent": ("consent_form", ConsentForm),
+            "note": ("note_form", NoteForm),
+            "addendum": ("addendum_form", AddendumForm),
+        }.get(action)
+        forms = {}
+        if bound:
+            form = bound[1](request.POST)
+            form.is_valid()
+            forms[bound[0]] = form
+        if isinstance(exc, PermissionDenied):
+            raise
+        return _fail(request, visit, _message(exc), **forms)
+    raise Http404("Unknown action")
+
+
+@clinic_staff_required
+def aftercare_sheet(request, pk: int, visit_id: int):
+    visit = _visit(request, pk, visit_id)
+    kb = load()
+    findings = [f["code"] for f in visit.screening.findings] if visit.screening else []
+    modalities = [visit.modality] + (
+        ["electrical_stimulation"] if any(i.electrical_stimulation for i in visit.insertions.all()) else []
+    )
+    care = build_aftercare(
+        kb,
+        modalities,
+        [(i.target, i.side) for i in visit.insertions.all()],
+        findings,
+        visit.episode.condition if visit.episode else "",
+    )
+    return render(request, "charting/aftercare.html", {"visit": visit, "patient": visit.patient, "care": care})

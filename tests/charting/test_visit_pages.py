@@ -1,0 +1,178 @@
+"""The visit page end to end through Django's test client: screen, consent, draw, needle, sign, amend."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from needlechart.charting.models import Visit
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(u):
+    c = Client()
+    c.force_login(u)
+    return c
+
+
+@pytest.fixture
+def c(physio):
+    return logged_in(physio)
+
+
+def start(c, patient) -> Visit:
+    response = c.post(f"/patients/{patient.pk}/visits/new/")
+    assert response.status_code == 302
+    return Visit.objects.latest("id")
+
+
+def test_full_visit_flow(c, physio, patient, episode):
+    visit = start(c, patient)
+    base = f"/patients/{patient.pk}/visits/{visit.pk}"
+    html = c.get(base + "/").content.decode()
+    assert "Screen the patient for this visit" in html and "Draft note" in html
+
+    # No needle before screening and consent: the form keeps what was typed and says why.
+    r = c.post(
+        base + "/needle/",
+        {
+            "target": "upper trap",
+            "side": "left",
+            "technique": "static",
+            "twitch_responses": 0,
+            "retention_minutes": 0,
+            "lung_technique": "pincer",
+        },
+    )
+    assert r.status_code == 400 and "Screen the patient" in r.content.decode()
+    assert 'value="upper trap"' in r.content.decode()
+
+    assert (
+        c.post(base + "/screen/", {"modalities": ["dry_needling"], "f_anticoagulant_therapy": "on"}).status_code == 302
+    )
+    assert (
+        c.post(
+            base + "/consent/",
+            {
+                "modality": "dry_needling",
+                "agreed": "yes",
+                "risks": ["soreness", "bruising", "bleeding", "infection", "fainting", "pneumothorax"],
+            },
+        ).status_code
+        == 302
+    )
+    visit.refresh_from_db()
+    assert (
+        c.post(
+            base + "/drawing/",
+            {"version": visit.version, "pain": ["temple:left", "posterior_neck:left"], "intensity_temple_left": "6"},
+        ).status_code
+        == 302
+    )
+    visit.refresh_from_db()
+    assert visit.pain_drawing[0] == {"region": "temple", "side": "left", "intensity": 6}
+
+    html = c.get(base + "/").content.decode()
+    assert "caution" in html and "Anticoagulant therapy" in html  # precautions at the top
+    assert "Suggested targets" in html and "Upper trapezius" in html
+
+    # A lung-field target without the technique is refused; with it, charted.
+    needle = {
+        "target": "upper trap",
+        "side": "left",
+        "technique": "pistoning",
+        "twitch_responses": 2,
+        "retention_minutes": 0,
+        "depth_mm": 12,
+    }
+    r = c.post(base + "/needle/", needle)
+    assert r.status_code == 400 and "lies over the lung" in r.content.decode()
+    assert (
+        c.post(
+            base + "/needle/",
+            {
+                **needle,
+                "lung_technique": "pincer",
+                "es_frequency_hz": "2",
+                "es_pulse_width_ms": "0.3",
+                "es_intensity_ma": "4",
+                "es_minutes": "10",
+            },
+        ).status_code
+        == 400
+    )  # no consent for electrical stimulation yet
+    assert c.post(base + "/needle/", {**needle, "lung_technique": "pincer"}).status_code == 302
+
+    # Blocked target: override reason needed.
+    psoas = {"target": "psoas", "side": "left", "technique": "static", "twitch_responses": 0, "retention_minutes": 0}
+    r = c.post(base + "/needle/", psoas)
+    assert r.status_code == 400 and "Blocked by screening" in r.content.decode()
+    assert c.post(base + "/needle/", {**psoas, "override_reason": "Ultrasound guided"}).status_code == 302
+
+    visit.refresh_from_db()
+    note = {
+        "version": visit.version,
+        "subjective": "Left-sided headache",
+        "needles_in": 2,
+        "needles_out": 1,
+        "nprs_before": 6,
+        "nprs_after": 3,
+    }
+    assert c.post(base + "/note/", note).status_code == 302
+    r = c.post(base + "/sign/")
+    assert r.status_code == 400 and "not reconciled" in r.content.decode()
+    visit.refresh_from_db()
+    assert c.post(base + "/note/", {**note, "version": visit.version, "needles_out": 2}).status_code == 302
+    assert c.post(base + "/sign/").status_code == 302
+    html = c.get(base + "/").content.decode()
+    assert "Signed note" in html and "20560" in html and "Left-sided headache" in html
+
+    # Nothing changes any more; the author adds an addendum.
+    r = c.post(base + "/note/", {**note, "version": visit.version + 5, "subjective": "rewritten"})
+    assert r.status_code == 400
+    assert c.post(base + "/addendum/", {"text": "Phoned: headache eased."}).status_code == 302
+    assert "Phoned: headache eased." in c.get(base + "/").content.decode()
+    assert "Aftercare" in c.get(base + "/aftercare/").content.decode()
+
+
+def test_red_flag_visit_cannot_chart(c, patient, episode):
+    visit = start(c, patient)
+    base = f"/patients/{patient.pk}/visits/{visit.pk}"
+    c.post(base + "/screen/", {"modalities": ["dry_needling"], "f_cervical_arterial_signs": "on"})
+    html = c.get(base + "/").content.decode()
+    assert "refer (emergency)" in html
+
+
+def test_site_finding_needs_where(c, patient, episode):
+    visit = start(c, patient)
+    r = c.post(
+        f"/patients/{patient.pk}/visits/{visit.pk}/screen/", {"modalities": ["dry_needling"], "f_lymphedema": "on"}
+    )
+    assert r.status_code == 400 and "say where" in r.content.decode()
+
+
+def test_front_desk_cannot_open_a_visit(clinic, patient, physio, episode):
+    visit = start(logged_in(physio), patient)
+    desk = f.user(clinic, "desk", "front_desk")
+    assert logged_in(desk).get(f"/patients/{patient.pk}/visits/{visit.pk}/").status_code == 403
+
+
+def test_other_clinic_gets_404_on_a_visit(patient, physio, episode):
+    visit = start(logged_in(physio), patient)
+    stranger = f.user(f.clinic("elsewhere"), "stranger")
+    assert logged_in(stranger).get(f"/patients/{patient.pk}/visits/{visit.pk}/").status_code == 404
+
+
+def test_follow_up_copies_forward(c, patient, episode, ready_visit, physio):
+    from needlechart.charting import services
+
+    services.add_insertion(physio, ready_visit, {"target": "masseter", "side": "left"})
+    v = services.update_draft(
+        physio, ready_visit, {"needles_in": 1, "needles_out": 1, "pain_drawing": [{"region": "jaw", "side": "left"}]}, 1
+    )
+    services.sign_visit(physio, v)
+    c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
+    follow = Visit.objects.latest("id")
+    assert follow.copied_from == v and follow.pain_drawing == [{"region": "jaw", "side": "left"}]

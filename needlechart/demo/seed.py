@@ -1,6 +1,7 @@
 """Seed the demo clinic: its staff (one per role) and a dozen patients across the knowledge base's
-conditions, with their coded history and an episode of care each. Idempotent: running it again
-changes nothing. The demo password works for the demo clinic only.
+conditions, each with coded history, an episode of care and several weeks of signed visits charted
+through the same services a clinician uses (screening, consent, needle log, counts, signing).
+Idempotent: running it again changes nothing. The demo password works for the demo clinic only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from needlechart.accounts.models import Clinic, Profession, Role, User
+from needlechart.charting import services as charting
+from needlechart.charting.models import Visit
+from needlechart.knowledge import load
 from needlechart.patients.models import Episode, Patient, PatientFinding, Sex
 
 DEMO_CLINIC_SLUG = "demo"
@@ -158,7 +162,7 @@ def seed(today: date | None = None) -> Clinic:
         for code, region, side in findings:
             PatientFinding.objects.create(patient=patient, code=code, region=region, side=side, noted_on=start)
         clinician = users["acupuncturist"] if n % 3 == 1 else users["physio"]
-        Episode.objects.create(
+        episode = Episode.objects.create(
             patient=patient,
             condition=condition,
             onset_on=start - timedelta(weeks=10),
@@ -166,7 +170,63 @@ def seed(today: date | None = None) -> Clinic:
             goals="Reduce pain to 3/10 or less and return to usual activity within 12 weeks.",
             created_by=clinician,
         )
+        _chart_weeks(clinician, patient, episode, findings, start, weeks=4 + n % 3)
     return clinic
+
+
+def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int) -> None:
+    """Weekly signed visits with a falling pain score, charted through the charting services."""
+    kb = load()
+    condition = kb.conditions[episode.condition]
+    acupuncture = clinician.profession == Profession.ACUPUNCTURIST
+    modality = "acupuncture" if acupuncture else "dry_needling"
+    reported = [{"code": c, "region": r, "side": s} if r else {"code": c} for c, r, s in findings]
+    side = "right" if patient.pk % 2 else "left"
+    drawing = [{"region": r, "side": side} for r in condition.regions[:2]]
+    if acupuncture:
+        targets = list(condition.distal_acupoints[:2] + condition.local_acupoints[:2])
+    else:
+        targets = list(condition.muscles[:3])
+    charting.record_consent(clinician, patient, modality, charting.risks_for(modality, thorax=True), True)
+    previous = None
+    for week in range(weeks):
+        visit = charting.start_visit(clinician, patient, episode=episode, modality=modality, copy_from=previous)
+        Visit.objects.filter(pk=visit.pk).update(visit_date=start + timedelta(weeks=week))
+        screening = charting.screen_patient(clinician, patient, reported, [modality], changed=week == 0)
+        visit = charting.attach_screening(clinician, Visit.objects.get(pk=visit.pk), screening)
+        if previous is None:
+            for target in targets:
+                point = kb.acupoints.get(target)
+                data = {
+                    "target": target,
+                    "side": "midline" if point is not None and point.midline else side,
+                    "depth_mm": 15,
+                    "retention_minutes": 20 if acupuncture else 0,
+                    "technique": "de_qi" if acupuncture else "pistoning",
+                    "twitch_responses": 0 if acupuncture else 2,
+                }
+                if any(h.kind == "lung" for h in kb.target(target).hazards):
+                    data["lung_technique"] = "pincer"
+                try:
+                    charting.add_insertion(clinician, visit, data)
+                except charting.ChartingError:
+                    continue  # blocked for this patient: the demo clinician leaves it out
+        count = visit.insertions.count()
+        before = max(2, 7 - week)
+        draft = {
+            "pain_drawing": [{**d, "intensity": before} for d in drawing],
+            "nprs_before": before,
+            "nprs_after": max(1, before - 2),
+            "needles_in": count,
+            "needles_out": count,
+            "subjective": f"Week {week + 1}: {condition.name.lower()}, pain {before}/10 on arrival.",
+            "assessment": "Improving." if week else "Findings consistent with the episode's condition.",
+            "plan": "Weekly needling with home exercises; review at week 6.",
+            "increments": [{"minutes": 15, "electrical_stimulation": False}] * 2 if acupuncture else [],
+            "aftercare_given": True,
+        }
+        charting.update_draft(clinician, visit, draft, visit.version)
+        previous = charting.sign_visit(clinician, Visit.objects.get(pk=visit.pk))
 
 
 def logins() -> str:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import redirect, render
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
 from needlechart.audit.selectors import trail_for_patient
+from needlechart.charting.models import AdverseEvent
+from needlechart.common.svgchart import Series, line_chart
 from needlechart.knowledge import load
 
 from . import selectors, services
 from .forms import EpisodeForm, PatientForm
 
 PAGE_SIZE = 25
+VISITS_SHOWN = 52  # a year of weekly visits on the overview
 
 
 @clinic_staff_required
@@ -43,6 +47,18 @@ def patient_detail(request, pk: int):
         kb = load()
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
         context["findings"] = [(f, kb.findings.get(f.code)) for f in patient.findings.all() if f.resolved_on is None]
+        visits = list(patient.visits.select_related("clinician").annotate(needles=Count("insertions"))[:VISITS_SHOWN])
+        context["visits"] = visits
+        context["nprs_chart"] = line_chart(
+            [
+                Series("Before treatment", "before", [(v.visit_date, v.nprs_before) for v in reversed(visits)]),
+                Series("After treatment", "after", [(v.visit_date, v.nprs_after) for v in reversed(visits)]),
+            ],
+            title=f"Pain (NPRS 0-10) at each visit for {patient.full_name}",
+        )
+        context["adverse_events"] = list(
+            AdverseEvent.objects.filter(visit__patient=patient).select_related("visit").order_by("-visit__visit_date")
+        )
     return render(request, "patients/detail.html", context)
 
 

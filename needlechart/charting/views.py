@@ -238,6 +238,8 @@ def visit_action(request, pk: int, visit_id: int, action: str):
             services.update_draft(user, visit, data, form.cleaned_data["version"], request=request)
             messages.success(request, "Draft saved.")
             return _done(visit, "note")
+        if action == "autosave":
+            return _autosave(request, visit)
         if action == "sign":
             services.sign_visit(user, visit, request=request)
             messages.success(request, "Signed. The note is locked; add an addendum to amend it.")
@@ -276,6 +278,30 @@ def visit_action(request, pk: int, visit_id: int, action: str):
             raise
         return _fail(request, visit, _message(exc), **forms)
     raise Http404("Unknown action")
+
+
+def _autosave(request, visit: Visit):
+    """Save the note in the background while the clinician types. Answers a one-line status and the new
+    version for the form; on a conflict or an error it saves nothing and the typed text stays put."""
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        fields = ", ".join(form[name].label for name in form.errors)
+        return render(request, "charting/_autosave.html", {"error": f"Not saved yet: check {fields}."})
+    data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    for text in ("subjective", "objective", "assessment", "plan", "response", "count_discrepancy"):
+        data[text] = data.get(text) or ""
+    try:
+        saved = services.update_draft(request.user, visit, data, form.cleaned_data["version"], request=request)
+    except services.DraftConflict as exc:
+        return render(
+            request,
+            "charting/_autosave.html",
+            {
+                "error": f"Not saved: someone else saved this draft (version {exc.current.version}). "
+                "Your text is still here; press Save draft to compare both side by side.",
+            },
+        )
+    return render(request, "charting/_autosave.html", {"saved": saved})
 
 
 @clinic_staff_required

@@ -176,3 +176,19 @@ def test_follow_up_copies_forward(c, patient, episode, ready_visit, physio):
     c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
     follow = Visit.objects.latest("id")
     assert follow.copied_from == v and follow.pain_drawing == [{"region": "jaw", "side": "left"}]
+
+
+def test_autosave_saves_in_the_background_and_never_overwrites(c, patient, episode, physio):
+    visit = start(c, patient)
+    url = f"/patients/{patient.pk}/visits/{visit.pk}/autosave/"
+    r = c.post(url, {"version": 1, "subjective": "Typing..."}, HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert r.status_code == 200 and "saved automatically" in html and 'value="2"' in html
+    visit.refresh_from_db()
+    assert visit.subjective == "Typing..." and visit.version == 2
+    stale = c.post(url, {"version": 1, "subjective": "Other tab"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not saved: someone else saved this draft" in stale
+    visit.refresh_from_db()
+    assert visit.subjective == "Typing..."
+    bad = c.post(url, {"version": 2, "nprs_before": 14}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not saved yet: check NPRS before" in bad

@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from needlechart.accounts.admin import site as admin_site
+
 urlpatterns = [
+    path("admin/", admin_site.urls),
     path("accounts/", include("needlechart.accounts.urls")),
     path("patients/", include("needlechart.patients.urls")),
     path("patients/", include("needlechart.charting.urls")),

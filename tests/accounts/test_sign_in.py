@@ -62,3 +62,21 @@ def test_demo_seed_is_idempotent_and_prints_logins(capsys):
     for name in ("physio", "acupuncturist", "frontdesk", "clinicadmin"):
         assert name in out
     assert "needlechart-demo" in out
+
+
+def test_admin_is_for_clinic_admins_and_their_own_clinic_only():
+    from needlechart.accounts.models import Role
+
+    clinic, other = f.clinic("riverside"), f.clinic("hilltop")
+    admin_user = f.user(clinic, "boss", Role.CLINIC_ADMIN)
+    f.user(clinic, "colleague")
+    f.user(other, "outsider")
+    physio = f.user(clinic, "physio2")
+    c = Client()
+    c.force_login(physio)
+    assert c.get("/admin/").status_code == 302  # sent to the admin sign-in: not allowed
+    c.force_login(admin_user)
+    html = c.get("/admin/accounts/user/").content.decode()
+    assert "colleague" in html and "outsider" not in html
+    outsider = __import__("needlechart.accounts.models", fromlist=["User"]).User.objects.get(username="outsider")
+    assert c.get(f"/admin/accounts/user/{outsider.pk}/change/").status_code in (302, 404)

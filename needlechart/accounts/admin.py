@@ -1,0 +1,65 @@
+"""The Django admin, for clinic admins only, and only over their own clinic.
+
+Clinic admins manage their staff here (roles, professions, dry-needling certification dates).
+Clinical records are never edited through the admin: they go through the audited services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import User
+
+
+class ClinicAdminSite(admin.AdminSite):
+    site_header = "NeedleChart administration"
+    site_title = "NeedleChart admin"
+    index_title = "Your clinic"
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or (user.is_clinic_admin and user.clinic_id)))
+
+
+site = ClinicAdminSite(name="admin")
+
+
+@admin.register(User, site=site)
+class StaffAdmin(DjangoUserAdmin):
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "profession",
+        "dry_needling_certified_on",
+        "is_active",
+    )
+    list_filter = ("role", "profession", "is_active")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Role", {"fields": ("role", "profession", "dry_needling_certification", "dry_needling_certified_on")}),
+        ("Access", {"fields": ("is_active",)}),
+    )
+    add_fieldsets = ((None, {"fields": ("username", "password1", "password2", "role", "profession")}),)
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(clinic_id=request.user.clinic_id)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.clinic_id = request.user.clinic_id  # staff always join the admin's own clinic
+        super().save_model(request, obj, form, change)
+
+    def has_module_permission(self, request) -> bool:
+        return site.has_permission(request)
+
+    has_view_permission = has_change_permission = has_add_permission = lambda self, request, obj=None: (
+        site.has_permission(request)
+    )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: audit rows keep pointing at the account

@@ -20,6 +20,7 @@ from needlechart.patients.selectors import get_patient
 from . import services
 from .forms import AddendumForm, AdverseEventForm, ConsentForm, InsertionForm, NoteForm, ScreeningForm
 from .models import NoteLocked, Visit
+from .selectors import current_precautions
 
 
 def _visit(request, pk: int, visit_id: int) -> Visit:
@@ -68,7 +69,7 @@ def _context(request, visit: Visit, **forms) -> dict:
         "visit": visit,
         "screening": visit.screening,
         "last_screening": screening,
-        "precautions": _precautions(kb, screening),
+        "precautions": current_precautions(kb, patient),
         "consents": consents,
         "consent_for_modality": consents.get(visit.modality),
         "intensity_range": range(11),
@@ -92,18 +93,6 @@ def _context(request, visit: Visit, **forms) -> dict:
         "conflict": forms.get("conflict"),
         "is_author": visit.clinician_id == request.user.pk,
     }
-
-
-def _precautions(kb, screening) -> list[tuple[str, str, str]]:
-    """The last screening's findings, always shown at the top of the visit."""
-    out = []
-    for f in screening.findings if screening else []:
-        finding = kb.findings.get(f.get("code"))
-        if finding is None:
-            continue
-        where = f"{f['side']} {kb.regions[f['region']].name.lower()}" if f.get("region") in kb.regions else ""
-        out.append((finding.name, finding.kind, where))
-    return out
 
 
 def _insertion_initial(request) -> dict:

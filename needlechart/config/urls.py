@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from needlechart.accounts.admin import site as admin_site
+from needlechart.api.api import api
 
 urlpatterns = [
     path("admin/", admin_site.urls),
     path("accounts/", include("needlechart.accounts.urls")),
     path("patients/", include("needlechart.patients.urls")),
     path("patients/", include("needlechart.charting.urls")),
+    path("api/v1/", api.urls),
     path("", include("needlechart.explorer.urls")),
 ]

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
 from needlechart.audit.selectors import trail_for_patient
 from needlechart.charting.models import AdverseEvent
+from needlechart.charting.selectors import current_precautions
 from needlechart.common.svgchart import Series, line_chart
 from needlechart.knowledge import load
 
@@ -46,7 +47,7 @@ def patient_detail(request, pk: int):
     if request.user.sees_clinical_content:
         kb = load()
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
-        context["findings"] = [(f, kb.findings.get(f.code)) for f in patient.findings.all() if f.resolved_on is None]
+        context["precautions"] = current_precautions(kb, patient)
         visits = list(patient.visits.select_related("clinician").annotate(needles=Count("insertions"))[:VISITS_SHOWN])
         context["visits"] = visits
         context["nprs_chart"] = line_chart(

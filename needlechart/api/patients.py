@@ -1,0 +1,92 @@
+"""Patients and episodes of care. Demographics for all clinic staff; episodes are clinical content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from needlechart.accounts.permissions import require_clinical
+from needlechart.patients import selectors, services
+from needlechart.patients.models import Episode, Patient
+
+from .access import audit_read, patient_out, staff
+from .schemas import (
+    AnyPatientOut,
+    EpisodeIn,
+    EpisodeOut,
+    ErrorOut,
+    PatientConflictOut,
+    PatientIn,
+    PatientPatch,
+    PatientSummaryOut,
+)
+
+router = Router(tags=["patients"])
+
+
+class Page(LimitOffsetPagination):
+    """limit/offset paging: 25 by default, at most 100 a page."""
+
+    class Input(Schema):
+        limit: int = Field(25, ge=1, le=100)
+        offset: int = Field(0, ge=0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=100, **kwargs)
+
+
+@router.get("/patients", response=list[PatientSummaryOut])
+@paginate(Page)
+def list_patients(request: HttpRequest, q: str = Query("", max_length=100)) -> QuerySet[Patient]:
+    """Search by name, date of birth (2001-04-09 or 09/04/2001) or phone digits; empty lists everyone."""
+    return selectors.search(staff(request), q)
+
+
+@router.post("/patients", response={201: AnyPatientOut, 403: ErrorOut})
+def create_patient(request: HttpRequest, payload: PatientIn):
+    user = staff(request)
+    patient = services.create_patient(user, payload.dict(), request=request)
+    return Status(201, patient_out(user, patient))
+
+
+@router.get("/patients/{patient_id}", response={200: AnyPatientOut, 404: ErrorOut})
+def read_patient(request: HttpRequest, patient_id: int):
+    """Opening a record is audited, as on the chart page."""
+    user = staff(request)
+    patient = selectors.get_patient(user, patient_id)
+    services.open_chart(user, patient, request=request)
+    return patient_out(user, patient)
+
+
+@router.patch("/patients/{patient_id}", response={200: AnyPatientOut, 404: ErrorOut, 409: PatientConflictOut})
+def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch):
+    """Change the fields sent. If someone saved since `version`, 409 with their record to merge against."""
+    user = staff(request)
+    patient = selectors.get_patient(user, patient_id)
+    try:
+        patient = services.update_patient(user, patient, payload.changes(), payload.version, request=request)
+    except services.VersionConflict as conflict:
+        return Status(
+            409, {"detail": str(conflict), "code": "version_conflict", "current": patient_out(user, conflict.current)}
+        )
+    return patient_out(user, patient)
+
+
+@router.get("/patients/{patient_id}/episodes", response={200: list[EpisodeOut], 403: ErrorOut, 404: ErrorOut})
+def list_episodes(request: HttpRequest, patient_id: int) -> list[Episode]:
+    user = staff(request)
+    patient = selectors.get_patient(user, patient_id)
+    require_clinical(user)
+    audit_read(request, patient, patient, "Listed episodes of care")
+    return list(patient.episodes.all())
+
+
+@router.post("/patients/{patient_id}/episodes", response={201: EpisodeOut, 403: ErrorOut, 404: ErrorOut})
+def start_episode(request: HttpRequest, patient_id: int, payload: EpisodeIn):
+    user = staff(request)
+    patient = selectors.get_patient(user, patient_id)
+    return Status(201, services.start_episode(user, patient, payload.dict(), request=request))

@@ -1,0 +1,689 @@
+"""Request and response shapes.
+
+Inputs check types, ranges, choices and knowledge-base IDs before any service runs, so a bad request
+gets a 422 naming each field at fault (and, for an unknown ID, the closest valid ones). Inputs
+forbid unknown keys: a misspelt field is an error, not silently dropped. Outputs are built from the
+models and the core's results; clinical fields live in their own schema so front desk never gets them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Field, Schema
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from needlechart.charting.models import LungTechnique, Modality, Technique
+from needlechart.charting.services import counts_reconciled
+from needlechart.clinical.screening import URGENCY_ADVICE
+from needlechart.knowledge import load
+from needlechart.knowledge.lookup import closest
+from needlechart.patients.models import Sex
+
+Side = Literal["left", "right", "midline"]
+ModalityId = Literal["dry_needling", "acupuncture", "electrical_stimulation"]
+SexId = Literal["female", "male", "other", "unknown"]
+TechniqueId = Literal["static", "pistoning", "winding", "de_qi"]
+LungTechniqueId = Literal["", "rib_bracketing", "pincer", "tangential", "ultrasound", "superficial"]
+
+# The Literals above are the API's contract; fail at import if a model's choices drift from them.
+assert set(ModalityId.__args__) == set(Modality.values)
+assert set(SexId.__args__) == set(Sex.values)
+assert set(TechniqueId.__args__) == set(Technique.values)
+assert set(LungTechniqueId.__args__) - {""} == set(LungTechnique.values)
+
+_LIST_ALL_BELOW = 20  # a category this small is listed in full when nothing is close
+
+
+# ------------------------------------------------------------------------------ knowledge IDs
+
+
+def _unknown(category: str, value: str, valid: list[str], near: list[str]) -> PydanticCustomError:
+    """A field error naming the closest valid IDs (or all of them, for a short list such as conditions)."""
+    if not near and len(valid) <= _LIST_ALL_BELOW:
+        near = sorted(valid)
+    listed = ", ".join(near) if near else "none close; check the spelling"
+    # The message is complete already; ctx carries the list for clients that offer a choice.
+    return PydanticCustomError(
+        "unknown_id", f"unknown {category} '{value}'; closest valid IDs: {listed}", {"closest": near}
+    )
+
+
+def known(category: str, value: str) -> str:
+    """`value` if it is an ID in the knowledge base's `category` (region, condition, finding)."""
+    kb = load()
+    table = {"region": kb.regions, "condition": kb.conditions, "finding": kb.findings}[category]
+    if value not in table:
+        raise _unknown(category, value, list(table), closest(kb, category, value))
+    return value
+
+
+def known_target(value: str) -> str:
+    """`value` if it is a muscle ID or an acupoint code."""
+    kb = load()
+    if value in kb.muscles or value in kb.acupoints:
+        return value
+    near = (closest(kb, "muscle", value, 2) + closest(kb, "acupoint", value, 2))[:3]
+    raise _unknown("target (muscle or acupoint)", value, [*kb.muscles, *kb.acupoints], near)
+
+
+def _side_for_region(region: str, side: str) -> str:
+    sides = load().regions[region].sides
+    if side not in sides:
+        raise PydanticCustomError(
+            "side_not_valid",
+            "side '{side}' is not valid for {region}; use {sides}",
+            {"side": side, "region": region, "sides": ", ".join(sides)},
+        )
+    return side
+
+
+class In(Schema):
+    """Every request body: unknown keys are errors; text is trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _not_null(value: Any, info: ValidationInfo) -> Any:
+    """PATCH fields may be left out but not sent as null (the column has no null)."""
+    if value is None:
+        raise PydanticCustomError(
+            "not_null", "{field} cannot be null: leave it out to keep it", {"field": info.field_name}
+        )
+    return value
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+    ctx: dict[str, Any] | None = None
+
+
+class ValidationErrorOut(Schema):
+    """422: every field at fault (`loc` is the path to it) or, for a charting rule, `loc` is ["body"]."""
+
+    detail: list[FieldErrorOut]
+
+
+class LockedOut(Schema):
+    detail: str = Field(..., examples=["This note is signed and locked; add a dated addendum instead."])
+    code: Literal["locked"] = "locked"
+
+
+# ------------------------------------------------------------------------------ patients
+
+
+def _check_born(born: date | None) -> date | None:
+    if born is not None and born > date.today():
+        raise ValueError("the date of birth is in the future: check the year")
+    if born is not None and born.year < 1900:
+        raise ValueError("the date of birth is before 1900: check the year")
+    return born
+
+
+def _check_email(email: str | None) -> str | None:
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise ValueError("not a valid email address") from None
+    return email
+
+
+class PatientIn(In):
+    """Registration. Front desk may send medications and history notes; they are not stored."""
+
+    first_name: str = Field(..., min_length=1, max_length=100)
+    last_name: str = Field(..., min_length=1, max_length=100)
+    date_of_birth: date
+    sex: SexId = "unknown"
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+    address: str = Field("", max_length=2000)
+    emergency_contact_name: str = Field("", max_length=200)
+    emergency_contact_phone: str = Field("", max_length=40)
+    medications: str = Field("", max_length=5000, description="Clinical: ignored for front desk.")
+    history_notes: str = Field("", max_length=5000, description="Clinical: ignored for front desk.")
+
+    _born = field_validator("date_of_birth")(_check_born)
+    _email = field_validator("email")(_check_email)
+
+
+class PatientPatch(In):
+    """Only the fields sent change; `version` is the one you read (409 if someone saved since)."""
+
+    version: int = Field(..., ge=1)
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    sex: SexId | None = None
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    address: str | None = Field(None, max_length=2000)
+    emergency_contact_name: str | None = Field(None, max_length=200)
+    emergency_contact_phone: str | None = Field(None, max_length=40)
+    medications: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
+    history_notes: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
+
+    _no_nulls = field_validator(
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "sex",
+        "phone",
+        "email",
+        "address",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "medications",
+        "history_notes",
+        mode="before",
+    )(_not_null)
+    _born = field_validator("date_of_birth")(_check_born)
+    _email = field_validator("email")(_check_email)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"version"})
+
+
+class PatientSummaryOut(Schema):
+    """A search result: who, not what is wrong with them (lists are not audited, so no clinical content)."""
+
+    id: int
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    phone: str
+    version: int
+
+
+class PatientOut(PatientSummaryOut):
+    """The record as front desk sees it."""
+
+    email: str
+    address: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClinicalPatientOut(PatientOut):
+    """The record as clinicians and clinic admins see it."""
+
+    medications: str
+    history_notes: str
+
+
+AnyPatientOut = ClinicalPatientOut | PatientOut
+
+
+class PatientConflictOut(Schema):
+    detail: str
+    code: Literal["version_conflict"] = "version_conflict"
+    current: AnyPatientOut
+
+
+# ------------------------------------------------------------------------------ episodes
+
+
+class EpisodeIn(In):
+    condition: str = Field(..., max_length=60, description="A knowledge-base condition ID.", examples=["neck_pain"])
+    started_on: date = Field(default_factory=date.today)
+    onset_on: date | None = None
+    goals: str = Field("", max_length=5000)
+
+    _condition = field_validator("condition")(lambda v: known("condition", v))
+
+    @field_validator("onset_on")
+    @classmethod
+    def _onset_before_start(cls, onset: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("started_on")
+        if onset and start and onset > start:
+            raise ValueError("the onset is after the episode's start: check both dates")
+        return onset
+
+
+class EpisodeOut(Schema):
+    id: int
+    patient_id: int
+    condition: str
+    condition_name: str
+    onset_on: date | None
+    started_on: date
+    ended_on: date | None
+    goals: str
+    status: str
+    created_by_id: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_condition_name(obj: Any) -> str:
+        condition = load().conditions.get(obj.condition)
+        return condition.name if condition else obj.condition
+
+
+# ------------------------------------------------------------------------------ pains, screening
+
+
+class PainIn(In):
+    region: str = Field(..., max_length=40, examples=["lumbar"])
+    side: Side
+    intensity: int | None = Field(None, ge=0, le=10)
+
+    _region = field_validator("region")(lambda v: known("region", v))
+
+    @field_validator("side")
+    @classmethod
+    def _side(cls, side: str, info: ValidationInfo) -> str:
+        region = info.data.get("region")
+        return _side_for_region(region, side) if region else side
+
+
+class PainOut(Schema):
+    region: str
+    side: str
+    intensity: int | None = None
+
+
+class FindingIn(In):
+    """A reported finding; site-scoped ones (lymphoedema, local infection...) need region and side."""
+
+    code: str = Field(..., max_length=60, examples=["anticoagulant_therapy"])
+    region: str = Field("", max_length=40, validate_default=True)
+    side: Side | None = Field(None, validate_default=True)
+
+    _code = field_validator("code")(lambda v: known("finding", v))
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str, info: ValidationInfo) -> str:
+        code = info.data.get("code")
+        if region:
+            return known("region", region)
+        if code and load().findings[code].site_scoped:
+            raise ValueError(f"finding '{code}' applies to one body site: give its region")
+        return region
+
+    @field_validator("side")
+    @classmethod
+    def _side(cls, side: str | None, info: ValidationInfo) -> str | None:
+        code, region = info.data.get("code"), info.data.get("region")
+        if side is None and code and load().findings[code].site_scoped:
+            raise ValueError(f"finding '{code}' applies to one body site: give its side")
+        return _side_for_region(region, side) if region and side else side
+
+    def as_reported(self) -> dict[str, str]:
+        return {"code": self.code, "region": self.region, "side": self.side or ""}
+
+
+class ScreeningIn(In):
+    findings: list[FindingIn] = Field(default_factory=list, max_length=60)
+    modalities: list[ModalityId] = Field(..., min_length=1, max_length=3)
+    visit_id: int | None = Field(None, description="Attach this screening to a draft visit (the per-visit re-screen).")
+    changed_since_last: bool = True
+
+
+class ReportedFindingOut(Schema):
+    code: str
+    region: str = ""
+    side: str = ""
+
+
+class SourceOut(Schema):
+    id: str
+    locator: str = ""
+
+
+class FindingResultOut(Schema):
+    id: str
+    name: str
+    kind: str
+    reason: str
+    action: str
+    urgency: str = ""
+    region: str = ""
+    side: str = ""
+    note: str = ""
+    derived: bool = False
+    sources: list[SourceOut] = []
+
+
+class ItemStatusOut(Schema):
+    item: str
+    side: str
+    status: Literal["ok", "caution", "blocked"]
+    reasons: list[str]
+    findings: list[str]
+
+
+class ScreeningOut(Schema):
+    id: int
+    patient_id: int
+    performed_at: datetime
+    age: int
+    verdict: Literal["clear", "caution", "do_not_needle", "refer"]
+    urgency: str
+    urgency_advice: str
+    may_needle: bool
+    changed_since_last: bool
+    reported: list[ReportedFindingOut] = Field(..., description="The findings as reported.")
+    findings: list[FindingResultOut]
+    modalities: list[ItemStatusOut]
+
+    @staticmethod
+    def resolve_urgency_advice(obj: Any) -> str:
+        return URGENCY_ADVICE.get(obj.urgency, "")
+
+    @staticmethod
+    def resolve_reported(obj: Any) -> list[dict[str, str]]:
+        return obj.findings
+
+    @staticmethod
+    def resolve_findings(obj: Any) -> list[dict[str, Any]]:
+        return obj.result.get("findings", [])
+
+    @staticmethod
+    def resolve_modalities(obj: Any) -> list[dict[str, Any]]:
+        return obj.result.get("modalities", [])
+
+
+# ------------------------------------------------------------------------------ suggestions
+
+
+class SuggestionIn(In):
+    pains: list[PainIn] = Field(default_factory=list, max_length=60)
+    condition: str = Field("", max_length=60, description="A knowledge-base condition ID.")
+    patient_id: int | None = Field(None, description="Apply this patient's latest screening to every target.")
+    top: int = Field(10, ge=1, le=50, description="How many muscles and how many acupoints.")
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, condition: str) -> str:
+        return known("condition", condition) if condition else condition
+
+    @model_validator(mode="after")
+    def _something_to_rank(self) -> SuggestionIn:
+        if not self.pains and not self.condition:
+            raise ValueError("give at least one pain location or a condition")
+        return self
+
+
+class HazardOut(Schema):
+    kind: str
+    structure: str
+    note: str = ""
+
+
+class SuggestionOut(Schema):
+    kind: Literal["muscle", "acupoint"]
+    id: str
+    name: str
+    side: str
+    score: float
+    primary: list[str]
+    spillover: list[str]
+    role: str
+    reason: str
+    hazards: list[HazardOut]
+    status: Literal["ok", "caution", "blocked"] = Field(..., description="'ok' unless a screening was applied.")
+    status_reasons: list[str]
+
+
+class ScreeningRefOut(Schema):
+    id: int
+    performed_at: datetime
+    verdict: str
+
+
+class SuggestionsOut(Schema):
+    pains: list[PainOut]
+    condition: str
+    screening: ScreeningRefOut | None = None
+    muscles: list[SuggestionOut]
+    acupoints: list[SuggestionOut]
+
+
+# ------------------------------------------------------------------------------ visits
+
+
+class VisitStartIn(In):
+    modality: ModalityId = "dry_needling"
+    episode_id: int | None = Field(None, description="Default: the patient's active episode, if any.")
+    copy_from: int | None = Field(None, description="Copy forward the pain drawing, needle plan and plan text.")
+
+
+class IncrementIn(In):
+    minutes: int = Field(..., ge=1, le=120)
+    electrical_stimulation: bool = False
+
+
+class IncrementOut(Schema):
+    minutes: int
+    electrical_stimulation: bool = False
+
+
+_DRAFT_NOT_NULL = (
+    "pain_drawing",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
+    "response",
+    "count_discrepancy",
+    "aftercare_given",
+    "increments",
+    "modality",
+)
+
+
+class VisitPatch(In):
+    """Draft fields; only those sent change. Numbers may be sent as null to clear them."""
+
+    version: int = Field(..., ge=1)
+    modality: ModalityId | None = None
+    pain_drawing: list[PainIn] | None = Field(None, max_length=60)
+    nprs_before: int | None = Field(None, ge=0, le=10)
+    nprs_after: int | None = Field(None, ge=0, le=10)
+    subjective: str | None = Field(None, max_length=20000)
+    objective: str | None = Field(None, max_length=20000)
+    assessment: str | None = Field(None, max_length=20000)
+    plan: str | None = Field(None, max_length=20000)
+    response: str | None = Field(None, max_length=20000)
+    needles_in: int | None = Field(None, ge=0, le=1000)
+    needles_out: int | None = Field(None, ge=0, le=1000)
+    count_discrepancy: str | None = Field(None, max_length=5000)
+    aftercare_given: bool | None = None
+    increments: list[IncrementIn] | None = Field(None, max_length=20)
+
+    _no_nulls = field_validator(*_DRAFT_NOT_NULL, mode="before")(_not_null)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"version"})
+
+
+class InsertionIn(In):
+    """One needle. `es_frequency_hz` is declared after the other ES fields so it can check them."""
+
+    target: str = Field(..., max_length=40, description="Muscle ID or acupoint code.", examples=["upper_trapezius"])
+    side: Side
+    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
+    length_mm: int | None = Field(None, gt=0, le=300)
+    depth_mm: int | None = Field(None, ge=0, le=300)
+    technique: TechniqueId = "static"
+    twitch_responses: int = Field(0, ge=0, le=1000)
+    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
+    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
+    es_minutes: int | None = Field(None, ge=0, le=120)
+    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1, validate_default=True)
+    retention_minutes: int = Field(0, ge=0, le=240)
+    time_in: time | None = None
+    time_out: time | None = None
+    lung_technique: LungTechniqueId = ""
+    override_reason: str = Field("", max_length=5000, description="Required when screening blocks this target.")
+
+    _target = field_validator("target")(known_target)
+
+    @field_validator("side")
+    @classmethod
+    def _side(cls, side: str, info: ValidationInfo) -> str:
+        target_id = info.data.get("target")
+        if not target_id:
+            return side
+        target = load().target(target_id)
+        allowed = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
+        if side not in allowed:
+            raise ValueError(f"side for {target_id} must be {' or '.join(allowed)}")
+        return side
+
+    @field_validator("es_frequency_hz")
+    @classmethod
+    def _frequency_with_stimulation(cls, hz: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        others = (info.data.get(f) for f in ("es_pulse_width_ms", "es_intensity_ma", "es_minutes"))
+        if hz is None and any(v is not None for v in others):
+            raise ValueError("give the frequency when recording electrical stimulation")
+        return hz
+
+    @field_validator("time_out")
+    @classmethod
+    def _out_after_in(cls, out: time | None, info: ValidationInfo) -> time | None:
+        time_in = info.data.get("time_in")
+        if out and time_in and out < time_in:
+            raise ValueError("the needle came out before it went in: check the times")
+        return out
+
+    def needle(self) -> dict[str, Any]:
+        """The insertion's fields for the service, without blanks (as the page's form sends them)."""
+        return {k: v for k, v in self.model_dump(exclude={"override_reason"}).items() if v not in (None, "")}
+
+
+class InsertionOut(Schema):
+    id: int
+    target: str
+    target_name: str
+    side: str
+    gauge_mm: float | None
+    length_mm: int | None
+    depth_mm: int | None
+    technique: str
+    twitch_responses: int
+    electrical_stimulation: bool
+    es_frequency_hz: float | None
+    es_pulse_width_ms: float | None
+    es_intensity_ma: float | None
+    es_minutes: int | None
+    retention_minutes: int
+    time_in: time | None
+    time_out: time | None
+    lung_technique: str
+    override_reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_target_name(obj: Any) -> str:
+        kb = load()
+        return kb.target(obj.target).label if obj.target in kb.muscles or obj.target in kb.acupoints else obj.target
+
+
+class AdverseEventOut(Schema):
+    id: int
+    code: str
+    severity: str
+    action_taken: str
+    note: str
+
+
+class AddendumIn(In):
+    text: str = Field(..., min_length=1, max_length=20000)
+
+
+class AddendumOut(Schema):
+    id: int
+    visit_id: int
+    author_id: int
+    author_name: str
+    text: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author_name(obj: Any) -> str:
+        return obj.author.display_name
+
+
+class VisitSummaryOut(Schema):
+    id: int
+    patient_id: int
+    episode_id: int | None
+    clinician_id: int
+    clinician_name: str
+    visit_date: date
+    modality: str
+    status: Literal["draft", "signed"]
+    signed_at: datetime | None
+    version: int
+
+    @staticmethod
+    def resolve_clinician_name(obj: Any) -> str:
+        return obj.clinician.display_name
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj.status)
+
+
+class VisitOut(VisitSummaryOut):
+    screening_id: int | None
+    copied_from_id: int | None
+    pain_drawing: list[PainOut]
+    nprs_before: int | None
+    nprs_after: int | None
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    response: str
+    needles_in: int | None
+    needles_out: int | None
+    count_discrepancy: str
+    counts_reconciled: bool
+    aftercare_given: bool
+    increments: list[IncrementOut]
+    created_at: datetime
+    updated_at: datetime
+    signed_by_id: int | None
+    billing: dict[str, Any] = Field(..., description="Codes suggested by the core at signing; empty for a draft.")
+    insertions: list[InsertionOut]
+    adverse_events: list[AdverseEventOut]
+    addenda: list[AddendumOut]
+
+    @staticmethod
+    def resolve_counts_reconciled(obj: Any) -> bool:
+        return counts_reconciled(obj)
+
+    @staticmethod
+    def resolve_adverse_events(obj: Any) -> list[Any]:
+        return list(obj.adverseevents.all())
+
+    @staticmethod
+    def resolve_addenda(obj: Any) -> list[Any]:
+        return list(obj.addenda.select_related("author"))
+
+
+class VisitConflictOut(Schema):
+    detail: str
+    code: Literal["version_conflict"] = "version_conflict"
+    current: VisitOut

@@ -1,0 +1,42 @@
+"""Reads over charting records, shared by the patient overview, the visit page and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Precaution:
+    code: str
+    name: str
+    kind: str  # red_flag | contraindication | precaution
+    where: str  # "right upper arm (front)" for site-scoped findings
+    since: date | None
+    source: str  # "history" (coded in the record) or "screening" (the latest screening)
+
+
+def current_precautions(kb, patient) -> list[Precaution]:
+    """Everything that should make a clinician pause, always shown at the top: the open coded history
+    and the latest screening's findings, each once, most serious first."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[Precaution] = []
+
+    def add(code: str, region: str, side: str, since, source: str) -> None:
+        finding = kb.findings.get(code)
+        key = (code, region or "", side or "")
+        if finding is None or key in seen:
+            return
+        seen.add(key)
+        where = f"{side} {kb.regions[region].name.lower()}" if region in kb.regions else ""
+        out.append(Precaution(code, finding.name, finding.kind, where, since, source))
+
+    latest = patient.screenings.first()
+    if latest is not None:
+        for f in latest.findings:
+            add(f["code"], f.get("region", ""), f.get("side", ""), latest.performed_at.date(), "screening")
+    for f in patient.findings.all():
+        if f.resolved_on is None:
+            add(f.code, f.region, f.side, f.noted_on, "history")
+    order = {"red_flag": 0, "contraindication": 1, "precaution": 2}
+    return sorted(out, key=lambda p: (order[p.kind], p.name))

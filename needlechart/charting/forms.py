@@ -6,7 +6,7 @@ from django import forms
 
 from needlechart.knowledge import load
 
-from .models import AdverseEvent, Insertion, LungTechnique, Modality
+from .models import AdverseEvent, Insertion, LungTechnique, Modality, Palpation
 from .services import RISK_LABELS
 
 SIDE_CHOICES = [("left", "Left"), ("right", "Right"), ("midline", "Midline")]
@@ -151,6 +151,38 @@ class InsertionForm(forms.ModelForm):
         if data.get("time_in") and data.get("time_out") and data["time_out"] < data["time_in"]:
             self.add_error("time_out", "The needle came out before it went in: check the times.")
         return data
+
+
+class PalpationForm(forms.ModelForm):
+    muscle = forms.CharField(help_text="Name or synonym, e.g. upper trap, QL.")
+    side = forms.ChoiceField(choices=SIDE_CHOICES[:2])
+
+    class Meta:
+        model = Palpation
+        fields = ("muscle", "side", "taut_band", "tender_spot", "referred_pain_recognised", "twitch_response")
+        labels = {"referred_pain_recognised": "Recognised referred pain", "twitch_response": "Local twitch response"}
+
+    def clean_muscle(self):
+        from needlechart.knowledge import UnknownName, resolve
+
+        try:
+            return resolve(load(), "muscle", self.cleaned_data["muscle"])
+        except UnknownName as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class ExerciseForm(forms.Form):
+    exercise = forms.ChoiceField(choices=())
+    dosage = forms.CharField(required=False, help_text="Leave empty for the library's dosage.")
+
+    def __init__(self, *args, condition: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        kb = load()
+        suggested = set(kb.conditions[condition].exercises) if condition in kb.conditions else set()
+        ordered = sorted(kb.exercises.values(), key=lambda e: (e.id not in suggested, e.name))
+        self.fields["exercise"].choices = [
+            (e.id, f"{e.name} ({e.kind}){' · for this condition' if e.id in suggested else ''}") for e in ordered
+        ]
 
 
 class AdverseEventForm(forms.ModelForm):

@@ -19,7 +19,18 @@ from needlechart.clinical import billing
 from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
 from needlechart.knowledge import load
 
-from .models import Addendum, AdverseEvent, Consent, Insertion, Modality, NoteLocked, Screening, Visit
+from .models import (
+    Addendum,
+    AdverseEvent,
+    Consent,
+    ExerciseAssignment,
+    Insertion,
+    Modality,
+    NoteLocked,
+    Palpation,
+    Screening,
+    Visit,
+)
 
 # The risks explained before consent, per modality. Pneumothorax is added when the thorax may be
 # needled. Sources: BN121 §5 (pneumothorax, vessels, nerves); Brady 2014 and Boyce 2020 (soreness,
@@ -334,6 +345,49 @@ def add_adverse_event(user, visit: Visit, data: dict[str, Any], request=None) ->
             summary=f"Adverse event: {event.get_code_display()} ({event.severity})",
         )
     return event
+
+
+def add_palpation(user, visit: Visit, data: dict[str, Any], request=None) -> Palpation:
+    """A palpation finding for one muscle: taut band, tender spot, recognised referred pain, twitch."""
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    if data["muscle"] not in load().muscles:
+        raise ChartingError(f"'{data['muscle']}' is not a muscle in the knowledge base.")
+    with transaction.atomic():
+        palpation = Palpation.objects.create(visit=visit, **data)
+        record(
+            user,
+            Action.CREATE,
+            palpation,
+            patient=visit.patient,
+            request=request,
+            summary=f"Palpation: {data['muscle']} ({data['side']})",
+        )
+    return palpation
+
+
+def assign_exercise(user, visit: Visit, exercise_id: str, dosage: str = "", request=None) -> ExerciseAssignment:
+    """A home exercise from the library, with the library's dosage unless the clinician changes it."""
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+    exercise = load().exercises.get(exercise_id)
+    if exercise is None:
+        raise ChartingError(f"'{exercise_id}' is not an exercise in the library.")
+    with transaction.atomic():
+        assignment = ExerciseAssignment.objects.create(
+            visit=visit, exercise=exercise_id, dosage=dosage.strip() or exercise.dosage
+        )
+        record(
+            user,
+            Action.CREATE,
+            assignment,
+            patient=visit.patient,
+            request=request,
+            summary=f"Home exercise: {exercise.name}",
+        )
+    return assignment
 
 
 def counts_reconciled(visit: Visit) -> bool:

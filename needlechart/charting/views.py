@@ -11,14 +11,23 @@ from django.views.decorators.http import require_POST
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
 from needlechart.clinical.aftercare import build_aftercare
-from needlechart.clinical.screening import ReportedFinding, ScreeningInput
+from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
 from needlechart.clinical.suggestion import Pain, suggest
 from needlechart.explorer import bodymap
-from needlechart.knowledge import load
+from needlechart.knowledge import UnknownName, load, resolve_target
 from needlechart.patients.selectors import get_patient
 
 from . import services
-from .forms import AddendumForm, AdverseEventForm, ConsentForm, InsertionForm, NoteForm, ScreeningForm
+from .forms import (
+    AddendumForm,
+    AdverseEventForm,
+    ConsentForm,
+    ExerciseForm,
+    InsertionForm,
+    NoteForm,
+    PalpationForm,
+    ScreeningForm,
+)
 from .models import NoteLocked, Visit
 from .selectors import current_precautions
 
@@ -81,11 +90,16 @@ def _context(request, visit: Visit, **forms) -> dict:
         else [],
         "insertions": targets,
         "adverse_events": list(visit.adverseevents.all()),
+        "palpations": list(visit.palpations.all()),
+        "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
+        "palpation_form": forms.get("palpation_form") or PalpationForm(),
+        "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
         "addenda": list(visit.addenda.select_related("author")),
         "reconciled": services.counts_reconciled(visit),
         "screening_form": forms.get("screening_form") or ScreeningForm(initial=ScreeningForm.initial_from(screening)),
         "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
         "insertion_form": forms.get("insertion_form") or InsertionForm(initial=_insertion_initial(request)),
+        "target_info_url": f"/patients/{patient.pk}/visits/{visit.pk}/target-info/",
         "ae_form": forms.get("ae_form") or AdverseEventForm(),
         "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
         "addendum_form": forms.get("addendum_form") or AddendumForm(),
@@ -211,6 +225,21 @@ def visit_action(request, pk: int, visit_id: int, action: str):
                 user, visit, data, override_reason=form.cleaned_data["override_reason"], request=request
             )
             return _done(visit, "needles")
+        if action == "palpation":
+            form = PalpationForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the palpation fields marked below.", palpation_form=form)
+            services.add_palpation(user, visit, form.cleaned_data, request=request)
+            return _done(visit, "palpation")
+        if action == "exercise":
+            condition = visit.episode.condition if visit.episode else ""
+            form = ExerciseForm(request.POST, condition=condition)
+            if not form.is_valid():
+                return _fail(request, visit, "Choose an exercise from the library.", exercise_form=form)
+            services.assign_exercise(
+                user, visit, form.cleaned_data["exercise"], form.cleaned_data["dosage"], request=request
+            )
+            return _done(visit, "exercises")
         if action == "adverse-event":
             form = AdverseEventForm(request.POST)
             if not form.is_valid():
@@ -294,6 +323,32 @@ def _autosave(request, visit: Visit):
 
 
 @clinic_staff_required
+def target_info(request, pk: int, visit_id: int):
+    """As the clinician types a target: what it is, its hazards and its screening status for this patient."""
+    visit = _visit(request, pk, visit_id)
+    kb = load()
+    text, side = request.GET.get("target", "").strip(), request.GET.get("side", "")
+    context: dict = {"query": text}
+    if text:
+        try:
+            target = kb.target(resolve_target(kb, text))
+        except UnknownName as exc:
+            context["error"] = str(exc)
+        else:
+            context["target"] = target
+            context["over_lung"] = any(h.kind == "lung" for h in target.hazards)
+            if visit.screening is not None and side in ("left", "right", "midline"):
+                findings = tuple(
+                    ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in visit.screening.findings
+                )
+                result = screen(kb, ScreeningInput(visit.screening.age, findings, (), ()))
+                active = [(r, kb.findings[r.id]) for r in result.findings]
+                if result.may_needle:
+                    context["status"] = assess_target(kb, active, target.id, side)
+    return render(request, "charting/_target_info.html", context)
+
+
+@clinic_staff_required
 def aftercare_sheet(request, pk: int, visit_id: int):
     visit = _visit(request, pk, visit_id)
     kb = load()
@@ -308,4 +363,9 @@ def aftercare_sheet(request, pk: int, visit_id: int):
         findings,
         visit.episode.condition if visit.episode else "",
     )
-    return render(request, "charting/aftercare.html", {"visit": visit, "patient": visit.patient, "care": care})
+    assigned = [(a, kb.exercises[a.exercise]) for a in visit.exerciseassignments.all() if a.exercise in kb.exercises]
+    return render(
+        request,
+        "charting/aftercare.html",
+        {"visit": visit, "patient": visit.patient, "care": care, "assigned": assigned},
+    )

@@ -150,6 +150,7 @@ def test_a_signed_note_takes_only_addenda_by_its_author(ready_visit, physio, cli
     assert addendum.created_at and visit.addenda.count() == 1
 
 
+@pytest.mark.postgres
 def test_concurrent_draft_saves_conflict(ready_visit, physio):
     services.update_draft(physio, ready_visit, {"subjective": "Neck pain 6/10"}, 1)
     with pytest.raises(services.DraftConflict) as caught:

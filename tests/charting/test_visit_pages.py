@@ -192,3 +192,40 @@ def test_autosave_saves_in_the_background_and_never_overwrites(c, patient, episo
     assert visit.subjective == "Typing..."
     bad = c.post(url, {"version": 2, "nprs_before": 14}, HTTP_HX_REQUEST="true").content.decode()
     assert "Not saved yet: check NPRS before" in bad
+
+
+def test_palpation_and_home_exercises(c, patient, episode, ready_visit):
+    base = f"/patients/{patient.pk}/visits/{ready_visit.pk}"
+    bad = c.post(base + "/palpation/", {"muscle": "trapezoid", "side": "left"})
+    assert (
+        bad.status_code == 400
+        and "unknown muscle" in bad.content.decode()
+        and 'value="trapezoid"' in bad.content.decode()
+    )
+    assert (
+        c.post(
+            base + "/palpation/",
+            {"muscle": "upper trap", "side": "left", "taut_band": "on", "referred_pain_recognised": "on"},
+        ).status_code
+        == 302
+    )
+    assert c.post(base + "/exercise/", {"exercise": "chin_tuck", "dosage": ""}).status_code == 302
+    html = c.get(base + "/").content.decode()
+    assert "Upper trapezius" in html.split("Palpation findings")[1] and "Chin tuck" in html
+    sheet = c.get(base + "/aftercare/").content.decode()
+    assert "Your home exercises" in sheet and "Chin tuck" in sheet
+
+
+def test_target_info_shows_hazards_and_this_patients_status(c, physio, patient, episode):
+    from needlechart.charting import services
+
+    visit = start(c, patient)
+    services.attach_screening(
+        physio, visit, services.screen_patient(physio, patient, [{"code": "anticoagulant_therapy"}], ["dry_needling"])
+    )
+    url = f"/patients/{patient.pk}/visits/{visit.pk}/target-info/"
+    html = c.get(url, {"target": "psoas", "side": "left"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Iliopsoas" in html and "blocked" in html and "femoral" in html.lower()
+    html = c.get(url, {"target": "upper trap", "side": "left"}).content.decode()
+    assert "Over the lung" in html and "status-ok" in html
+    assert "unknown target" in c.get(url, {"target": "trapezoid"}).content.decode()

@@ -68,6 +68,7 @@ def test_search_page_and_live_rows(physio):
     assert "<html" not in rows and "No patient matches" in rows
 
 
+@pytest.mark.postgres
 def test_concurrent_edits_keep_both_texts(physio):
     other = f.user(physio.clinic, "second")
     patient = f.patient(physio.clinic)

@@ -33,8 +33,10 @@ test: $(STAMP) sysdeps
 	$(BIN)/pytest -q
 	BIN=$(BIN) bash scripts/test-postgres.sh
 
-bench: $(STAMP)
+bench: $(STAMP)  ## core latency, then the pages under load on PostgreSQL (needs wrk: apt-get install -y wrk)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true
 	$(BIN)/python scripts/bench.py --output bench-results.json
+	$(BIN)/python scripts/bench_web.py --output bench-web-results.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check needlechart tests scripts

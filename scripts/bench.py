@@ -75,15 +75,11 @@ def cases(kb):
         plan,
         ("acupuncture", "electrical_stimulation"),
     )
-    red_flag = ScreeningInput(
-        55, (ReportedFinding("cancer_history"), ReportedFinding("night_pain")), plan, ()
-    )
+    red_flag = ScreeningInput(55, (ReportedFinding("cancer_history"), ReportedFinding("night_pain")), plan, ())
     return {
         "suggest: 3-region headache": lambda: suggest(kb, headache),
         "suggest: 3 regions + condition": lambda: suggest(kb, headache, "tension_type_headache"),
-        "suggest: 12 regions + condition + screening": lambda: suggest(
-            kb, widespread, "low_back_pain", anticoag
-        ),
+        "suggest: 12 regions + condition + screening": lambda: suggest(kb, widespread, "low_back_pain", anticoag),
         "screen: 5 findings, 8 targets, 2 modalities": lambda: screen(kb, complex_screen),
         "screen: red-flag combination": lambda: screen(kb, red_flag),
     }
@@ -103,9 +99,7 @@ def main() -> int:
         r["target_ms"] = TARGET_MS
         r["met"] = r["p95_ms"] < TARGET_MS
         results[name] = r
-        print(
-            f"{name:48s} p50 {r['p50_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms  {'OK' if r['met'] else 'OVER TARGET'}"
-        )
+        print(f"{name:48s} p50 {r['p50_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms  {'OK' if r['met'] else 'OVER TARGET'}")
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},

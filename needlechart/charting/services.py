@@ -141,6 +141,14 @@ def record_consent(user, patient, modality: str, risks_explained: list[str], agr
     return consent
 
 
+def current_consents(patient) -> dict[str, Consent | None]:
+    """The current consent for each modality, in one query (the latest answer counts)."""
+    latest: dict[str, Consent] = {}
+    for consent in patient.consents.filter(withdrawn_at__isnull=True):  # newest first
+        latest.setdefault(consent.modality, consent)
+    return {m: (c if (c := latest.get(m)) is not None and c.agreed else None) for m in Modality.values}
+
+
 def current_consent(patient, modality: str) -> Consent | None:
     consent = patient.consents.filter(modality=modality, withdrawn_at__isnull=True).first()
     return consent if consent is not None and consent.agreed else None

@@ -69,9 +69,7 @@ def _context(request, visit: Visit, **forms) -> dict:
     suggestions = suggest(kb, pains, condition, screening_input, top=8) if (pains or condition) else None
     insertions = list(visit.insertions.all())
     targets = [(i, kb.target(i.target)) for i in insertions if i.target in kb.muscles or i.target in kb.acupoints]
-    consents = {
-        m: services.current_consent(patient, m) for m in ("dry_needling", "acupuncture", "electrical_stimulation")
-    }
+    consents = services.current_consents(patient)
     return {
         "kb": kb,
         "patient": patient,

@@ -86,6 +86,9 @@ if os.environ.get("NEEDLECHART_DB", "sqlite") == "postgres":
             "USER": os.environ.get("NEEDLECHART_PG_USER", "postgres"),
             "PASSWORD": os.environ.get("NEEDLECHART_PG_PASSWORD", ""),
             "NAME": os.environ.get("NEEDLECHART_PG_NAME", "needlechart"),
+            # Reuse connections between requests: connecting costs more than most page queries.
+            "CONN_MAX_AGE": int(os.environ.get("NEEDLECHART_DB_CONN_MAX_AGE", "60")),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 else:

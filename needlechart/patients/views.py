@@ -48,7 +48,12 @@ def patient_detail(request, pk: int):
         kb = load()
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
         context["precautions"] = current_precautions(kb, patient)
-        visits = list(patient.visits.select_related("clinician").annotate(needles=Count("insertions"))[:VISITS_SHOWN])
+        # A GROUP BY query drops Meta.ordering, so the order is explicit.
+        visits = list(
+            patient.visits.select_related("clinician")
+            .annotate(needles=Count("insertions"))
+            .order_by("-visit_date", "-id")[:VISITS_SHOWN]
+        )
         context["visits"] = visits
         context["nprs_chart"] = line_chart(
             [

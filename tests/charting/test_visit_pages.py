@@ -229,3 +229,17 @@ def test_target_info_shows_hazards_and_this_patients_status(c, physio, patient, 
     html = c.get(url, {"target": "upper trap", "side": "left"}).content.decode()
     assert "Over the lung" in html and "status-ok" in html
     assert "unknown target" in c.get(url, {"target": "trapezoid"}).content.decode()
+
+
+@pytest.mark.postgres
+def test_patient_page_lists_visits_newest_first(c, physio, patient, episode):
+    from datetime import date as day
+
+    from needlechart.charting import services
+
+    for d in (day(2026, 9, 6), day(2026, 10, 4), day(2026, 7, 12), day(2026, 7, 26)):
+        v = services.start_visit(physio, patient, episode=episode)
+        Visit.objects.filter(pk=v.pk).update(visit_date=d)
+    html = c.get(f"/patients/{patient.pk}/").content.decode().split('id="visits-h"')[1]
+    dates = [html.index(s) for s in ("2026-10-04", "2026-09-06", "2026-07-26", "2026-07-12")]
+    assert dates == sorted(dates)

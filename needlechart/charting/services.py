@@ -309,10 +309,30 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
             + " ".join(blocked_reasons)
             + " To proceed anyway, write the reason for the override."
         )
-    if any(h.kind == "lung" for h in target.hazards) and not data.get("lung_technique"):
+    over_lung = any(h.kind == "lung" for h in target.hazards)
+    if over_lung and THORAX_RISK not in current_consent(visit.patient, visit.modality).risks_explained:
+        raise ChartingError(
+            f"{target_id} lies over the lung: the patient's consent must include the risk of pneumothorax. "
+            "Record consent again with that risk explained."
+        )
+    if over_lung and not data.get("lung_technique"):
         raise ChartingError(
             f"{target_id} lies over the lung: record the safe technique used "
             "(rib bracketing, pincer grip, tangential angle, ultrasound or superficial)."
+        )
+    other_side = {"left": "right", "right": "left"}.get(side)
+    if (
+        over_lung
+        and other_side
+        and any(
+            i.side == other_side and any(h.kind == "lung" for h in kb.target(i.target).hazards)
+            for i in visit.insertions.all()
+            if i.target in kb.muscles or i.target in kb.acupoints
+        )
+    ):
+        raise ChartingError(
+            f"Lung-field targets are already charted on the {other_side} side: needle one side of the thorax "
+            "per session, so that a pneumothorax could never be bilateral (BN121 §5.1)."
         )
     fields = {k: v for k, v in data.items() if k in {f.name for f in Insertion._meta.fields}}
     with transaction.atomic():

@@ -17,7 +17,7 @@ from needlechart.explorer import bodymap
 from needlechart.knowledge import UnknownName, load, resolve_target
 from needlechart.patients.selectors import get_patient
 
-from . import services
+from . import services, soap
 from .forms import (
     AddendumForm,
     AdverseEventForm,
@@ -70,6 +70,9 @@ def _context(request, visit: Visit, **forms) -> dict:
     insertions = list(visit.insertions.all())
     targets = [(i, kb.target(i.target)) for i in insertions if i.target in kb.muscles or i.target in kb.acupoints]
     consents = services.current_consents(patient)
+    first = (
+        Visit.objects.filter(episode=visit.episode).order_by("visit_date", "id").first() if visit.episode_id else None
+    )
     return {
         "kb": kb,
         "patient": patient,
@@ -88,6 +91,7 @@ def _context(request, visit: Visit, **forms) -> dict:
         else [],
         "insertions": targets,
         "adverse_events": list(visit.adverseevents.all()),
+        "soap": soap.compose(kb, visit, first),
         "palpations": list(visit.palpations.all()),
         "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
         "palpation_form": forms.get("palpation_form") or PalpationForm(),

@@ -184,3 +184,22 @@ def test_front_desk_cannot_screen_or_chart(patient, clinic):
         services.screen_patient(desk, patient, [], [])
     with pytest.raises(PermissionDenied):
         services.start_visit(desk, patient)
+
+
+def test_lung_field_target_needs_pneumothorax_in_the_consent(physio, patient, episode):
+    visit = services.start_visit(physio, patient, episode=episode)
+    services.attach_screening(physio, visit, services.screen_patient(physio, patient, [], ["dry_needling"]))
+    services.record_consent(physio, patient, "dry_needling", ALL_RISKS[:5], True)  # pneumothorax not explained
+    with pytest.raises(ChartingError, match="risk of pneumothorax"):
+        services.add_insertion(physio, visit, TRAP_LEFT)
+    services.add_insertion(physio, visit, {"target": "masseter", "side": "left"})  # not over the lung: fine
+    services.record_consent(physio, patient, "dry_needling", ALL_RISKS, True)
+    services.add_insertion(physio, visit, TRAP_LEFT)
+
+
+def test_one_side_of_the_thorax_per_session(ready_visit, physio):
+    services.add_insertion(physio, ready_visit, TRAP_LEFT)
+    services.add_insertion(physio, ready_visit, {"target": "rhomboids", "side": "left", "lung_technique": "pincer"})
+    with pytest.raises(ChartingError, match="one side of the thorax per session"):
+        services.add_insertion(physio, ready_visit, {**TRAP_LEFT, "side": "right"})
+    services.add_insertion(physio, ready_visit, {"target": "masseter", "side": "right"})

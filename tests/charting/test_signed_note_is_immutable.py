@@ -73,3 +73,34 @@ def test_addenda_are_append_only(signed, physio):
 
 def test_drafts_stay_editable(ready_visit):
     assert Visit.objects.filter(pk=ready_visit.pk).update(plan="draft plan") == 1
+
+
+def test_no_page_form_changes_a_signed_note(signed, physio):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(physio)
+    base = f"/patients/{signed.patient_id}/visits/{signed.pk}"
+    before = Visit.objects.filter(pk=signed.pk).values().get()
+    attempts = {
+        "/note/": {"version": signed.version, "plan": "rewritten", "needles_in": 1, "needles_out": 1},
+        "/autosave/": {"version": signed.version, "plan": "rewritten"},
+        "/drawing/": {"version": signed.version, "pain": ["jaw:left"]},
+        "/needle/": {
+            "target": "masseter",
+            "side": "left",
+            "technique": "static",
+            "twitch_responses": 0,
+            "retention_minutes": 0,
+        },
+        "/palpation/": {"muscle": "masseter", "side": "left"},
+        "/exercise/": {"exercise": "chin_tuck"},
+        "/adverse-event/": {"code": "bruising", "severity": "mild", "action_taken": "x"},
+        "/sign/": {},
+    }
+    for path, data in attempts.items():
+        response = c.post(base + path, data)
+        assert response.status_code in (200, 400), path
+    assert Visit.objects.filter(pk=signed.pk).values().get() == before
+    assert signed.insertions.count() == 1 and signed.palpations.count() == 0
+    assert signed.exerciseassignments.count() == 0 and signed.adverseevents.count() == 0

@@ -204,6 +204,11 @@ def start_visit(
     return visit
 
 
+def open_visit(user, visit: Visit, request=None) -> None:
+    """Opening a visit note is recorded, like opening the chart."""
+    record(user, Action.VIEW, visit, patient=visit.patient, request=request, summary=f"Opened the {visit.status} note")
+
+
 def attach_screening(user, visit: Visit, screening: Screening, request=None) -> Visit:
     _require_author(user, visit)
     if screening.patient_id != visit.patient_id:

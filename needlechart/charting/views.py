@@ -36,8 +36,10 @@ def _visit(request, pk: int, visit_id: int) -> Visit:
     patient = get_patient(request.user, pk)
     require_clinical(request.user)
     try:
-        return Visit.objects.select_related("patient", "episode", "screening", "clinician").get(
-            pk=visit_id, patient=patient
+        return (
+            Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
+            .prefetch_related("insertions", "palpations", "adverseevents", "exerciseassignments")
+            .get(pk=visit_id, patient=patient)
         )
     except Visit.DoesNotExist:
         raise Http404("No such visit") from None
@@ -53,10 +55,39 @@ def _pains(visit: Visit) -> list[Pain]:
 
 
 def _context(request, visit: Visit, **forms) -> dict:
+    """What the visit page shows. A signed note needs only its record; the forms, the body map and the
+    suggestions are built for drafts alone."""
     kb = load()
     patient = visit.patient
-    screening = visit.screening or patient.screenings.first()
+    condition = visit.episode.condition if visit.episode else ""
+    first = (
+        Visit.objects.filter(episode=visit.episode).order_by("visit_date", "id").first() if visit.episode_id else None
+    )
     pains = _pains(visit)
+    context = {
+        "kb": kb,
+        "patient": patient,
+        "visit": visit,
+        "screening": visit.screening,
+        "precautions": current_precautions(kb, patient),
+        "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
+        "insertions": [
+            (i, kb.target(i.target))
+            for i in visit.insertions.all()
+            if i.target in kb.muscles or i.target in kb.acupoints
+        ],
+        "adverse_events": list(visit.adverseevents.all()),
+        "palpations": list(visit.palpations.all()),
+        "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
+        "soap": soap.compose(kb, visit, first),
+        "addenda": list(visit.addenda.select_related("author")),
+        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "error": forms.get("error", ""),
+        "is_author": visit.clinician_id == request.user.pk,
+    }
+    if visit.is_signed:
+        return context
+    screening = visit.screening or patient.screenings.first()
     screening_input = None
     if visit.screening is not None:
         screening_input = ScreeningInput(
@@ -65,50 +96,31 @@ def _context(request, visit: Visit, **forms) -> dict:
             (),
             (visit.modality,),
         )
-    condition = visit.episode.condition if visit.episode else ""
     suggestions = suggest(kb, pains, condition, screening_input, top=8) if (pains or condition) else None
-    insertions = list(visit.insertions.all())
-    targets = [(i, kb.target(i.target)) for i in insertions if i.target in kb.muscles or i.target in kb.acupoints]
     consents = services.current_consents(patient)
-    first = (
-        Visit.objects.filter(episode=visit.episode).order_by("visit_date", "id").first() if visit.episode_id else None
+    context.update(
+        {
+            "consents": consents,
+            "consent_for_modality": consents.get(visit.modality),
+            "intensity_range": range(11),
+            "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
+            "suggestions": suggestions,
+            "suggestion_groups": [("Muscles", suggestions.muscles), ("Acupoints", suggestions.acupoints)]
+            if suggestions
+            else [],
+            "reconciled": services.counts_reconciled(visit),
+            "screening_form": forms.get("screening_form")
+            or ScreeningForm(initial=ScreeningForm.initial_from(screening)),
+            "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
+            "insertion_form": forms.get("insertion_form") or InsertionForm(initial=_insertion_initial(request)),
+            "palpation_form": forms.get("palpation_form") or PalpationForm(),
+            "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
+            "ae_form": forms.get("ae_form") or AdverseEventForm(),
+            "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
+            "conflict": forms.get("conflict"),
+        }
     )
-    return {
-        "kb": kb,
-        "patient": patient,
-        "visit": visit,
-        "screening": visit.screening,
-        "last_screening": screening,
-        "precautions": current_precautions(kb, patient),
-        "consents": consents,
-        "consent_for_modality": consents.get(visit.modality),
-        "intensity_range": range(11),
-        "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
-        "bodymap": bodymap.render(kb, interactive=not visit.is_signed, selected={(p.region, p.side) for p in pains}),
-        "suggestions": suggestions,
-        "suggestion_groups": [("Muscles", suggestions.muscles), ("Acupoints", suggestions.acupoints)]
-        if suggestions
-        else [],
-        "insertions": targets,
-        "adverse_events": list(visit.adverseevents.all()),
-        "soap": soap.compose(kb, visit, first),
-        "palpations": list(visit.palpations.all()),
-        "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
-        "palpation_form": forms.get("palpation_form") or PalpationForm(),
-        "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
-        "addenda": list(visit.addenda.select_related("author")),
-        "reconciled": services.counts_reconciled(visit),
-        "screening_form": forms.get("screening_form") or ScreeningForm(initial=ScreeningForm.initial_from(screening)),
-        "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
-        "insertion_form": forms.get("insertion_form") or InsertionForm(initial=_insertion_initial(request)),
-        "target_info_url": f"/patients/{patient.pk}/visits/{visit.pk}/target-info/",
-        "ae_form": forms.get("ae_form") or AdverseEventForm(),
-        "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
-        "addendum_form": forms.get("addendum_form") or AddendumForm(),
-        "error": forms.get("error", ""),
-        "conflict": forms.get("conflict"),
-        "is_author": visit.clinician_id == request.user.pk,
-    }
+    return context
 
 
 def _insertion_initial(request) -> dict:
@@ -156,6 +168,7 @@ def visit_start(request, pk: int):
 @clinic_staff_required
 def visit_page(request, pk: int, visit_id: int):
     visit = _visit(request, pk, visit_id)
+    services.open_visit(request.user, visit, request=request)
     return render(request, "charting/visit.html", _context(request, visit))
 
 

@@ -66,3 +66,23 @@ class EpisodeForm(forms.ModelForm):
         if onset and start and onset > start:
             self.add_error("onset_on", "The onset is after the episode's start: check both dates.")
         return data
+
+
+class HistoryFindingForm(forms.Form):
+    code = forms.ChoiceField(label="Finding")
+    region = forms.ChoiceField(required=False, help_text="For findings at one body site (lymphoedema, surgery...).")
+    side = forms.ChoiceField(
+        required=False, choices=[("", "–"), ("left", "Left"), ("right", "Right"), ("midline", "Midline")]
+    )
+    noted_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=date.today)
+    note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kb = load()
+        order = {"red_flag": 0, "contraindication": 1, "precaution": 2}
+        findings = sorted(kb.findings.values(), key=lambda f: (order[f.kind], f.name))
+        self.fields["code"].choices = [(f.id, f"{f.name} ({f.kind.replace('_', ' ')})") for f in findings]
+        self.fields["region"].choices = [("", "–")] + sorted(
+            ((r.id, r.name) for r in kb.regions.values()), key=lambda r: r[1]
+        )

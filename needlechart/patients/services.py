@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
 
-from .models import Episode, Patient
+from .models import Episode, Patient, PatientFinding
 
 DEMOGRAPHIC_FIELDS = (
     "first_name",
@@ -108,3 +108,42 @@ def start_episode(user, patient: Patient, data: dict[str, Any], request=None) ->
             request=request,
         )
     return episode
+
+
+def add_history_finding(user, patient: Patient, data: dict[str, Any], request=None) -> PatientFinding:
+    """A coded finding in the patient's history (e.g. lymphoedema of the right arm, anticoagulant)."""
+    from needlechart.knowledge import load
+
+    if not user.sees_clinical_content:
+        raise PermissionDenied("History is clinical content.")
+    kb = load()
+    finding = kb.findings.get(data["code"])
+    if finding is None:
+        raise ValidationError(f"'{data['code']}' is not a screening finding in the knowledge base.")
+    region, side = data.get("region", ""), data.get("side", "")
+    if finding.site_scoped and not (region and side):
+        raise ValidationError(f"{finding.name} applies to one body site: give the region and side.")
+    if region and side not in kb.regions[region].sides:
+        raise ValidationError(f"{kb.regions[region].name} takes {' or '.join(kb.regions[region].sides)}.")
+    with transaction.atomic():
+        item = PatientFinding.objects.create(
+            patient=patient,
+            code=finding.id,
+            region=region,
+            side=side,
+            note=data.get("note", ""),
+            noted_on=data["noted_on"],
+        )
+        record(user, Action.CREATE, item, patient=patient, request=request, summary=f"History: {finding.name}")
+    return item
+
+
+def resolve_history_finding(user, patient: Patient, finding_id: int, resolved_on, request=None) -> PatientFinding:
+    if not user.sees_clinical_content:
+        raise PermissionDenied("History is clinical content.")
+    item = PatientFinding.objects.get(pk=finding_id, patient=patient)
+    with transaction.atomic():
+        PatientFinding.objects.filter(pk=item.pk).update(resolved_on=resolved_on)
+        record(user, Action.CHANGE, item, patient=patient, request=request, summary=f"History resolved: {item.code}")
+    item.refresh_from_db()
+    return item

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
@@ -15,7 +19,8 @@ from needlechart.common.svgchart import Series, line_chart
 from needlechart.knowledge import load
 
 from . import selectors, services
-from .forms import EpisodeForm, PatientForm
+from .forms import EpisodeForm, HistoryFindingForm, PatientForm
+from .models import PatientFinding
 
 PAGE_SIZE = 25
 VISITS_SHOWN = 52  # a year of weekly visits on the overview
@@ -48,6 +53,8 @@ def patient_detail(request, pk: int):
         kb = load()
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
         context["precautions"] = current_precautions(kb, patient)
+        context["history"] = [(f, kb.findings.get(f.code)) for f in patient.findings.all()]
+        context["history_form"] = HistoryFindingForm()
         # A GROUP BY query drops Meta.ordering, so the order is explicit.
         visits = list(
             patient.visits.select_related("clinician")
@@ -128,3 +135,37 @@ def audit_trail(request, pk: int):
     require_clinic_admin(request.user)
     page = Paginator(trail_for_patient(request.user, patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/audit.html", {"patient": patient, "page": page})
+
+
+@clinic_staff_required
+def history_add(request, pk: int):
+    patient = selectors.get_patient(request.user, pk)
+    require_clinical(request.user)
+    form = HistoryFindingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_history_finding(request.user, patient, form.cleaned_data, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Added to the history.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient, "title": f"Add to {patient.full_name}'s history"},
+    )
+
+
+@clinic_staff_required
+def history_resolve(request, pk: int, finding_id: int):
+    patient = selectors.get_patient(request.user, pk)
+    require_clinical(request.user)
+    if request.method != "POST":
+        return redirect("patients:detail", pk=patient.pk)
+    try:
+        services.resolve_history_finding(request.user, patient, finding_id, date.today(), request=request)
+    except PatientFinding.DoesNotExist:
+        raise Http404("No such finding") from None
+    messages.success(request, "Marked as resolved.")
+    return redirect("patients:detail", pk=patient.pk)

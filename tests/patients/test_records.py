@@ -112,3 +112,32 @@ def test_start_an_episode(physio):
     )
     assert ok.status_code == 302
     assert "Neck pain" in c.get(f"/patients/{patient.pk}/").content.decode()
+
+
+def test_coded_history_is_added_shown_as_a_precaution_and_resolved(physio):
+    patient = f.patient(physio.clinic)
+    c = logged_in(physio)
+    url = f"/patients/{patient.pk}/history/new/"
+    bad = c.post(url, {"code": "lymphedema", "noted_on": "2024-05-01", "note": "after axillary clearance"})
+    html = bad.content.decode()
+    assert "give the region and side" in html and "after axillary clearance" in html
+    ok = c.post(url, {"code": "lymphedema", "region": "upper_arm_anterior", "side": "right", "noted_on": "2024-05-01"})
+    assert ok.status_code == 302
+    page = c.get(f"/patients/{patient.pk}/").content.decode()
+    top = page.split("Current precautions")[1].split("</section>")[0]
+    assert "Lymphoedema" in top and "right upper arm (front)" in top
+    item = patient.findings.get()
+    assert c.post(f"/patients/{patient.pk}/history/{item.pk}/resolve/").status_code == 302
+    item.refresh_from_db()
+    assert item.resolved_on is not None
+    top = c.get(f"/patients/{patient.pk}/").content.decode().split("Current precautions")[1].split("</section>")[0]
+    assert "Lymphoedema" not in top
+    assert AuditEvent.objects.filter(patient=patient, summary__startswith="History").count() == 2
+
+
+def test_front_desk_cannot_add_history(physio):
+    from needlechart.accounts.models import Role
+
+    patient = f.patient(physio.clinic)
+    desk = f.user(physio.clinic, "desk", Role.FRONT_DESK)
+    assert logged_in(desk).get(f"/patients/{patient.pk}/history/new/").status_code == 403

@@ -45,9 +45,25 @@ def test_five_failures_lock_the_account_even_for_the_right_password(physio):
     assert "Too many failed sign-ins" in locked.content.decode()
 
 
-def test_sessions_expire_after_inactivity():
+def test_sessions_expire_after_inactivity_and_activity_renews_them(physio, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    from needlechart.accounts import middleware
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    clock = [1_000_000.0]
+    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    c = Client()
+    c.force_login(physio)
+    c.get("/patients/")
+    key = c.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    clock[0] += 30  # within a minute: no write
+    c.get("/patients/")
+    assert Session.objects.get(session_key=key).expire_date == first
+    clock[0] += 61  # later activity renews the expiry
+    c.get("/patients/")
+    assert Session.objects.get(session_key=key).expire_date > first
 
 
 def test_demo_seed_is_idempotent_and_prints_logins(capsys):

@@ -59,6 +59,12 @@ def _require_author(user, visit: Visit) -> None:
         raise PermissionDenied("Only the treating clinician can chart this visit.")
 
 
+def _require_draft_author(user, visit: Visit) -> None:
+    _require_author(user, visit)
+    if visit.is_signed:
+        raise NoteLocked()
+
+
 # ------------------------------------------------------------------------------------ screening
 
 
@@ -220,9 +226,7 @@ def attach_screening(user, visit: Visit, screening: Screening, request=None) -> 
 
 def update_draft(user, visit: Visit, data: dict[str, Any], version: int, request=None) -> Visit:
     """Save draft fields if nobody saved since `version` (autosave and the Save button both come here)."""
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
+    _require_draft_author(user, visit)
     allowed = {
         "pain_drawing",
         "nprs_before",
@@ -283,9 +287,7 @@ def _needle_gate(user, visit: Visit, modality: str) -> None:
 def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: str = "", request=None) -> Insertion:
     """Chart one needle. The core's screening status for this target acts here: a blocked target needs
     a written override reason (audited); a lung-field target needs the safe technique used."""
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
+    _require_draft_author(user, visit)
     kb = load()
     target_id, side = data["target"], data["side"]
     if target_id not in kb.muscles and target_id not in kb.acupoints:
@@ -363,64 +365,34 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     return insertion
 
 
-def add_adverse_event(user, visit: Visit, data: dict[str, Any], request=None) -> AdverseEvent:
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
+def _add_part(user, visit: Visit, model, values: dict[str, Any], summary: str, request=None):
+    """Add one part (adverse event, palpation, exercise) to a draft by its author, audited."""
+    _require_draft_author(user, visit)
     with transaction.atomic():
-        event = AdverseEvent.objects.create(visit=visit, **data)
-        record(
-            user,
-            Action.CREATE,
-            event,
-            patient=visit.patient,
-            request=request,
-            summary=f"Adverse event: {event.get_code_display()} ({event.severity})",
-        )
-    return event
+        part = model.objects.create(visit=visit, **values)
+        record(user, Action.CREATE, part, patient=visit.patient, request=request, summary=summary)
+    return part
+
+
+def add_adverse_event(user, visit: Visit, data: dict[str, Any], request=None) -> AdverseEvent:
+    label = dict(AdverseEvent._meta.get_field("code").choices).get(data["code"], data["code"])
+    return _add_part(user, visit, AdverseEvent, data, f"Adverse event: {label} ({data['severity']})", request)
 
 
 def add_palpation(user, visit: Visit, data: dict[str, Any], request=None) -> Palpation:
     """A palpation finding for one muscle: taut band, tender spot, recognised referred pain, twitch."""
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
     if data["muscle"] not in load().muscles:
         raise ChartingError(f"'{data['muscle']}' is not a muscle in the knowledge base.")
-    with transaction.atomic():
-        palpation = Palpation.objects.create(visit=visit, **data)
-        record(
-            user,
-            Action.CREATE,
-            palpation,
-            patient=visit.patient,
-            request=request,
-            summary=f"Palpation: {data['muscle']} ({data['side']})",
-        )
-    return palpation
+    return _add_part(user, visit, Palpation, data, f"Palpation: {data['muscle']} ({data['side']})", request)
 
 
 def assign_exercise(user, visit: Visit, exercise_id: str, dosage: str = "", request=None) -> ExerciseAssignment:
     """A home exercise from the library, with the library's dosage unless the clinician changes it."""
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
     exercise = load().exercises.get(exercise_id)
     if exercise is None:
         raise ChartingError(f"'{exercise_id}' is not an exercise in the library.")
-    with transaction.atomic():
-        assignment = ExerciseAssignment.objects.create(
-            visit=visit, exercise=exercise_id, dosage=dosage.strip() or exercise.dosage
-        )
-        record(
-            user,
-            Action.CREATE,
-            assignment,
-            patient=visit.patient,
-            request=request,
-            summary=f"Home exercise: {exercise.name}",
-        )
-    return assignment
+    values = {"exercise": exercise_id, "dosage": dosage.strip() or exercise.dosage}
+    return _add_part(user, visit, ExerciseAssignment, values, f"Home exercise: {exercise.name}", request)
 
 
 def counts_reconciled(visit: Visit) -> bool:
@@ -449,9 +421,7 @@ def suggested_codes(visit: Visit) -> dict[str, Any]:
 
 def sign_visit(user, visit: Visit, request=None) -> Visit:
     """Lock the note. The needle counts must match, or the discrepancy and the action be written down."""
-    _require_author(user, visit)
-    if visit.is_signed:
-        raise NoteLocked()
+    _require_draft_author(user, visit)
     if visit.insertions.exists() and not counts_reconciled(visit):
         raise ChartingError(
             "The needle count is not reconciled: enter needles in and out; if they differ, document what "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -127,21 +128,20 @@ def _insertion_initial(request) -> dict:
     return {k: request.GET[k] for k in ("target", "side") if k in request.GET}
 
 
+NOTE_FIELDS = tuple(name for name in NoteForm.base_fields if name != "version")
+
+
 def _note_initial(visit: Visit) -> dict:
-    fields = (
-        "nprs_before",
-        "nprs_after",
-        "subjective",
-        "objective",
-        "assessment",
-        "plan",
-        "response",
-        "needles_in",
-        "needles_out",
-        "count_discrepancy",
-        "aftercare_given",
-    )
-    return {"version": visit.version, **{f: getattr(visit, f) for f in fields}}
+    return {"version": visit.version, **{f: getattr(visit, f) for f in NOTE_FIELDS}}
+
+
+def _note_data(form: NoteForm) -> dict:
+    """The note form's fields for update_draft; empty text fields are stored as empty strings."""
+    data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    for name, field in NoteForm.base_fields.items():
+        if isinstance(field, CharField):
+            data[name] = data.get(name) or ""
+    return data
 
 
 @clinic_staff_required
@@ -265,9 +265,7 @@ def visit_action(request, pk: int, visit_id: int, action: str):
             form = NoteForm(request.POST)
             if not form.is_valid():
                 return _fail(request, visit, "Check the note fields marked below.", note_form=form)
-            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-            for text in ("subjective", "objective", "assessment", "plan", "response", "count_discrepancy"):
-                data[text] = data.get(text) or ""
+            data = _note_data(form)
             services.update_draft(user, visit, data, form.cleaned_data["version"], request=request)
             messages.success(request, "Draft saved.")
             return _done(visit, "note")
@@ -320,9 +318,7 @@ def _autosave(request, visit: Visit):
     if not form.is_valid():
         fields = ", ".join(form[name].label for name in form.errors)
         return render(request, "charting/_autosave.html", {"error": f"Not saved yet: check {fields}."})
-    data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-    for text in ("subjective", "objective", "assessment", "plan", "response", "count_discrepancy"):
-        data[text] = data.get(text) or ""
+    data = _note_data(form)
     try:
         saved = services.update_draft(request.user, visit, data, form.cleaned_data["version"], request=request)
     except services.DraftConflict as exc:

@@ -24,6 +24,7 @@ from needlechart.clinical.screening import URGENCY_ADVICE
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import closest
 from needlechart.patients.models import Sex
+from needlechart.patients.services import CLINICAL_FIELDS, DEMOGRAPHIC_FIELDS
 
 Side = Literal["left", "right", "midline"]
 ModalityId = Literal["dry_needling", "acupuncture", "electrical_stimulation"]
@@ -178,20 +179,7 @@ class PatientPatch(In):
     medications: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
     history_notes: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
 
-    _no_nulls = field_validator(
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "sex",
-        "phone",
-        "email",
-        "address",
-        "emergency_contact_name",
-        "emergency_contact_phone",
-        "medications",
-        "history_notes",
-        mode="before",
-    )(_not_null)
+    _no_nulls = field_validator(*DEMOGRAPHIC_FIELDS, *CLINICAL_FIELDS, mode="before")(_not_null)
     _born = field_validator("date_of_birth")(_check_born)
     _email = field_validator("email")(_check_email)
 

@@ -67,7 +67,31 @@ class VisitStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
 
 
-class Visit(models.Model):
+class LockedWithNote(models.Model):
+    """Refuses save and delete once the stored visit it belongs to is signed (the triggers refuse too)."""
+
+    class Meta:
+        abstract = True
+
+    def _locked_visit_id(self) -> int | None:
+        raise NotImplementedError
+
+    def _locked(self) -> bool:
+        visit_id = self._locked_visit_id()
+        return bool(visit_id) and Visit.objects.filter(pk=visit_id, signed_at__isnull=False).exists()
+
+    def save(self, *args, **kwargs):
+        if self._locked():
+            raise NoteLocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._locked():
+            raise NoteLocked()
+        return super().delete(*args, **kwargs)
+
+
+class Visit(LockedWithNote):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
     episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, null=True, related_name="visits")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
@@ -110,21 +134,11 @@ class Visit(models.Model):
     def status(self) -> str:
         return VisitStatus.SIGNED if self.is_signed else VisitStatus.DRAFT
 
-    def _stored_signed(self) -> bool:
-        return bool(self.pk) and Visit.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
-
-    def save(self, *args, **kwargs):
-        if self._stored_signed():
-            raise NoteLocked()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._stored_signed():
-            raise NoteLocked()
-        return super().delete(*args, **kwargs)
+    def _locked_visit_id(self) -> int | None:
+        return self.pk
 
 
-class VisitPart(models.Model):
+class VisitPart(LockedWithNote):
     """Something charted inside a visit: locked with it."""
 
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="%(class)ss")
@@ -132,18 +146,8 @@ class VisitPart(models.Model):
     class Meta:
         abstract = True
 
-    def _locked(self) -> bool:
-        return Visit.objects.filter(pk=self.visit_id, signed_at__isnull=False).exists()
-
-    def save(self, *args, **kwargs):
-        if self._locked():
-            raise NoteLocked()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._locked():
-            raise NoteLocked()
-        return super().delete(*args, **kwargs)
+    def _locked_visit_id(self) -> int | None:
+        return self.visit_id
 
 
 class Technique(models.TextChoices):

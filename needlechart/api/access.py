@@ -63,3 +63,13 @@ def field_error(field: str, message: str, kind: str = "not_found") -> Validation
     """A 422 shaped like ninja's own, for a body field that only the database can check."""
     error: dict[str, Any] = {"type": kind, "loc": ["body", "payload", field], "msg": message}
     return ValidationError([error])
+
+
+def patients_visit(patient: Patient, visit_id: int | None, field: str) -> Visit | None:
+    """The patient's visit named in a request body (None when not given); a 422 on `field` otherwise."""
+    if visit_id is None:
+        return None
+    visit = patient.visits.filter(pk=visit_id).first()
+    if visit is None:
+        raise field_error(field, f"this patient has no visit {visit_id}")
+    return visit

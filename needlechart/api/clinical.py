@@ -20,7 +20,7 @@ from needlechart.clinical.suggestion import Pain, suggest
 from needlechart.knowledge import load
 from needlechart.patients.selectors import get_patient
 
-from .access import audit_read, clinician_or_admin, field_error, staff
+from .access import audit_read, clinician_or_admin, field_error, patients_visit, staff
 from .schemas import ErrorOut, LockedOut, ScreeningIn, ScreeningOut, SuggestionIn, SuggestionsOut, ValidationErrorOut
 
 router = Router(tags=["clinical"])
@@ -36,11 +36,7 @@ def screen_patient(request: HttpRequest, patient_id: int, payload: ScreeningIn):
     user = staff(request)
     patient = get_patient(user, patient_id)
     require_clinical(user)
-    visit = None
-    if payload.visit_id is not None:
-        visit = patient.visits.filter(pk=payload.visit_id).first()
-        if visit is None:
-            raise field_error("visit_id", f"this patient has no visit {payload.visit_id}")
+    visit = patients_visit(patient, payload.visit_id, "visit_id")
     # One unit: a screening that cannot be attached (not the author, note signed) is not kept either.
     with transaction.atomic():
         screening = services.screen_patient(

@@ -14,7 +14,7 @@ from needlechart.charting import services
 from needlechart.charting.models import Visit
 from needlechart.patients.selectors import get_patient
 
-from .access import audit_read, field_error, get_visit, staff
+from .access import audit_read, field_error, get_visit, patients_visit, staff
 from .schemas import (
     AddendumIn,
     AddendumOut,
@@ -59,11 +59,7 @@ def start_visit(request: HttpRequest, patient_id: int, payload: VisitStartIn):
     user = staff(request)
     patient = get_patient(user, patient_id)
     require_clinical(user)
-    copy_from = None
-    if payload.copy_from is not None:
-        copy_from = patient.visits.filter(pk=payload.copy_from).first()
-        if copy_from is None:
-            raise field_error("copy_from", f"this patient has no visit {payload.copy_from}")
+    copy_from = patients_visit(patient, payload.copy_from, "copy_from")
     if payload.episode_id is not None:
         episode = patient.episodes.filter(pk=payload.episode_id).first()
         if episode is None:

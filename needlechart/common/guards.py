@@ -52,13 +52,8 @@ def append_only(schema_editor, table: str) -> None:
 
 
 def drop_append_only(schema_editor, table: str) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        for op in ("update", "delete"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only_{op}")
-    elif vendor == "postgresql":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+    # The append-only triggers are named like lock triggers called f"{table}_append_only".
+    drop_lock(schema_editor, table, f"{table}_append_only")
 
 
 def lock_when(schema_editor, table: str, locked_condition_old: str, name: str) -> None:

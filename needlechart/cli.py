@@ -1,6 +1,6 @@
 """The `needlechart` command: the clinical core and the management tasks from a terminal.
 
-    needlechart suggest --pain temple:left --pain posterior_neck:left [--condition C] [--top N] [--json]
+    needlechart suggest --pain temple:left --pain posterior_neck:left [--condition C] [--modality M] [--top N] [--json]
     needlechart screen FILE.json [--json]
     needlechart score INSTRUMENT --answers 2,3,1,- [--unit kPa] [--json]
     needlechart codes FILE.json [--json]
@@ -124,7 +124,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             raise BadInput(f"{args.screening}: {exc}") from None
     if args.top < 1:
         raise BadInput(f"--top {args.top}: give a whole number of 1 or more")
-    result = suggest(kb, pains, condition, screening, top=args.top)
+    result = suggest(kb, pains, condition, screening, top=args.top, modality=args.modality or "")
     if args.json:
         _print_json(result)
         return 0
@@ -146,6 +146,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             for n, s in enumerate(items, start=1)
         ]
         print(_table(rows, ("#", "target", "score", "status", "hazards", "why")) if rows else "  (none)")
+        for n, s in enumerate(items, start=1):
+            for reason in s.status_reasons if s.status != "ok" else ():
+                print(f"  {n}. {reason}")
     return 0
 
 
@@ -173,8 +176,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
     if result.findings:
         print("\nFindings")
         for f in result.findings:
-            where = f" [{f.side} {kb.regions[f.region].name.lower()}]" if f.region else ""
-            derived = " (from the age)" if f.derived else ""
+            side = "left and right" if f.side == "both" else f.side
+            where = f" [{side} {kb.regions[f.region].name.lower()}]" if f.region else ""
+            derived = " (from the age)" if f.derived and not f.note else ""
             print(f"- {f.name}{where}: {f.kind.replace('_', ' ')}{derived}")
             if f.note:
                 print(f"    {f.note}")
@@ -245,13 +249,17 @@ def cmd_codes(args: argparse.Namespace) -> int:
     except BillingInputError as exc:
         raise BadInput(f"{args.file}: {exc}") from None
     if args.json:
-        _print_json(coding)
+        # Each code's `rules` are IDs of cited rules; the rules themselves come along, sources included.
+        used = dict.fromkeys(r for c in coding.procedures for r in c.rules)
+        _print_json({**_jsonable(coding), "rules": {r: kb.billing_rules[r] for r in used if r in kb.billing_rules}})
         return 0
     print(f"Modality: {coding.modality.replace('_', ' ')}")
     if coding.procedures:
         print("\nProcedure codes (CPT)")
-        rows = [(c.code, c.units, c.description, c.reason) for c in coding.procedures]
-        print(_table(rows, ("code", "units", "description", "why")))
+        rows = [(c.code, c.units, c.description) for c in coding.procedures]
+        print(_table(rows, ("code", "units", "description")))
+        for c in coding.procedures:
+            print(f"\n  Why {c.code} x {c.units}: {c.reason}")
     if coding.diagnoses:
         print("\nDiagnosis codes (ICD-10-CM)")
         print(_table([(d.code, d.title) for d in coding.diagnoses], ("code", "title")))
@@ -364,7 +372,16 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def _all_refs(kb):
-    for table in (kb.regions, kb.muscles, kb.acupoints, kb.conditions, kb.findings, kb.exercises, kb.billing):
+    for table in (
+        kb.regions,
+        kb.muscles,
+        kb.acupoints,
+        kb.conditions,
+        kb.findings,
+        kb.exercises,
+        kb.billing,
+        kb.billing_rules,
+    ):
         for entry in table.values():
             yield from entry.sources
     for condition in kb.conditions.values():
@@ -444,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--condition", help="the episode's condition, e.g. tension_type_headache")
     p.add_argument("--screening", metavar="FILE", help="screening JSON (as for `screen`) to mark unsafe targets")
     p.add_argument("--top", type=int, default=10, help="how many of each to show (default 10)")
+    p.add_argument(
+        "--modality",
+        choices=("dry_needling", "acupuncture"),
+        help="the visit's modality: dry needling never gets points for trained acupuncturists only",
+    )
     p.add_argument("--json", action="store_true", help="stable JSON output")
     p.set_defaults(func=cmd_suggest)
 

@@ -78,6 +78,7 @@ def suggestions(request: HttpRequest, payload: SuggestionIn) -> dict[str, Any]:
         payload.condition,
         _screening_input(screening) if screening else None,
         top=payload.top,
+        modality=payload.modality or "",
     )
     return {
         "pains": result.pains,

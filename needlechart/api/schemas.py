@@ -20,13 +20,14 @@ from pydantic_core import PydanticCustomError
 
 from needlechart.charting.models import LungTechnique, Modality, Technique
 from needlechart.charting.services import counts_reconciled
-from needlechart.clinical.screening import URGENCY_ADVICE
+from needlechart.clinical.screening import URGENCY_ADVICE, finding_sides
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import closest
 from needlechart.patients.models import Sex
 from needlechart.patients.services import CLINICAL_FIELDS, DEMOGRAPHIC_FIELDS
 
 Side = Literal["left", "right", "midline"]
+FindingSide = Literal["left", "right", "midline", "both"]  # a site-scoped finding may be on both sides
 ModalityId = Literal["dry_needling", "acupuncture", "electrical_stimulation"]
 SexId = Literal["female", "male", "other", "unknown"]
 TechniqueId = Literal["static", "pistoning", "winding", "de_qi"]
@@ -293,7 +294,7 @@ class FindingIn(In):
 
     code: str = Field(..., max_length=60, examples=["anticoagulant_therapy"])
     region: str = Field("", max_length=40, validate_default=True)
-    side: Side | None = Field(None, validate_default=True)
+    side: FindingSide | None = Field(None, validate_default=True)
 
     _code = field_validator("code")(lambda v: known("finding", v))
 
@@ -313,7 +314,13 @@ class FindingIn(In):
         code, region = info.data.get("code"), info.data.get("region")
         if side is None and code and load().findings[code].site_scoped:
             raise ValueError(f"finding '{code}' applies to one body site: give its side")
-        return _side_for_region(region, side) if region and side else side
+        if region and side and code and side not in finding_sides(load(), code, region):
+            raise PydanticCustomError(
+                "side_not_valid",
+                "side '{side}' is not valid for {region}; use {sides}",
+                {"side": side, "region": region, "sides": ", ".join(finding_sides(load(), code, region))},
+            )
+        return side
 
     def as_reported(self) -> dict[str, str]:
         return {"code": self.code, "region": self.region, "side": self.side or ""}
@@ -398,6 +405,9 @@ class SuggestionIn(In):
     condition: str = Field("", max_length=60, description="A knowledge-base condition ID.")
     patient_id: int | None = Field(None, description="Apply this patient's latest screening to every target.")
     top: int = Field(10, ge=1, le=50, description="How many muscles and how many acupoints.")
+    modality: Literal["dry_needling", "acupuncture"] | None = Field(
+        None, description="The visit's modality: dry needling never gets points for trained acupuncturists only."
+    )
 
     @field_validator("condition")
     @classmethod
@@ -456,13 +466,21 @@ class VisitStartIn(In):
 
 
 class IncrementIn(In):
+    """One segment of face-to-face acupuncture time (billed by the CPT time rule on the total)."""
+
     minutes: int = Field(..., ge=1, le=120)
     electrical_stimulation: bool = False
+    reinserted: bool | None = Field(
+        None,
+        description="New needles inserted at the start of this segment. Required (true or false) for every "
+        "segment after the first: the add-on codes 97811/97814 need it and billing never assumes it.",
+    )
 
 
 class IncrementOut(Schema):
     minutes: int
     electrical_stimulation: bool = False
+    reinserted: bool | None = None
 
 
 _DRAFT_NOT_NULL = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from needlechart.clinical.screening import finding_sides
 from needlechart.knowledge import load
 
 from .models import AdverseEvent, Insertion, LungTechnique, Modality, Palpation
@@ -29,7 +30,7 @@ class ScreeningForm(forms.Form):
             if finding.site_scoped:
                 self.fields[f"{name}_region"] = forms.ChoiceField(choices=regions, required=False, label="Region")
                 self.fields[f"{name}_side"] = forms.ChoiceField(
-                    choices=[("", "Side")] + SIDE_CHOICES, required=False, label="Side"
+                    choices=[("", "Side")] + SIDE_CHOICES + [("both", "Both sides")], required=False, label="Side"
                 )
                 region, side = self[f"{name}_region"], self[f"{name}_side"]
             self.groups.setdefault(finding.kind, []).append((finding, self[name], region, side))
@@ -43,8 +44,9 @@ class ScreeningForm(forms.Form):
                 region, side = data.get(f"{name}_region"), data.get(f"{name}_side")
                 if not region or not side:
                     self.add_error(f"{name}_region", f"{finding.name}: say where (region and side).")
-                elif side not in kb.regions[region].sides:
-                    self.add_error(f"{name}_side", f"{kb.regions[region].name} takes left or right.")
+                elif side not in finding_sides(kb, finding.id, region):
+                    allowed = " or ".join(finding_sides(kb, finding.id, region))
+                    self.add_error(f"{name}_side", f"{kb.regions[region].name} takes {allowed}.")
         return data
 
     def findings(self) -> list[dict[str, str]]:
@@ -219,3 +221,71 @@ class NoteForm(forms.Form):
 
 class AddendumForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")
+
+
+class SegmentsForm(forms.Form):
+    """Acupuncture face-to-face time as segments, in order. Billing turns the total into units by the
+    CPT time rule; each unit after the first needs new needles, so every segment after the first says
+    whether needles were re-inserted (unticked means they were not: billing never assumes it)."""
+
+    ROWS = 4
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, self.ROWS + 1):
+            self.fields[f"s{n}_minutes"] = forms.IntegerField(
+                min_value=1, max_value=120, required=False, label=f"Segment {n}: face-to-face minutes"
+            )
+            self.fields[f"s{n}_es"] = forms.BooleanField(required=False, label="Electrical stimulation")
+            if n > 1:
+                self.fields[f"s{n}_reinserted"] = forms.BooleanField(
+                    required=False,
+                    label="Needles re-inserted",
+                    help_text="New needles inserted at the start of this segment.",
+                )
+
+    @property
+    def rows(self) -> list[tuple[int, object, object, object]]:
+        return [
+            (n, self[f"s{n}_minutes"], self[f"s{n}_es"], self[f"s{n}_reinserted"] if n > 1 else None)
+            for n in range(1, self.ROWS + 1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        gap = False
+        for n in range(1, self.ROWS + 1):
+            filled = data.get(f"s{n}_minutes") is not None
+            if filled and gap:
+                self.add_error(f"s{n}_minutes", "Fill the segments in order, without an empty one before this.")
+            ticked = data.get(f"s{n}_es") or data.get(f"s{n}_reinserted")
+            if ticked and not filled:
+                self.add_error(f"s{n}_minutes", f"Segment {n} is ticked but has no minutes.")
+            gap = gap or not filled
+        return data
+
+    def segments(self) -> list[dict]:
+        out = []
+        for n in range(1, self.ROWS + 1):
+            minutes = self.cleaned_data.get(f"s{n}_minutes")
+            if minutes is None:
+                break
+            segment = {"minutes": minutes, "electrical_stimulation": bool(self.cleaned_data.get(f"s{n}_es"))}
+            if n > 1:
+                segment["reinserted"] = bool(self.cleaned_data.get(f"s{n}_reinserted"))
+            out.append(segment)
+        return out
+
+    @classmethod
+    def initial_from(cls, visit) -> dict:
+        initial: dict = {"version": visit.version}
+        for n, segment in enumerate(visit.increments[: cls.ROWS], start=1):
+            if not isinstance(segment, dict):
+                continue
+            initial[f"s{n}_minutes"] = segment.get("minutes")
+            initial[f"s{n}_es"] = bool(segment.get("electrical_stimulation"))
+            if n > 1:
+                initial[f"s{n}_reinserted"] = bool(segment.get("reinserted"))
+        return initial

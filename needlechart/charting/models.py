@@ -110,7 +110,8 @@ class Visit(LockedWithNote):
     needles_out = models.PositiveSmallIntegerField(null=True, blank=True)
     count_discrepancy = models.TextField(blank=True)  # what happened and the action taken
     aftercare_given = models.BooleanField(default=False)
-    # Acupuncture is coded by 15-minute increments of face-to-face time: [{"minutes", "electrical_stimulation"}].
+    # Acupuncture face-to-face time in segments, coded by the CPT time rule on the total:
+    # [{"minutes", "electrical_stimulation", "reinserted"}]; "reinserted" is required after the first segment.
     increments = models.JSONField(default=list, blank=True)
     copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)

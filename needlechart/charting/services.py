@@ -244,6 +244,8 @@ def update_draft(user, visit: Visit, data: dict[str, Any], version: int, request
         "modality",
     }
     values = {k: v for k, v in data.items() if k in allowed}
+    if "increments" in values:
+        check_segments(values["increments"])
     with transaction.atomic():
         updated = Visit.objects.filter(pk=visit.pk, version=version, signed_at__isnull=True).update(
             **values, version=version + 1, updated_at=timezone.now()
@@ -305,11 +307,14 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     )
     result = screen(kb, screening_input)
     active = [(r, kb.findings[r.id]) for r in result.findings]
-    status = assess_target(kb, active, target_id, side)
-    es_status = result.status_of("electrical_stimulation") if es else None
+    status = assess_target(kb, active, target_id, side, screening_input.modalities)
     blocked_reasons = list(status.reasons if status.status == "blocked" else [])
-    if es_status is not None and es_status.status == "blocked":
-        blocked_reasons += list(es_status.reasons)
+    # A blocked modality (electrical stimulation with a pacemaker, dry needling in the first trimester)
+    # stops the needle like a blocked target: only a written, audited override lets it through.
+    for modality in screening_input.modalities:
+        modality_status = result.status_of(modality)
+        if modality_status is not None and modality_status.status == "blocked":
+            blocked_reasons += list(modality_status.reasons)
     if blocked_reasons and not override_reason.strip():
         raise ChartingError(
             "Blocked by screening: "
@@ -401,17 +406,32 @@ def counts_reconciled(visit: Visit) -> bool:
     return visit.needles_in == visit.needles_out or bool(visit.count_discrepancy.strip())
 
 
+def check_segments(increments: Any) -> None:
+    """Acupuncture time segments as the billing core needs them: every segment after the first must say
+    whether new needles were inserted, because the add-on codes depend on it and billing never assumes it."""
+    try:
+        billing.parse_increments(increments)
+    except billing.BillingInputError as exc:
+        raise ChartingError(f"Acupuncture time, {exc}.") from None
+
+
 def suggested_codes(visit: Visit) -> dict[str, Any]:
+    """The core's codes for the visit: acupuncture from its time segments, dry needling from its needle
+    log, and the condition's ICD-10-CM codes for the sides on its pain drawing. Input the core refuses
+    (e.g. a segment saved before `reinserted` existed) becomes a ChartingError, shown to the clinician."""
     kb = load()
     condition = visit.episode.condition if visit.episode else ""
-    if visit.modality == Modality.ACUPUNCTURE:
-        increments = [
-            billing.Increment(int(i["minutes"]), bool(i.get("electrical_stimulation"))) for i in visit.increments
-        ]
-        coding = billing.acupuncture_codes(kb, increments, condition)
-    else:
-        insertions = [billing.Insertion(i.target, i.side) for i in visit.insertions.all()]
-        coding = billing.dry_needling_codes(kb, insertions, condition)
+    pains = [(p.get("region"), p.get("side")) for p in visit.pain_drawing if isinstance(p, dict)]
+    try:
+        if visit.modality == Modality.ACUPUNCTURE:
+            check_segments(visit.increments)
+            increments = billing.parse_increments(visit.increments)
+            coding = billing.acupuncture_codes(kb, increments, condition, pains=pains)
+        else:
+            insertions = [billing.Insertion(i.target, i.side) for i in visit.insertions.all()]
+            coding = billing.dry_needling_codes(kb, insertions, condition, pains)
+    except billing.BillingInputError as exc:
+        raise ChartingError(f"Billing codes cannot be suggested: {exc}.") from None
     return {
         "procedures": [asdict(p) for p in coding.procedures],
         "diagnoses": [asdict(d) for d in coding.diagnoses],

@@ -28,6 +28,7 @@ from .forms import (
     NoteForm,
     PalpationForm,
     ScreeningForm,
+    SegmentsForm,
 )
 from .models import NoteLocked, Visit
 from .selectors import current_precautions
@@ -97,7 +98,9 @@ def _context(request, visit: Visit, **forms) -> dict:
             (),
             (visit.modality,),
         )
-    suggestions = suggest(kb, pains, condition, screening_input, top=8) if (pains or condition) else None
+    suggestions = (
+        suggest(kb, pains, condition, screening_input, top=8, modality=visit.modality) if (pains or condition) else None
+    )
     consents = services.current_consents(patient)
     context.update(
         {
@@ -118,6 +121,7 @@ def _context(request, visit: Visit, **forms) -> dict:
             "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
             "ae_form": forms.get("ae_form") or AdverseEventForm(),
             "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
+            "segments_form": forms.get("segments_form") or SegmentsForm(initial=SegmentsForm.initial_from(visit)),
             "conflict": forms.get("conflict"),
         }
     )
@@ -240,6 +244,14 @@ def visit_action(request, pk: int, visit_id: int, action: str):
                 user, visit, data, override_reason=form.cleaned_data["override_reason"], request=request
             )
             return _done(visit, "needles")
+        if action == "segments":
+            form = SegmentsForm(request.POST)
+            if not form.is_valid():
+                return _fail(request, visit, "Check the acupuncture time marked below.", segments_form=form)
+            services.update_draft(
+                user, visit, {"increments": form.segments()}, form.cleaned_data["version"], request=request
+            )
+            return _done(visit, "segments")
         if action == "palpation":
             form = PalpationForm(request.POST)
             if not form.is_valid():
@@ -299,6 +311,7 @@ def visit_action(request, pk: int, visit_id: int, action: str):
             "consent": ("consent_form", ConsentForm),
             "note": ("note_form", NoteForm),
             "addendum": ("addendum_form", AddendumForm),
+            "segments": ("segments_form", SegmentsForm),
         }.get(action)
         forms = {}
         if bound:
@@ -355,7 +368,7 @@ def target_info(request, pk: int, visit_id: int):
                 result = screen(kb, ScreeningInput(visit.screening.age, findings, (), ()))
                 active = [(r, kb.findings[r.id]) for r in result.findings]
                 if result.may_needle:
-                    context["status"] = assess_target(kb, active, target.id, side)
+                    context["status"] = assess_target(kb, active, target.id, side, (visit.modality,))
     return render(request, "charting/_target_info.html", context)
 
 

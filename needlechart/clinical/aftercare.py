@@ -1,8 +1,9 @@
 """Aftercare: patient instructions built from what was done in the session and who the patient is.
 
 Items come from the knowledge base's aftercare list and are chosen by the session's modalities, the
-hazards of the targets needled (a lung-field target brings the breathlessness warning), the patient's
-screening findings and the condition. Urgent items (when to seek care at once) come first.
+hazards of the targets needled (a lung hazard brings the breathlessness warning; an organ hazard whose
+structure names the kidney brings the flank-pain warning), the patient's screening findings and the
+condition. Urgent items (when to seek care at once) come first.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from needlechart.knowledge.model import AftercareItem, Exercise, KnowledgeBase
+from needlechart.knowledge.model import AftercareItem, AftercareTrigger, Exercise, Hazard, KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -31,18 +32,21 @@ def build_aftercare(
 ) -> Aftercare:
     """Instructions for one session. `targets` are (target ID, side) pairs as needled."""
     targets = list(targets)
-    triggers = {"always:True"}
-    triggers.update(f"modality:{m}" for m in modalities)
-    triggers.update(f"finding:{f}" for f in findings)
-    if condition:
-        triggers.add(f"condition:{condition}")
+    session = {"always": {"True"}, "modality": set(modalities), "finding": set(findings), "condition": {condition}}
+    hazards: list[Hazard] = []
     treated = []
     for target_id, side in targets:
         target = kb.target(target_id)
-        triggers.update(f"hazard:{h.kind}" for h in target.hazards)
+        hazards.extend(target.hazards)
         where = "" if side == "midline" else f"{side} "
         treated.append(f"{where}{target.label if target.kind == 'acupoint' else target.name.lower()}")
-    chosen = [item for item in kb.aftercare if item.applies_when in triggers]
+
+    def fires(trigger: AftercareTrigger) -> bool:
+        if trigger.kind == "hazard":
+            return any(trigger.matches_hazard(h) for h in hazards)
+        return trigger.value in session[trigger.kind]
+
+    chosen = [item for item in kb.aftercare if any(fires(t) for t in item.when)]
     return Aftercare(
         treated=tuple(dict.fromkeys(treated)),
         urgent=tuple(i for i in chosen if i.urgent),

@@ -1,23 +1,71 @@
 """Billing codes from a session's facts: CPT procedure codes and the condition's ICD-10-CM codes.
 
-Dry needling (CPT 20560 / 20561) is coded by the number of muscles needled, not by insertions: every
-insertion into the same muscle on the same side counts once, and the left and right muscle count as
-two. Acupuncture (97810-97814) is coded per 15-minute increment of face-to-face time: the first
-increment of the day takes an initial code and every later one an add-on code, with the
-electrical-stimulation pair (97813/97814) for any increment in which stimulation was used. Only one
-initial code is allowed per day. Under the CPT time rule an increment is billable once more than
-half of it (8 minutes) was spent.
+Every rule below is also a cited entry of knowledge/data/billing_rules.yaml (its ID in brackets), and
+each code's reason names the rules that produced it, e.g. "(CPT time rule: AAC Info Network)".
+
+Acupuncture (97810, 97811, 97813, 97814)
+    The input is the session's face-to-face time as segments, in order. Each segment has its minutes
+    (1 to 120: a stretch of time, not a 15-minute box), whether electrical stimulation was used in it,
+    and, for every segment after the first, whether new needles were inserted at its start
+    (`reinserted`). Billing never assumes a re-insertion: a later segment that does not say is refused.
+
+    1. Units come from the total, not from each segment [cpt_time_rule]. CPT counts a unit of time once
+       its midpoint is passed (Kohler Healthcare Consulting, quoting the CPT book); for 15-minute codes
+       that is 7 minutes or less none, 8-22 one unit, 23-37 two, 38-52 three, 53-67 four, and on in
+       steps of 15 (AAC Info Network's acupuncture table). So 8 + 8 + 8 minutes is 24 minutes, two
+       units, and 7 + 7 is 14 minutes, one unit. Payers differ on applying the rule (AAPC forums).
+    2. Only face-to-face time counts [face_to_face_time]: time the patient rests with needles in,
+       unattended, is not billable time (AAC Info Network; Acupuncture Today, November 2012). The
+       input cannot tell retention from attended time, so the caller must enter attended minutes
+       only; when one needle set lasts long enough to look like retention (23 minutes or more, the
+       time of two units), a note says so.
+    3. Each add-on unit needs new needles [reinsertion_for_add_on]. The segments are grouped into
+       needle sets: a set starts with segment 1 and with each later segment marked `reinserted`, and
+       runs on through the segments after it that are not. Each set can support one unit at most. One
+       set retained 30 minutes is the initial code only (Acupuncture Today, "Clearing up confusion
+       over code use"); re-insertion means new needles, not the same ones put back (Acupuncture
+       Today 2012; AAC Info Network).
+    4. Allocation: the session earns min(time-rule units of the total, number of needle sets) units.
+       Unit 1 is the initial code and belongs to needle set 1; unit k belongs to needle set k, in
+       order, so the add-on units are tied to the re-insertion segments in the order they happened.
+       Sets beyond the units the total time supports earn nothing (a note names them): the
+       allocation never skips ahead to a later, stimulated set.
+    5. A unit takes the electrical-stimulation code when stimulation was used in any part of its
+       needle set [stimulation_in_any_part]: ES first then manual new needles is 97813 + 97811; manual
+       first then ES with new needles is 97810 + 97814.
+    6. Only one initial code per day [one_initial_per_day]. When one was already billed today,
+       every unit of this session is an add-on; the session's first set is itself a fresh insertion,
+       so it supports an add-on unit like any re-insertion. The time rule is then applied to this
+       session's minutes alone.
+
+Dry needling (20560, 20561) [muscle_count, dry_needling_untimed]
+    Coded by muscles, not by needles or time: one or two muscles is 20560, three or more 20561. The
+    left and right of one muscle are two muscles and several needles in one muscle count once (AAPC
+    Physical Medicine & Rehab Coding Alert, written for trigger-point injections, which the dry
+    needling codes mirror): bilateral upper trapezius is 20560, and with one levator scapulae 20561.
+    Acupoint insertions are not muscles. The codes are untimed and the acupuncture codes 97810-97814
+    are not reported with them for the same session (Coding Ahead, from the CPT 2020 notes).
+
+Diagnoses (ICD-10-CM) [icd10_laterality]
+    A side-specific code follows the sides drawn on the pain drawing in the condition's own regions
+    (ICD-10-CM Official Guidelines I.B.13): left only gives the left codes, right only the right;
+    both sides give the bilateral code of a family where one exists, else its left and right codes;
+    no side drawn gives the unspecified-side code only, never a sided one. Codes without a side are
+    always included. Codes of one family differ only in the last character (see Icd10.family).
+    M54.51, vertebrogenic low back pain, is not among low back pain's codes: it needs imaging findings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from needlechart.knowledge.model import Icd10, KnowledgeBase
 
-MIN_BILLABLE_MINUTES = 8
-INCREMENT_MINUTES = 15
+MIN_BILLABLE_MINUTES = 8  # the midpoint of a 15-minute unit is passed at 8 minutes
+UNIT_MINUTES = 15
+MAX_SEGMENT_MINUTES = 120
+RETENTION_HINT_MINUTES = 23  # one needle set this long holds two units' time but can earn one
 
 
 class BillingInputError(ValueError):
@@ -32,8 +80,15 @@ class Insertion:
 
 @dataclass(frozen=True, slots=True)
 class Increment:
+    """One segment of face-to-face acupuncture time. `reinserted`: new needles were inserted at its
+    start; None (not said) is allowed for the first segment only, whose needles are the first ones."""
+
     minutes: int
     electrical_stimulation: bool = False
+    reinserted: bool | None = None
+
+
+Segment = Increment
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +97,7 @@ class BilledCode:
     units: int
     description: str
     reason: str
+    rules: tuple[str, ...] = ()  # IDs of the billing_rules.yaml entries applied
 
 
 @dataclass(frozen=True)
@@ -52,6 +108,36 @@ class Coding:
     notes: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _NeedleSet:
+    """Needles inserted at the start of `segments[0]` and the time that follows until the next insertion."""
+
+    segments: tuple[int, ...]  # segment numbers, from 1
+    minutes: int
+    electrical_stimulation: bool
+
+    @property
+    def label(self) -> str:
+        first, last = self.segments[0], self.segments[-1]
+        return f"segment {first}" if first == last else f"segments {first}-{last}"
+
+
+def time_rule_units(minutes: int) -> int:
+    """15-minute units by the CPT time rule: 0-7 min none, 8-22 one, 23-37 two, 38-52 three, ..."""
+    if minutes < MIN_BILLABLE_MINUTES:
+        return 0
+    return (minutes - MIN_BILLABLE_MINUTES) // UNIT_MINUTES + 1
+
+
+def _units(n: int) -> str:
+    return f"{n} unit{'' if n == 1 else 's'}"
+
+
+def _cite(kb: KnowledgeBase, rule_id: str) -> str:
+    rule = kb.billing_rules.get(rule_id)
+    return f"({rule.name}: {rule.cited_as})" if rule else ""
+
+
 def _code(kb: KnowledgeBase, modality: str, role: str, es: bool | None = None) -> str:
     for code in kb.billing.values():
         if code.modality == modality and code.role == role and (es is None or code.electrical_stimulation == es):
@@ -59,8 +145,17 @@ def _code(kb: KnowledgeBase, modality: str, role: str, es: bool | None = None) -
     raise LookupError(f"no {modality} {role} code in billing.yaml")  # a data error, caught by tests
 
 
-def dry_needling_codes(kb: KnowledgeBase, insertions: Sequence[Insertion], condition: str = "") -> Coding:
-    """20560 for one or two muscles, 20561 for three or more; acupoint insertions are not muscles."""
+# ------------------------------------------------------------------------------------ dry needling
+
+
+def dry_needling_codes(
+    kb: KnowledgeBase,
+    insertions: Sequence[Insertion],
+    condition: str = "",
+    pains: Iterable[tuple[str, str]] | None = None,
+) -> Coding:
+    """20560 for one or two muscles, 20561 for three or more; each side of a muscle counts, each
+    needle does not; acupoint insertions are not muscles."""
     muscles = sorted({(i.target, i.side) for i in insertions if i.target in kb.muscles})
     others = sorted({i.target for i in insertions if i.target not in kb.muscles})
     unknown = [t for t in others if t not in kb.acupoints]
@@ -71,17 +166,69 @@ def dry_needling_codes(kb: KnowledgeBase, insertions: Sequence[Insertion], condi
         notes.append(
             "Not counted as muscles for dry-needling codes: " + ", ".join(others) + " (acupoints, not muscles)."
         )
+    both_sides = sorted({m for m, side in muscles if side == "left"} & {m for m, side in muscles if side == "right"})
+    if both_sides:
+        names = ", ".join(kb.muscles[m].name.lower() for m in both_sides)
+        notes.append(
+            f"Needled on both sides: {names}. The left and the right of a muscle count as two muscles, while "
+            f"several needles in one muscle count once {_cite(kb, 'muscle_count')}."
+        )
     procedures: tuple[BilledCode, ...] = ()
     names = ", ".join(f"{side} {kb.muscles[m].name.lower()}" for m, side in muscles)
-    if len(muscles) in (1, 2):
-        code = _code(kb, "dry_needling", "one_or_two_muscles")
-        procedures = (BilledCode(code, 1, kb.billing[code].description, f"{len(muscles)} muscle(s): {names}."),)
-    elif len(muscles) >= 3:
-        code = _code(kb, "dry_needling", "three_or_more_muscles")
-        procedures = (BilledCode(code, 1, kb.billing[code].description, f"{len(muscles)} muscles: {names}."),)
+    role = "one_or_two_muscles" if len(muscles) <= 2 else "three_or_more_muscles"
+    if muscles:
+        code = _code(kb, "dry_needling", role)
+        reason = f"{len(muscles)} muscle(s): {names} {_cite(kb, 'muscle_count')}."
+        procedures = (BilledCode(code, 1, kb.billing[code].description, reason, ("muscle_count",)),)
+        notes.append(
+            "20560/20561 are untimed, counted by muscles; the acupuncture codes 97810-97814 are not reported "
+            f"with them for the same session {_cite(kb, 'dry_needling_untimed')}."
+        )
     else:
         notes.append("No muscle was needled: there is no dry-needling code to bill.")
-    return Coding("dry_needling", procedures, _diagnoses(kb, condition), tuple(notes))
+    diagnoses, diagnosis_notes = diagnoses_for(kb, condition, pains)
+    return Coding("dry_needling", procedures, diagnoses, tuple(notes + diagnosis_notes))
+
+
+# ------------------------------------------------------------------------------------- acupuncture
+
+
+def check_segments(increments: Sequence[Increment]) -> None:
+    """Refuse segments billing cannot use: minutes out of range, or a later segment that does not say
+    whether new needles were inserted (the add-on codes depend on it, so it is never assumed)."""
+    for n, seg in enumerate(increments, start=1):
+        if isinstance(seg.minutes, bool) or not isinstance(seg.minutes, int):
+            raise BillingInputError(f"segment {n}: 'minutes' must be a whole number, not {seg.minutes!r}")
+        if not 1 <= seg.minutes <= MAX_SEGMENT_MINUTES:
+            raise BillingInputError(
+                f"segment {n}: {seg.minutes} minutes is out of range; a segment is 1 to {MAX_SEGMENT_MINUTES} "
+                "minutes of face-to-face time"
+            )
+        if not isinstance(seg.electrical_stimulation, bool):
+            raise BillingInputError(f"segment {n}: 'electrical_stimulation' must be true or false")
+        if n > 1 and seg.reinserted is None:
+            raise BillingInputError(
+                f"segment {n}: 'reinserted' is missing; say whether new needles were inserted (true or false), "
+                "billing never assumes a re-insertion"
+            )
+        if seg.reinserted is not None and not isinstance(seg.reinserted, bool):
+            raise BillingInputError(f"segment {n}: 'reinserted' must be true or false, not {seg.reinserted!r}")
+
+
+def _needle_sets(increments: Sequence[Increment]) -> list[_NeedleSet]:
+    groups: list[list[tuple[int, Increment]]] = []
+    for n, seg in enumerate(increments, start=1):
+        if n == 1 or seg.reinserted:
+            groups.append([])
+        groups[-1].append((n, seg))
+    return [
+        _NeedleSet(
+            tuple(n for n, _ in group),
+            sum(seg.minutes for _, seg in group),
+            any(seg.electrical_stimulation for _, seg in group),
+        )
+        for group in groups
+    ]
 
 
 def acupuncture_codes(
@@ -89,47 +236,183 @@ def acupuncture_codes(
     increments: Sequence[Increment],
     condition: str = "",
     initial_billed_today: bool = False,
+    pains: Iterable[tuple[str, str]] | None = None,
 ) -> Coding:
-    """One code per 15-minute increment; one initial code per day; ES codes for increments with ES."""
-    notes: list[str] = []
-    counts: dict[str, int] = {}
-    reasons: dict[str, list[str]] = {}
-    initial_used = initial_billed_today
-    if initial_billed_today:
-        notes.append("An initial acupuncture code was already billed today: every increment takes an add-on code.")
-    for n, inc in enumerate(increments, start=1):
-        if not 1 <= inc.minutes <= INCREMENT_MINUTES:
-            raise BillingInputError(
-                f"increment {n}: {inc.minutes} minutes is out of range; each increment is 1 to 15 minutes "
-                "of face-to-face time (split longer sessions into several increments)"
-            )
-        if inc.minutes < MIN_BILLABLE_MINUTES:
-            notes.append(
-                f"Increment {n} ({inc.minutes} min) is not billable: an increment needs at least "
-                f"{MIN_BILLABLE_MINUTES} minutes of face-to-face time."
-            )
-            continue
-        role = "additional" if initial_used else "initial"
-        initial_used = True
-        code = _code(kb, "acupuncture", role, inc.electrical_stimulation)
-        counts[code] = counts.get(code, 0) + 1
-        es = "with" if inc.electrical_stimulation else "without"
-        reasons.setdefault(code, []).append(f"increment {n} ({inc.minutes} min, {es} electrical stimulation)")
-    procedures = tuple(
-        BilledCode(code, units, kb.billing[code].description, "; ".join(reasons[code]).capitalize() + ".")
-        for code, units in counts.items()
-    )
+    """Units by the CPT time rule on the total face-to-face time, one per needle set at most; the
+    first is the initial code unless one was billed today; ES codes for sets with stimulation."""
+    check_segments(increments)
+    diagnoses, diagnosis_notes = diagnoses_for(kb, condition, pains)
     if not increments:
-        notes.append("No time increments were given: there is no acupuncture code to bill.")
-    return Coding("acupuncture", procedures, _diagnoses(kb, condition), tuple(notes))
+        notes = ["No time segments were given: there is no acupuncture code to bill.", *diagnosis_notes]
+        return Coding("acupuncture", (), diagnoses, tuple(notes))
+    notes: list[str] = []
+    total = sum(seg.minutes for seg in increments)
+    by_time = time_rule_units(total)
+    sets = _needle_sets(increments)
+    units = min(by_time, len(sets))
+    time_rule = _cite(kb, "cpt_time_rule")
+    reinsertion = _cite(kb, "reinsertion_for_add_on")
+    if initial_billed_today:
+        notes.append(
+            "An initial acupuncture code was already billed today: every unit of this session takes an add-on "
+            f"code, the session's first needles counting as a new insertion {_cite(kb, 'one_initial_per_day')}."
+        )
+    if by_time == 0:
+        notes.append(
+            f"Not billable: {total} min of face-to-face time in total is under the {MIN_BILLABLE_MINUTES} minutes "
+            f"a unit needs {time_rule}."
+        )
+    elif by_time > len(sets):
+        notes.append(
+            f"{total} min would be {_units(by_time)} by the time rule, but only {len(sets)} set(s) of needles were "
+            f"inserted: each unit after the first needs new needles, so {_units(units)} billed {reinsertion}."
+        )
+    elif len(sets) > units:
+        unused = ", ".join(s.label for s in sets[units:])
+        notes.append(
+            f"The re-insertion in {unused} earns no unit: {total} min in total is {_units(by_time)} {time_rule}."
+        )
+    for s in sets:
+        if s.minutes >= RETENTION_HINT_MINUTES:
+            notes.append(
+                f"The needles of {s.label} stayed {s.minutes} min, which looks like retention: count only the "
+                "minutes spent with the patient; time the patient rests with the needles in, unattended, is not "
+                f"face-to-face time {_cite(kb, 'face_to_face_time')}, and one set of needles earns one unit."
+            )
+
+    per_code: dict[str, list[tuple[int, _NeedleSet]]] = {}
+    for k, s in enumerate(sets[:units], start=1):
+        role = "initial" if k == 1 and not initial_billed_today else "additional"
+        per_code.setdefault(_code(kb, "acupuncture", role, s.electrical_stimulation), []).append((k, s))
+    procedures = []
+    for code, items in per_code.items():
+        billing_code = kb.billing[code]
+        described = "; ".join(
+            f"unit {k}: {s.label} ({s.minutes} min, {'new needles' if k > 1 or initial_billed_today else 'needles'}"
+            f" inserted, {'with' if s.electrical_stimulation else 'without'} electrical stimulation)"
+            for k, s in items
+        )
+        rules = ["cpt_time_rule", "stimulation_in_any_part"]
+        why = [f"{total} min face-to-face in total = {_units(by_time)} {time_rule}"]
+        if billing_code.role == "initial":
+            rules.append("one_initial_per_day")
+            why.append(f"the day's only initial code {_cite(kb, 'one_initial_per_day')}")
+        else:
+            rules.append("reinsertion_for_add_on")
+            why.append(f"each add-on unit has its own new needles {reinsertion}")
+        es = "stimulation used" if billing_code.electrical_stimulation else "no stimulation"
+        why.append(f"{es} in the unit's time {_cite(kb, 'stimulation_in_any_part')}")
+        reason = f"{described[0].upper()}{described[1:]}. Applied: {'; '.join(why)}."
+        procedures.append(BilledCode(code, len(items), billing_code.description, reason, tuple(rules)))
+    return Coding("acupuncture", tuple(procedures), diagnoses, tuple(notes + diagnosis_notes))
 
 
-def _diagnoses(kb: KnowledgeBase, condition: str) -> tuple[Icd10, ...]:
+# --------------------------------------------------------------------------------------- diagnoses
+
+
+def diagnoses_for(
+    kb: KnowledgeBase, condition: str, pains: Iterable[tuple[str, str]] | None = None
+) -> tuple[tuple[Icd10, ...], list[str]]:
+    """The condition's ICD-10-CM codes for the sides drawn in its regions, and notes on the choice.
+
+    `pains` are (region, side) pairs from the pain drawing; None or empty means no drawing."""
     if not condition:
-        return ()
+        return (), []
     if condition not in kb.conditions:
         raise BillingInputError(f"unknown condition '{condition}'")
-    return kb.conditions[condition].icd10
+    entry = kb.conditions[condition]
+    codes = entry.icd10
+    sides = {side for region, side in pains or () if region in entry.regions and side in ("left", "right")}
+    if not any(c.side for c in codes):
+        return codes, []
+    laterality = _cite(kb, "icd10_laterality")
+    notes = []
+    if not sides:
+        wanted = {c.code for c in codes if c.side == "unspecified"}
+        notes.append(
+            f"No pain is drawn on a side in the regions of {entry.name.lower()}: only unspecified-side codes "
+            f"are suggested, never a left or right one; draw the pain to code its side {laterality}."
+        )
+    elif len(sides) == 1:
+        (side,) = sides
+        wanted = {c.code for c in codes if c.side == side}
+    else:
+        wanted = set()
+        split = []
+        for family in dict.fromkeys(c.family for c in codes if c.side):
+            members = [c for c in codes if c.family == family]
+            bilateral = [c.code for c in members if c.side == "bilateral"]
+            if bilateral:
+                wanted.update(bilateral)
+            else:
+                pair = [c.code for c in members if c.side in ("left", "right")]
+                wanted.update(pair)
+                split.append(" and ".join(pair))
+        if split:
+            notes.append(
+                f"Pain is drawn on both sides and there is no bilateral code for {', '.join(split)}: "
+                f"the left and the right code are both listed {laterality}."
+            )
+    return tuple(c for c in codes if not c.side or c.code in wanted), notes
+
+
+# ------------------------------------------------------------------------------------------- input
+
+
+def parse_increments(items: object) -> list[Increment]:
+    """Segments from JSON-like input: [{"minutes", "electrical_stimulation", "reinserted"}, ...].
+
+    Used for the `needlechart codes` input and for a visit's stored segments, so both refuse the same
+    things with the same messages (naming the segment and the field)."""
+    if not isinstance(items, list):
+        raise BillingInputError(
+            'acupuncture needs \'increments\': a list of {"minutes", "electrical_stimulation", "reinserted"}'
+        )
+    increments = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise BillingInputError(f'segment {n}: each segment is {{"minutes": ..., ...}}, not {item!r}')
+        unknown = set(item) - {"minutes", "electrical_stimulation", "reinserted"}
+        if unknown:
+            raise BillingInputError(
+                f"segment {n}: unknown key(s) {', '.join(sorted(unknown))}: use minutes, electrical_stimulation, "
+                "reinserted"
+            )
+        minutes = item.get("minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool):
+            raise BillingInputError(f"segment {n}: 'minutes' must be a whole number, not {minutes!r}")
+        es = item.get("electrical_stimulation", False)
+        if not isinstance(es, bool):
+            raise BillingInputError(f"segment {n}: 'electrical_stimulation' must be true or false")
+        if n > 1 and "reinserted" not in item:
+            raise BillingInputError(
+                f"segment {n}: 'reinserted' is missing; say whether new needles were inserted (true or false), "
+                "billing never assumes a re-insertion"
+            )
+        reinserted = item.get("reinserted")
+        if not (reinserted is None and n == 1) and not isinstance(reinserted, bool):
+            raise BillingInputError(f"segment {n}: 'reinserted' must be true or false, not {reinserted!r}")
+        increments.append(Increment(minutes, es, reinserted))
+    check_segments(increments)
+    return increments
+
+
+def _parse_pains(kb: KnowledgeBase, items: object) -> list[tuple[str, str]]:
+    from needlechart.knowledge.lookup import resolve
+
+    if not isinstance(items, list):
+        raise BillingInputError('\'pain\' must be a list of {"region", "side"}')
+    pains = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or "region" not in item or "side" not in item:
+            raise BillingInputError(f'pain {n}: each pain is {{"region": ..., "side": ...}}, not {item!r}')
+        region = resolve(kb, "region", str(item["region"]))
+        side = str(item["side"]).lower()
+        sides = kb.regions[region].sides
+        if side not in sides:
+            raise BillingInputError(f"pain {n}: side {side!r} is not valid for {region}; use {' or '.join(sides)}")
+        pains.append((region, side))
+    return pains
 
 
 def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
@@ -139,12 +422,13 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
     if not isinstance(raw, dict):
         raise BillingInputError("session input must be a JSON object with a 'modality'")
     modality = str(raw.get("modality", "")).strip().lower().replace(" ", "_")
-    allowed = {"modality", "condition", "insertions", "increments", "initial_billed_today"}
+    allowed = {"modality", "condition", "insertions", "increments", "initial_billed_today", "pain"}
     unknown = set(raw) - allowed
     if unknown:
         raise BillingInputError(f"unknown key(s) {', '.join(sorted(unknown))}: use {', '.join(sorted(allowed))}")
     try:
         condition = resolve(kb, "condition", str(raw["condition"])) if raw.get("condition") else ""
+        pains = _parse_pains(kb, raw["pain"]) if "pain" in raw else None
         if modality == "dry_needling":
             items = raw.get("insertions")
             if not isinstance(items, list):
@@ -157,21 +441,12 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
                 if side not in ("left", "right", "midline"):
                     raise BillingInputError(f"insertion side {item['side']!r} is not valid; use left, right or midline")
                 insertions.append(Insertion(resolve_target(kb, str(item["target"])), side))
-            return dry_needling_codes(kb, insertions, condition)
+            return dry_needling_codes(kb, insertions, condition, pains)
     except UnknownName as exc:
         raise BillingInputError(str(exc)) from None
     if modality == "acupuncture":
-        items = raw.get("increments")
-        if not isinstance(items, list):
-            raise BillingInputError('acupuncture needs \'increments\': a list of {"minutes", "electrical_stimulation"}')
-        increments = []
-        for n, item in enumerate(items, start=1):
-            minutes = item.get("minutes") if isinstance(item, dict) else None
-            if not isinstance(minutes, int) or isinstance(minutes, bool):
-                raise BillingInputError(f"increment {n}: 'minutes' must be a whole number, not {minutes!r}")
-            es = item.get("electrical_stimulation", False)
-            if not isinstance(es, bool):
-                raise BillingInputError(f"increment {n}: 'electrical_stimulation' must be true or false")
-            increments.append(Increment(minutes, es))
-        return acupuncture_codes(kb, increments, condition, bool(raw.get("initial_billed_today", False)))
+        initial = raw.get("initial_billed_today", False)
+        if not isinstance(initial, bool):
+            raise BillingInputError("'initial_billed_today' must be true or false")
+        return acupuncture_codes(kb, parse_increments(raw.get("increments")), condition, initial, pains)
     raise BillingInputError(f"unknown modality {raw.get('modality')!r}: use dry_needling or acupuncture")

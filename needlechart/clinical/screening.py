@@ -9,15 +9,24 @@ The verdict, strongest first:
 - `clear`: nothing found.
 
 Every planned target and modality gets `ok`, `caution` or `blocked` with its reasons. Under `refer`
-and `do_not_needle` everything is blocked: nothing may be needled today.
+and `do_not_needle` everything is blocked: nothing may be needled today. Otherwise each counted
+finding's rules (knowledge base, findings.yaml) act on the targets they name: a target group
+(`abdominal`, `lung_field`, `into_joint`...), optionally at a depth or within the reported site; the
+reported site at an extent (region, joint, near, part, quadrant, side); or a modality. The strongest
+rule sets the status, and every rule that acts adds its reason with what to change.
+
+Points for trained acupuncturists only (orbit, carotid sinus, trachea...) are a property of the
+target, not of a finding: blocked when the visit is dry needling, a caution with the required
+technique when it is acupuncture (or when the modality is not yet known).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from needlechart.knowledge.model import Acupoint, Finding, KnowledgeBase, Muscle
+from needlechart.knowledge.model import Acupoint, Finding, KnowledgeBase, Muscle, Rule
 from needlechart.knowledge.sourceref import SourceRef
 
 OK, CAUTION, BLOCKED = "ok", "caution", "blocked"
@@ -39,7 +48,7 @@ class ScreeningInputError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ReportedFinding:
-    """A finding as reported: its code and, for site-scoped findings, where."""
+    """A finding as reported: its code and, for site-scoped findings, where (side may be `both`)."""
 
     code: str
     region: str = ""
@@ -113,9 +122,7 @@ def screen(kb: KnowledgeBase, data: ScreeningInput) -> ScreeningResult:
     _validate(kb, data)
     results = _count_findings(kb, data)
     red_flags = [r for r in results if r.kind == "red_flag"]
-    stoppers = [
-        r for r in results if r.kind == "contraindication" and kb.findings[r.id].effect.action == "do_not_needle"
-    ]
+    stoppers = [r for r in results if r.kind == "contraindication" and kb.findings[r.id].effect == "do_not_needle"]
     if red_flags:
         verdict = "refer"
         urgency = min((r.urgency for r in red_flags), key=URGENCY_RANK.__getitem__)
@@ -134,7 +141,7 @@ def screen(kb: KnowledgeBase, data: ScreeningInput) -> ScreeningResult:
         return ScreeningResult(verdict, urgency, tuple(results), targets, modalities)
 
     active = [(r, kb.findings[r.id]) for r in results]
-    targets = tuple(assess_target(kb, active, p.target, p.side) for p in data.planned)
+    targets = tuple(assess_target(kb, active, p.target, p.side, data.modalities) for p in data.planned)
     targets, notes = _bilateral_thorax(kb, targets)
     modalities = tuple(_assess_modality(active, m) for m in data.modalities)
     return ScreeningResult(verdict, urgency, tuple(results), targets, modalities, notes)
@@ -153,7 +160,7 @@ def _validate(kb: KnowledgeBase, data: ScreeningInput) -> None:
                 f'e.g. {{"code": "{reported.code}", "region": "upper_arm_anterior", "side": "right"}}'
             )
         if reported.region:
-            _check_site(kb, reported.region, reported.side, f"finding '{reported.code}'")
+            _check_site(kb, reported.region, reported.side, f"finding '{reported.code}'", reported.code)
     for planned in data.planned:
         target = _target(kb, planned.target)
         _check_target_side(target, planned.side)
@@ -164,10 +171,17 @@ def _validate(kb: KnowledgeBase, data: ScreeningInput) -> None:
             )
 
 
-def _check_site(kb: KnowledgeBase, region: str, side: str, what: str) -> None:
+def finding_sides(kb: KnowledgeBase, code: str, region: str) -> tuple[str, ...]:
+    """The sides a finding may be reported with at a region: the region's sides, and for a site-scoped
+    finding also `both` (peripheral vascular disease of both legs is one finding, not two)."""
+    sides = kb.regions[region].sides
+    return (*sides, "both") if kb.findings[code].site_scoped else sides
+
+
+def _check_site(kb: KnowledgeBase, region: str, side: str, what: str, code: str) -> None:
     if region not in kb.regions:
         raise ScreeningInputError(f"{what}: unknown region '{region}'")
-    allowed = kb.regions[region].sides
+    allowed = finding_sides(kb, code, region)
     if side not in allowed:
         raise ScreeningInputError(f"{what}: side '{side}' is not valid for {region}; use {', '.join(allowed)}")
 
@@ -193,6 +207,15 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
     if data.age is not None and data.age < MINOR_AGE and "minor" in kb.findings and "minor" not in reported_codes:
         reported.append(ReportedFinding("minor"))
         derived.add("minor")
+    # A finding that implies another (first trimester -> pregnancy) brings it along, once.
+    implied_by: dict[str, str] = {}
+    for item in list(reported):
+        for code in kb.findings[item.code].implies:
+            if code not in reported_codes and code not in implied_by:
+                implied_by[code] = item.code
+                reported.append(ReportedFinding(code))
+                derived.add(code)
+    reported_codes |= set(implied_by)
     results = []
     seen: set[tuple[str, str, str]] = set()
     for item in reported:
@@ -201,7 +224,8 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
             continue
         seen.add(key)
         finding = kb.findings[item.code]
-        kind, urgency, note = finding.kind, finding.urgency, ""
+        kind, urgency = finding.kind, finding.urgency
+        note = f"counted because of {kb.findings[implied_by[item.code]].name}" if item.code in implied_by else ""
         rule = finding.counts_when
         if finding.kind == "red_flag" and rule is not None:
             partners = sorted(set(rule.with_any) & reported_codes)
@@ -246,66 +270,149 @@ def _stop_reason(verdict: str, urgency: str, causes: Iterable[FindingResult]) ->
 
 
 def _sides_meet(finding_side: str, target_side: str) -> bool:
-    return finding_side == target_side or "midline" in (finding_side, target_side)
+    return finding_side == target_side or finding_side == "both" or "midline" in (finding_side, target_side)
 
 
-def _in_site(kb: KnowledgeBase, target: Muscle | Acupoint, side: str, result: FindingResult, extent: str) -> bool:
-    if not _sides_meet(result.side, side):
-        return False
-    if extent == "region":
-        return result.region in target.regions
-    part = kb.regions[result.region].part
-    return any(kb.regions[r].part == part for r in target.regions)
+def _site_regions(kb: KnowledgeBase, region_id: str, extent: str) -> frozenset[str] | None:
+    """The regions a site rule reaches from the reported region at `extent` (None: the whole side)."""
+    return _extent_index(kb)[(region_id, extent)]
 
 
-def _has_property(target: Muscle | Acupoint, prop: str) -> bool:
-    if prop == "non_compressible":
-        return not target.compressible
-    if prop == "pregnancy_caution":
-        return isinstance(target, Acupoint) and target.pregnancy_caution
-    raise ValueError(f"unknown target property {prop}")
+@functools.cache
+def _extent_index(kb: KnowledgeBase) -> dict[tuple[str, str], frozenset[str] | None]:
+    """(reported region, extent) -> regions reached, built once per knowledge base."""
+    regions = kb.regions
+    out: dict[tuple[str, str], frozenset[str] | None] = {}
+    for rid, region in regions.items():
+        joint = frozenset(r for r, x in regions.items() if region.joint and x.joint == region.joint) or {rid}
+        part = frozenset(r for r, x in regions.items() if x.part == region.part)
+        quadrant = frozenset(r for r, x in regions.items() if region.quadrant and x.quadrant == region.quadrant)
+        out[(rid, "region")] = frozenset({rid})
+        out[(rid, "joint")] = frozenset(joint)
+        out[(rid, "near")] = frozenset(joint) | frozenset(a for r in joint for a in regions[r].adjacent)
+        out[(rid, "part")] = part
+        out[(rid, "quadrant")] = quadrant or part
+        out[(rid, "side")] = None
+    return out
 
 
-def _status_of(item: str, side: str, hits: list[tuple[Finding, str]]) -> ItemStatus:
-    """Combine the findings that act on one item: the strongest effect sets the status."""
-    status = OK
-    for finding, _text in hits:
-        new = BLOCKED if finding.effect.blocks else CAUTION
-        if _STATUS_RANK[new] > _STATUS_RANK[status]:
-            status = new
-    reasons = tuple(f"{'Blocked' if f.effect.blocks else 'Caution'}: {text}." for f, text in hits)
-    return ItemStatus(item, side, status, reasons, tuple(f.id for f, _ in hits))
+def _at_site(kb: KnowledgeBase, target: Muscle | Acupoint, result: FindingResult, extent: str) -> bool:
+    reached = _site_regions(kb, result.region, extent)
+    return reached is None or bool(reached.intersection(target.regions))
+
+
+def _site_words(kb: KnowledgeBase, result: FindingResult, extent: str) -> str:
+    """'the right upper limb quadrant', 'the left knee joint', 'the right side of the body'."""
+    region = kb.regions[result.region]
+    side = {"both": "left and right", "midline": "central"}.get(result.side, result.side)
+    name, part = region.name.lower(), region.part.replace("_", " ")
+    joint = f"{region.joint.replace('_', ' ')} joint" if region.joint else name
+    word = {
+        "region": name,
+        "joint": joint,
+        "near": f"{joint} and its surroundings",
+        "part": part,
+        "quadrant": f"{region.quadrant.replace('_', ' ')} quadrant" if region.quadrant else part,
+        "side": "side of the body",
+    }[extent]
+    return f"the {side} {word}"
+
+
+def _rule_hits(
+    kb: KnowledgeBase, target: Muscle | Acupoint, side: str, result: FindingResult, finding: Finding, rule: Rule
+) -> str:
+    """What this rule says about this target on this side, or "" when it does not act on it."""
+    if rule.modality:
+        return ""
+    if finding.site_scoped and not _sides_meet(result.side, side):
+        return ""
+    if rule.site:
+        return _site_words(kb, result, rule.site) if _at_site(kb, target, result, rule.site) else ""
+    group = kb.groups[rule.group]
+    if target.id not in group.members:
+        return ""
+    if rule.depth and getattr(target, "depth", "") != rule.depth:
+        return ""
+    if rule.within:
+        if not _at_site(kb, target, result, rule.within):
+            return ""
+        return f"{group.name.lower()}, at {_site_words(kb, result, rule.within)}"
+    return group.name.lower() + (f", {rule.depth} needling" if rule.depth else "")
+
+
+def _reason(status: str, finding_name: str, what: str, change: str) -> str:
+    label = "Blocked" if status == BLOCKED else "Caution"
+    text = f"{label}: {finding_name} ({what})."
+    return f"{text} {change}" if change else text
+
+
+def _combine(item: str, side: str, hits: list[tuple[str, str, str]]) -> ItemStatus:
+    """Combine what acts on one item (status, reason, finding ID): the strongest sets the status."""
+    status = max((h[0] for h in hits), key=_STATUS_RANK.__getitem__, default=OK)
+    reasons = tuple(dict.fromkeys(h[1] for h in hits))
+    findings = tuple(dict.fromkeys(h[2] for h in hits if h[2]))
+    return ItemStatus(item, side, status, reasons, findings)
 
 
 def assess_target(
-    kb: KnowledgeBase, active: list[tuple[FindingResult, Finding]], target_id: str, side: str
+    kb: KnowledgeBase,
+    active: list[tuple[FindingResult, Finding]],
+    target_id: str,
+    side: str,
+    modalities: Iterable[str] = (),
 ) -> ItemStatus:
-    """The status of one target on one side under the patient's counted findings."""
+    """The status of one target on one side under the patient's counted findings and the modality."""
     target = kb.target(target_id)
-    hits: list[tuple[Finding, str]] = []
+    hits: list[tuple[str, str, str]] = []
     for result, finding in active:
-        effect = finding.effect
-        if effect.action in ("block_site", "caution_site"):
-            if _in_site(kb, target, side, result, effect.target):
-                region = kb.regions[result.region]
-                site = region.name.lower() if effect.target == "region" else region.part.replace("_", " ")
-                hits.append((finding, f"{finding.name} on the {result.side} {site}"))
-        elif effect.action in ("block_targets", "caution_targets") and _has_property(target, effect.target):
-            why = {
-                "non_compressible": "a deep target where pressure cannot stop bleeding",
-                "pregnancy_caution": "a point traditionally avoided in pregnancy",
-            }[effect.target]
-            hits.append((finding, f"{finding.name}: {why}"))
-    return _status_of(target_id, side, hits)
+        for rule in finding.rules:
+            what = _rule_hits(kb, target, side, result, finding, rule)
+            if what:
+                hits.append((rule.status, _reason(rule.status, finding.name, what, rule.change), finding.id))
+    if isinstance(target, Acupoint) and target.restricted is not None:
+        hits.append(_restricted(target, tuple(modalities)))
+    return _combine(target_id, side, hits)
+
+
+RESTRICTION_WORDS = {
+    "orbit": "lies in the orbit, beside the eyeball",
+    "carotid_sinus": "lies over the carotid artery and its sinus",
+    "great_vessels": "lies over the great vessels of the neck",
+    "trachea": "lies over the trachea",
+    "suprasternal_notch": "lies in the suprasternal notch, above the trachea and great vessels",
+    "lung_apex": "lies over the apex of the lung",
+    "pleura": "lies over the pleura",
+    "nerve_trunk": "lies over a major nerve trunk",
+    "brainstem": "lies over the brainstem and upper spinal cord",
+}
+
+
+def _restricted(point: Acupoint, modalities: tuple[str, ...]) -> tuple[str, str, str]:
+    restriction = point.restricted
+    assert restriction is not None
+    where = RESTRICTION_WORDS[restriction.reason]
+    if "dry_needling" in modalities:
+        return (
+            BLOCKED,
+            f"Blocked: {point.code} {where}; it is for trained acupuncturists only, never for dry needling.",
+            "",
+        )
+    scope = "" if "acupuncture" in modalities else " (blocked for dry needling)"
+    return (
+        CAUTION,
+        f"Caution: {point.code} {where}; for trained acupuncturists only{scope}. {restriction.technique}",
+        "",
+    )
 
 
 def _assess_modality(active: list[tuple[FindingResult, Finding]], modality: str) -> ItemStatus:
     hits = [
-        (finding, finding.name)
+        (rule.status, _reason(rule.status, finding.name, modality.replace("_", " "), rule.change), finding.id)
         for _result, finding in active
-        if finding.effect.action in ("block_modality", "caution_modality") and finding.effect.target == modality
+        for rule in finding.rules
+        if rule.modality == modality
     ]
-    return _status_of(modality, "", hits)
+    return _combine(modality, "", hits)
 
 
 def _bilateral_thorax(
@@ -354,10 +461,11 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
     if age is not None and (not isinstance(age, int) or isinstance(age, bool)):
         raise ScreeningInputError(f"age must be whole years, not {age!r}")
 
-    def side_of(value: object, what: str) -> str:
+    def side_of(value: object, what: str, both: bool = False) -> str:
         side = str(value or "").strip().lower()
-        if side not in ("left", "right", "midline"):
-            raise ScreeningInputError(f"{what}: side {value!r} is not valid; use left, right or midline")
+        allowed = ("left", "right", "midline", "both") if both else ("left", "right", "midline")
+        if side not in allowed:
+            raise ScreeningInputError(f"{what}: side {value!r} is not valid; use {', '.join(allowed)}")
         return side
 
     try:
@@ -368,7 +476,7 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
             elif isinstance(item, dict) and "code" in item:
                 code = resolve(kb, "finding", str(item["code"]))
                 region = resolve(kb, "region", str(item["region"])) if item.get("region") else ""
-                side = side_of(item.get("side"), f"finding '{code}'") if item.get("side") else ""
+                side = side_of(item.get("side"), f"finding '{code}'", both=True) if item.get("side") else ""
                 findings.append(ReportedFinding(code, region, side))
             else:
                 raise ScreeningInputError(f'each finding is a code or {{"code", "region", "side"}}, not {item!r}')

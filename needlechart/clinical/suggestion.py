@@ -6,24 +6,34 @@ Muscles, per side. For each painful location the muscle's trigger points refer t
   primary zone 1.0, spillover zone 0.5, the muscle lying in the painful region itself 0.25,
   each weighted by the pain's intensity (0-10 maps to 0.5-1.0; unrated pain counts 1.0).
   A muscle listed for the episode's condition adds 0.5 (plus up to 0.25 for its rank in the list).
-  Referral is ipsilateral: left pain points to left muscles. Midline pain, and muscles whose referral
-  crosses the midline, count for both sides.
+  Referral is ipsilateral: left pain points to left muscles. Central (midline) pain, and a zone
+  where the muscle's referral crosses the midline, count for both sides. Muscles with divisions (SCM)
+  match through the division whose zone it is, and the reason names it.
 
 Acupoints, per side. A point in a painful region scores 1.0 (local), in a neighbouring region 0.4;
   a distal point for a painful region 0.7; a distal point for the condition 0.8; a local point for the
-  condition 0.5. Points on the GV and CV lie on the midline.
+  condition 0.5. Points on the GV and CV, and extra points on the midline, lie on the midline.
 
-Ties break on the number of primary (or local) matches, then on the name.
+A region counts once per target and side: pain drawn on both sides of the lumbar region, or
+centrally, adds to a midline point or a crossing muscle once (at its strongest), not twice.
+
+Ties break on clinical weight from the knowledge base, never on the alphabet: points for trained
+acupuncturists only rank below safer points of equal score; then targets recorded as a common source
+of pain in the painful regions (`prevalence`, with its source); then the number of primary (or local)
+matches; then the knowledge base's order. The first target's reason says why it ranks first when the
+next one has the same score. For dry needling, points for trained acupuncturists only are never
+suggested.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle
+from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle, Prevalence
 
 from .screening import OK, ScreeningInput, assess_target, screen
 
@@ -91,12 +101,14 @@ def _index(kb: KnowledgeBase) -> dict[str, dict]:
             points_in[p.region].append(p)
         for r in p.distal_for:
             distal_for[r].append(p)
+    order = {t: i for i, t in enumerate([*kb.muscles, *kb.acupoints])}
     return {
         "primary": primary,
         "spillover": spillover,
         "local": local,
         "points_in": points_in,
         "distal_for": distal_for,
+        "order": order,
     }
 
 
@@ -116,9 +128,15 @@ def _validate(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> None:
 
 
 def _muscle_sides(muscle: Muscle, pain: Pain) -> tuple[str, ...]:
-    if pain.side == "midline" or muscle.laterality == "bilateral":
+    if pain.side == "midline" or pain.region in muscle.crosses_midline:
         return ("left", "right")
     return (pain.side,)
+
+
+def _divisions_for(muscle: Muscle, region: str) -> tuple[str, ...]:
+    """The names of the muscle's divisions whose zone (primary first) includes the region."""
+    primary = [d.name for d in muscle.divisions if region in d.primary]
+    return tuple(primary or [d.name for d in muscle.divisions if region in d.spillover])
 
 
 def _point_sides(point: Acupoint, pain_side: str) -> tuple[str, ...]:
@@ -140,37 +158,52 @@ def suggest(
     condition: str = "",
     screening: ScreeningInput | None = None,
     top: int = 10,
+    modality: str = "",
 ) -> Suggestions:
-    """Rank muscles and acupoints for the pain drawing, optionally a condition and the patient's screening."""
+    """Rank muscles and acupoints for the pain drawing, optionally a condition, the patient's screening
+    and the visit's modality (dry needling never gets points for trained acupuncturists only)."""
     _validate(kb, pains, condition)
-    muscles = _rank_muscles(kb, pains, condition)
-    points = _rank_points(kb, pains, condition)
-    if screening is not None:
-        muscles = _with_status(kb, muscles, screening)
-        points = _with_status(kb, points, screening)
-    return Suggestions(tuple(pains), condition, tuple(muscles[:top]), tuple(points[:top]))
+    modalities = tuple(screening.modalities) if screening is not None else ()
+    if modality:
+        modalities = (*modalities, modality)
+    explain: dict[tuple[str, str], Callable[[], str]] = {}
+    muscles = _rank_muscles(kb, pains, condition, explain)
+    points = _rank_points(kb, pains, condition, explain)
+    if "dry_needling" in modalities:
+        points = (p for p in points if kb.acupoints[p.id].restricted is None)
+    # Statuses always come from screening, even with no findings: a point for trained acupuncturists
+    # only is never shown as plainly "ok".
+    base = screening or ScreeningInput()
+    screening = ScreeningInput(base.age, base.findings, (), modalities)
+    painful = {p.region for p in pains}
+    muscles = _explained(kb, _with_status(kb, muscles, screening, top), explain, painful)
+    points = _explained(kb, _with_status(kb, points, screening, top), explain, painful)
+    return Suggestions(tuple(pains), condition, tuple(muscles), tuple(points))
 
 
-def _rank_muscles(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> list[Suggestion]:
+def _rank_muscles(
+    kb: KnowledgeBase, pains: Sequence[Pain], condition: str, explain: dict[tuple[str, str], Callable[[], str]]
+) -> Iterator[Suggestion]:
     idx = _index(kb)
-    score: dict[tuple[str, str], float] = defaultdict(float)
-    prim: dict[tuple[str, str], list[str]] = defaultdict(list)
-    spill: dict[tuple[str, str], list[str]] = defaultdict(list)
-    loc: dict[tuple[str, str], list[str]] = defaultdict(list)
+    # (muscle, side, region) -> (weight, link): a region counts once per muscle and side, at its strongest.
+    best: dict[tuple[str, str, str], tuple[float, str]] = {}
     for pain in pains:
         matched: set[str] = set()
-        for weight, table, hits in (
-            (PRIMARY, idx["primary"], prim),
-            (SPILLOVER, idx["spillover"], spill),
-            (LOCAL, idx["local"], loc),
-        ):
-            for muscle in table.get(pain.region, ()):
+        for weight, link in ((PRIMARY, "primary"), (SPILLOVER, "spillover"), (LOCAL, "local")):
+            for muscle in idx[link].get(pain.region, ()):
                 if muscle.id in matched:
                     continue  # a region counts once per muscle, at its strongest link
                 matched.add(muscle.id)
                 for side in _muscle_sides(muscle, pain):
-                    score[(muscle.id, side)] += weight * pain.weight
-                    hits[(muscle.id, side)].append(pain.region)
+                    key = (muscle.id, side, pain.region)
+                    value = weight * pain.weight
+                    if key not in best or value > best[key][0]:
+                        best[key] = (value, link)
+    score: dict[tuple[str, str], float] = defaultdict(float)
+    links: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (muscle_id, side, region), (value, link) in best.items():
+        score[(muscle_id, side)] += value
+        links[(muscle_id, side)][link].append(region)
 
     cond = kb.conditions.get(condition) if condition else None
     cond_rank: dict[str, float] = {}
@@ -182,38 +215,114 @@ def _rank_muscles(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> l
             for side in sides or ["left", "right"]:
                 score[(muscle_id, side)] += bonus
 
-    out = []
+    rows: list[_Row] = []
     for (muscle_id, side), value in score.items():
-        muscle = kb.muscles[muscle_id]
-        key = (muscle_id, side)
-        p, s, lo = prim.get(key, []), spill.get(key, []), loc.get(key, [])
-        role = "referral" if p or s else "local" if lo else "condition"
-        out.append(
-            Suggestion(
-                kind="muscle",
-                id=muscle_id,
-                name=muscle.name,
-                side=side,
-                score=round(value, 3),
-                primary=tuple(p),
-                spillover=tuple(s),
-                role=role,
-                reason=_muscle_reason(kb, muscle, side, p, s, lo, cond if muscle_id in cond_rank else None),
-                hazards=muscle.hazards,
-            )
+        found = links.get((muscle_id, side), {})
+        p, s, lo = found.get("primary", []), found.get("spillover", []), found.get("local", [])
+        in_condition = cond if muscle_id in cond_rank else None
+        rows.append((round(value, 3), len(p), muscle_id, side, functools.partial(_muscle, kb, side, value, p, s, lo)))
+        explain[(muscle_id, side)] = functools.partial(
+            _muscle_reason, kb, kb.muscles[muscle_id], side, p, s, lo, in_condition
         )
-    out.sort(key=lambda x: (-x.score, -len(x.primary), x.name, x.side))
+    return _ranked(kb, rows, {p.region for p in pains})
+
+
+def _muscle(kb: KnowledgeBase, side: str, value: float, p, s, lo, muscle_id: str) -> Suggestion:
+    muscle = kb.muscles[muscle_id]
+    return Suggestion(
+        kind="muscle",
+        id=muscle_id,
+        name=muscle.name,
+        side=side,
+        score=round(value, 3),
+        primary=tuple(p),
+        spillover=tuple(s),
+        role="referral" if p or s else "local" if lo else "condition",
+        reason="",
+        hazards=muscle.hazards,
+    )
+
+
+# A candidate before it is built: (score, primary matches, target ID, side, builder taking the ID).
+_Row = tuple[float, int, str, str, Callable[[str], Suggestion]]
+
+
+def _common_in(prevalence: Prevalence | None, painful: set[str]) -> tuple[str, ...]:
+    return tuple(r for r in prevalence.regions if r in painful) if prevalence else ()
+
+
+@functools.cache
+def _static_weight(kb: KnowledgeBase) -> dict[str, tuple[int, int]]:
+    """Per target: (1 if for trained acupuncturists only, its place in the knowledge base)."""
+    out = {}
+    for i, target in enumerate([*kb.muscles.values(), *kb.acupoints.values()]):
+        out[target.id] = (int(isinstance(target, Acupoint) and target.restricted is not None), i)
     return out
+
+
+def _ranked(kb: KnowledgeBase, rows: list[_Row], painful: set[str]) -> Iterator[Suggestion]:
+    """Candidates best first: by score, ties by clinical weight (never the alphabet), built lazily so
+    only what is shown is constructed."""
+    static = _static_weight(kb)
+    common = {
+        t.id: -len(_common_in(t.prevalence, painful))
+        for t in _with_prevalence(kb)
+        if t.prevalence is not None and painful.intersection(t.prevalence.regions)
+    }
+    keyed = [
+        (-score, static[ident][0], common.get(ident, 0), -n_primary, static[ident][1], side, ident, build)
+        for score, n_primary, ident, side, build in rows
+    ]
+    keyed.sort(key=lambda k: k[:7])
+    return (k[7](k[6]) for k in keyed)
+
+
+@functools.cache
+def _with_prevalence(kb: KnowledgeBase) -> tuple[Muscle | Acupoint, ...]:
+    return tuple(t for t in [*kb.muscles.values(), *kb.acupoints.values()] if t.prevalence is not None)
+
+
+def _explained(
+    kb: KnowledgeBase,
+    items: list[Suggestion],
+    explain: dict[tuple[str, str], Callable[[], str]],
+    painful: set[str],
+) -> list[Suggestion]:
+    """The final list with its one-sentence reasons (written only for what is shown); the first one's
+    reason says why it ranks above an equally scored second."""
+    out = [replace(x, reason=explain[(x.id, x.side)]()) for x in items]
+    if len(out) > 1 and out[0].score == out[1].score and out[0].id != out[1].id and out[0].status == out[1].status:
+        first, second = out[0], out[1]
+        why = _tie_reason(kb, first, second, painful)
+        if why:
+            out[0] = replace(first, reason=first.reason[:-1] + f"; ranks above {second.id} on an equal score: {why}.")
+    return out
+
+
+def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painful: set[str]) -> str:
+    a, b = kb.target(first.id), kb.target(second.id)
+    if isinstance(b, Acupoint) and b.restricted is not None and not (isinstance(a, Acupoint) and a.restricted):
+        return f"{second.id} is for trained acupuncturists only"
+    common_a, common_b = _common_in(a.prevalence, painful), _common_in(b.prevalence, painful)
+    if len(common_a) > len(common_b) and a.prevalence is not None:
+        where = ", ".join(kb.regions[r].name.lower() for r in common_a)
+        cited = ", ".join(str(ref) for ref in a.prevalence.sources)
+        return f"it is among the commonest sources of pain in the {where} ({cited})"
+    if len(first.primary) > len(second.primary):
+        return "it explains more of the painful regions as primary (or local) ones"
+    return ""
 
 
 def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, condition) -> str:
     parts = []
+    divisions = tuple(dict.fromkeys(d for r in (*primary, *spillover) for d in _divisions_for(muscle, r)))
+    whose = f"trigger points of its {' and '.join(divisions)}" if divisions else "trigger points"
     if primary:
-        parts.append(f"trigger points refer pain to {_place(kb, primary, side)}")
+        parts.append(f"{whose} refer pain to {_place(kb, primary, side)}")
         if spillover:
             parts[-1] += f" with spillover to {_place(kb, spillover, side)}"
     elif spillover:
-        parts.append(f"trigger points refer spillover pain to {_place(kb, spillover, side)}")
+        parts.append(f"{whose} refer spillover pain to {_place(kb, spillover, side)}")
     elif local:
         parts.append(f"lies in {_place(kb, local, side)}, where it hurts")
     if condition is not None:
@@ -221,26 +330,35 @@ def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, conditio
     return f"{side.capitalize()} {muscle.name.lower()}: {'; '.join(parts)}."
 
 
-def _rank_points(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> list[Suggestion]:
+def _rank_points(
+    kb: KnowledgeBase, pains: Sequence[Pain], condition: str, explain: dict[tuple[str, str], Callable[[], str]]
+) -> Iterator[Suggestion]:
     idx = _index(kb)
+    # (point, side, pain region, link) -> weight: a region counts once per point, side and link.
+    best: dict[tuple[str, str, str, str], float] = {}
+
+    def add(point: Acupoint, pain: Pain, link: str, weight: float) -> None:
+        for side in _point_sides(point, pain.side):
+            key = (point.code, side, pain.region, link)
+            best[key] = max(best.get(key, 0.0), weight * pain.weight)
+
+    for pain in pains:
+        for point in idx["points_in"].get(pain.region, ()):
+            add(point, pain, "local", POINT_LOCAL)
+        for neighbour in kb.regions[pain.region].adjacent:
+            for point in idx["points_in"].get(neighbour, ()):
+                add(point, pain, "near", POINT_ADJACENT)
+        for point in idx["distal_for"].get(pain.region, ()):
+            add(point, pain, "distal", POINT_DISTAL_REGION)
     score: dict[tuple[str, str], float] = defaultdict(float)
     local: dict[tuple[str, str], list[str]] = defaultdict(list)
     near: dict[tuple[str, str], list[str]] = defaultdict(list)
     distal: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for pain in pains:
-        for point in idx["points_in"].get(pain.region, ()):
-            for side in _point_sides(point, pain.side):
-                score[(point.code, side)] += POINT_LOCAL * pain.weight
-                local[(point.code, side)].append(pain.region)
-        for neighbour in kb.regions[pain.region].adjacent:
-            for point in idx["points_in"].get(neighbour, ()):
-                for side in _point_sides(point, pain.side):
-                    score[(point.code, side)] += POINT_ADJACENT * pain.weight
-                    near[(point.code, side)].append(pain.region)
-        for point in idx["distal_for"].get(pain.region, ()):
-            for side in _point_sides(point, pain.side):
-                score[(point.code, side)] += POINT_DISTAL_REGION * pain.weight
-                distal[(point.code, side)].append(pain.region)
+    tables = {"local": local, "near": near, "distal": distal}
+    for (code, side, region, link), value in best.items():
+        score[(code, side)] += value
+        if region not in tables[link][(code, side)]:
+            tables[link][(code, side)].append(region)
 
     cond = kb.conditions.get(condition) if condition else None
     cond_points: set[str] = set()
@@ -256,28 +374,31 @@ def _rank_points(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> li
                 for side in ("midline",) if point.midline else sides:
                     score[(code, side)] += weight
 
-    out = []
+    rows: list[_Row] = []
     for (code, side), value in score.items():
-        point = kb.acupoints[code]
         key = (code, side)
         lo, ne, di = local.get(key, []), near.get(key, []), distal.get(key, [])
-        role = "local" if lo or ne else "distal"
-        out.append(
-            Suggestion(
-                kind="acupoint",
-                id=code,
-                name=point.label,
-                side=side,
-                score=round(value, 3),
-                primary=tuple(lo),
-                spillover=tuple(ne),
-                role=role,
-                reason=_point_reason(kb, point, side, lo, ne, di, cond if code in cond_points else None),
-                hazards=point.hazards,
-            )
+        rows.append((round(value, 3), len(lo), code, side, functools.partial(_point, kb, side, value, lo, ne)))
+        explain[(code, side)] = functools.partial(
+            _point_reason, kb, kb.acupoints[code], side, lo, ne, di, cond if code in cond_points else None
         )
-    out.sort(key=lambda x: (-x.score, -len(x.primary), x.id, x.side))
-    return out
+    return _ranked(kb, rows, {p.region for p in pains})
+
+
+def _point(kb: KnowledgeBase, side: str, value: float, lo, ne, code: str) -> Suggestion:
+    point = kb.acupoints[code]
+    return Suggestion(
+        kind="acupoint",
+        id=code,
+        name=point.label,
+        side=side,
+        score=round(value, 3),
+        primary=tuple(lo),
+        spillover=tuple(ne),
+        role="local" if lo or ne else "distal",
+        reason="",
+        hazards=point.hazards,
+    )
 
 
 def _point_reason(kb, point: Acupoint, side, local, near, distal, condition) -> str:
@@ -294,23 +415,28 @@ def _point_reason(kb, point: Acupoint, side, local, near, distal, condition) -> 
     return f"{where}{point.code} ({point.pinyin}): {'; '.join(parts)}."
 
 
-def _with_status(kb: KnowledgeBase, items: list[Suggestion], screening: ScreeningInput) -> list[Suggestion]:
+def _with_status(
+    kb: KnowledgeBase, items: Iterable[Suggestion], screening: ScreeningInput, top: int
+) -> list[Suggestion]:
+    """The first `top` items with their screening status. Blocked targets stay visible (the clinician
+    sees why) but sink below the usable ones, so items are assessed in rank order only until `top`
+    usable ones are found."""
     result = screen(kb, ScreeningInput(screening.age, screening.findings, (), screening.modalities))
-    out = []
+    usable: list[Suggestion] = []
+    blocked: list[Suggestion] = []
+    if not result.may_needle:
+        why = (f"Screening verdict is {result.verdict.replace('_', ' ')}.",)
+        return [_replace_status(item, "blocked", why) for item in itertools.islice(items, top)]
+    active = [(r, kb.findings[r.id]) for r in result.findings]
     for item in items:
-        if not result.may_needle:
-            status, reasons = "blocked", (f"Screening verdict is {result.verdict.replace('_', ' ')}.",)
-        else:
-            active = [(r, kb.findings[r.id]) for r in result.findings]
-            assessed = assess_target(kb, active, item.id, item.side)
-            status, reasons = assessed.status, assessed.reasons
-        out.append(_replace_status(item, status, reasons))
-    # Blocked targets stay visible (the clinician sees why) but sink below the usable ones.
-    out.sort(key=lambda x: x.status == "blocked")
-    return out
+        assessed = assess_target(kb, active, item.id, item.side, screening.modalities)
+        if assessed.status != OK or assessed.reasons:
+            item = _replace_status(item, assessed.status, assessed.reasons)
+        (blocked if assessed.status == "blocked" else usable).append(item)
+        if len(usable) >= top:
+            break
+    return (usable + blocked)[:top]
 
 
 def _replace_status(item: Suggestion, status: str, reasons: tuple[str, ...]) -> Suggestion:
-    from dataclasses import replace
-
     return replace(item, status=status, status_reasons=reasons)

@@ -273,11 +273,10 @@ def _insertion(kb: KnowledgeBase, visit_pk: int, modality: str, target: str, sid
 
 def _billing(kb: KnowledgeBase, plan: _Plan, targets, increments) -> dict:
     if plan.modality == Modality.ACUPUNCTURE:
-        coding = billing.acupuncture_codes(
-            kb, [billing.Increment(i["minutes"], i["electrical_stimulation"]) for i in increments], plan.condition
-        )
+        coding = billing.acupuncture_codes(kb, billing.parse_increments(increments), plan.condition, pains=plan.regions)
     else:
-        coding = billing.dry_needling_codes(kb, [billing.Insertion(t, s) for t, s in targets], plan.condition)
+        insertions = [billing.Insertion(t, s) for t, s in targets]
+        coding = billing.dry_needling_codes(kb, insertions, plan.condition, plan.regions)
     return {
         "procedures": [asdict(p) for p in coding.procedures],
         "diagnoses": [asdict(d) for d in coding.diagnoses],
@@ -350,8 +349,12 @@ def _write(kb: KnowledgeBase, plans: list[_Plan], stats: BulkStats) -> None:
     visits, facts = [], []
     for p, episode, screening in zip(plans, episodes, screenings, strict=True):
         for v in p.visits:
+            # 15 min, then 12 min after new needles: 27 min is two units, 97810 + 97811.
             increments = (
-                [{"minutes": 15, "electrical_stimulation": False}, {"minutes": 12, "electrical_stimulation": False}]
+                [
+                    {"minutes": 15, "electrical_stimulation": False},
+                    {"minutes": 12, "electrical_stimulation": False, "reinserted": True},
+                ]
                 if p.modality == Modality.ACUPUNCTURE
                 else []
             )

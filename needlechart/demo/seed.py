@@ -222,7 +222,13 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
             "subjective": f"Week {week + 1}: {condition.name.lower()}, pain {before}/10 on arrival.",
             "assessment": "Improving." if week else "Findings consistent with the episode's condition.",
             "plan": "Weekly needling with home exercises; review at week 6.",
-            "increments": [{"minutes": 15, "electrical_stimulation": False}] * 2 if acupuncture else [],
+            # Two segments of attended time, new needles at the second: 30 min is 97810 + 97811.
+            "increments": [
+                {"minutes": 15, "electrical_stimulation": False},
+                {"minutes": 15, "electrical_stimulation": False, "reinserted": True},
+            ]
+            if acupuncture
+            else [],
             "aftercare_given": True,
         }
         charting.update_draft(clinician, visit, draft, visit.version)

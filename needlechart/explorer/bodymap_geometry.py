@@ -9,8 +9,9 @@ front view (patient facing us) that half is the patient's RIGHT; on the back vie
 away) it is the patient's LEFT. The body's edges are smooth y-monotonic contours (head, arm, trunk,
 leg); a limb region is the band of a limb between two heights and two fractions of its width, so
 neighbouring regions share their borders exactly and tile the body without gaps or overlaps. The
-five midline regions (vertex, forehead, occiput, sternum, coccyx) add a narrow central strip that
-their left and right shapes flank.
+midline regions (vertex, forehead, occiput and sternum, and on the back the spine from the nape to
+the coccyx: posterior neck, interscapular, mid back, low back, sacroiliac, coccyx) add a narrow
+central strip that their left and right shapes flank.
 
 Lateral and medial regions sit on the front view at the outer (or inner) edge of their part. The
 arms hang slightly away from the trunk with the palms forward, so the thumb and the outer elbow are
@@ -326,6 +327,7 @@ INGUINAL = [(HIP_X, 301.0), (CX, 326.0)]
 GROIN_CREASE_TOP = (HIP_X, 322.0)  # the groin crease runs from here to the crotch
 THIGH_COLUMNS = (1 / 3, 2 / 3)  # outer | front | inner thirds
 THIGH_JOIN_Y = 356.0  # from here down the thigh's columns follow the leg's width
+UPPER_ARM_INNER = 0.6  # front of the upper arm | its inner side, as a fraction of the arm's width
 
 
 def _on_crease(x: float) -> Point:
@@ -425,8 +427,10 @@ def _front() -> tuple[dict[str, Polygon], dict[str, Polygon]]:
     s["foot_dorsal"] = FOOT_FRONT_OUTER + [(BIG_TOE_X, TOE_LINE)] + FOOT_FRONT_INNER[::-1]
     s["toes"] = [FOOT_FRONT_OUTER[-1], *LESSER_TOES, (BIG_TOE_X, TOE_LINE)]
     s["big_toe"] = [(BIG_TOE_X, TOE_LINE), *BIG_TOE]
-    # Arm: front of the upper arm, the elbow's outer and inner halves, forearm, wrist, hand.
-    s["upper_arm_anterior"] = ARM.band(ARM_TOP, ELBOW_TOP)
+    # Arm: front and inner side of the upper arm, the elbow's outer and inner halves, forearm, wrist,
+    # hand. The inner side is the strip along the arm's inner edge, from the armpit to the elbow.
+    s["upper_arm_anterior"] = ARM.band(ARM_TOP, ELBOW_TOP, 0, UPPER_ARM_INNER)
+    s["upper_arm_medial"] = ARM.band(ARM_TOP, ELBOW_TOP, UPPER_ARM_INNER, 1)
     s["elbow_lateral"] = ARM.band(ELBOW_TOP, ELBOW_BOTTOM, 0, 0.5)
     s["elbow_medial"] = ARM.band(ELBOW_TOP, ELBOW_BOTTOM, 0.5, 1)
     s["forearm_volar"] = ARM.band(ELBOW_BOTTOM, WRIST_TOP)
@@ -468,9 +472,19 @@ GLUTEAL_FOLD = [
 ]
 
 
+def _back_neck_low_at(x: float) -> float:
+    """Height of the lower edge of the back of the neck at x (between BACK_NECK_LOW[1] and [2])."""
+    (x0, y0), (x1, y1) = BACK_NECK_LOW[1], BACK_NECK_LOW[2]
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
 def _back() -> tuple[dict[str, Polygon], dict[str, Polygon]]:
     s: dict[str, Polygon] = {}
     mid = CX - STRIP
+    # The spine: a midline strip from the nape to the coccyx, cut at the heights of the regions it
+    # runs through; each region's left and right shapes stop at the strip's edge.
+    nape = _cross_x(HEAD, mid, upper=False)[1]
+    neck_low = (mid, _back_neck_low_at(mid))
     i, top = _cross_x(HEAD, mid, upper=True)
     s["vertex"] = [
         top,
@@ -478,22 +492,29 @@ def _back() -> tuple[dict[str, Polygon], dict[str, Polygon]]:
         (_x_at(HEAD, VERTEX_Y), VERTEX_Y),
         (mid, VERTEX_Y),
     ]
-    nape = _cross_x(HEAD, mid, upper=False)[1]
     s["occiput"] = _span(HEAD, VERTEX_Y, nape[1]) + [(mid, VERTEX_Y)]
-    s["posterior_neck"] = [*(p for p in HEAD if p[1] > NECK_TOP_Y), *BACK_NECK_LOW[:0:-1], *NECK_SIDE[::-1]]
+    s["posterior_neck"] = [
+        *(p for p in HEAD if p[1] > NECK_TOP_Y and p[0] < mid),
+        nape,
+        neck_low,
+        BACK_NECK_LOW[1],
+        *NECK_SIDE[::-1],
+    ]
     s["shoulder_top"] = (
         _span(SHOULDER, NECK_BASE[1], SHOULDER_TOP_LOW[0][1]) + SHOULDER_TOP_LOW[1:] + [BACK_NECK_LOW[1]]
     )
     s["posterior_shoulder"] = _span(SHOULDER, SHOULDER_TOP_LOW[0][1], ARM_TOP) + [ARMPIT, SHOULDER_TOP_LOW[1]]
-    s["interscapular"] = BACK_NECK_LOW[1:] + [
-        (CX, SCAPULA_BOTTOM),
+    s["interscapular"] = [
+        BACK_NECK_LOW[1],
+        neck_low,
+        (mid, SCAPULA_BOTTOM),
         (SCAPULA_X, SCAPULA_BOTTOM),
         SHOULDER_TOP_LOW[2],
     ]
     s["scapula"] = SHOULDER_TOP_LOW[1:] + [(SCAPULA_X, SCAPULA_BOTTOM)] + _span(OUTER, SCAPULA_BOTTOM, ARMPIT[1])
-    s["thoracic_back"] = [(CX, SCAPULA_BOTTOM), (CX, LUMBAR_TOP)] + _span(OUTER, LUMBAR_TOP, SCAPULA_BOTTOM)
-    s["lumbar"] = [(CX, LUMBAR_TOP), (CX, PELVIS_Y), SACRUM[0]] + _span(OUTER, PELVIS_Y, LUMBAR_TOP)
-    s["sacroiliac"] = [SACRUM[0], (CX, PELVIS_Y), (CX, COCCYX_TOP), (mid, COCCYX_TOP), SACRUM[2], SACRUM[1]]
+    s["thoracic_back"] = [(mid, SCAPULA_BOTTOM), (mid, LUMBAR_TOP)] + _span(OUTER, LUMBAR_TOP, SCAPULA_BOTTOM)
+    s["lumbar"] = [(mid, LUMBAR_TOP), (mid, PELVIS_Y), SACRUM[0]] + _span(OUTER, PELVIS_Y, LUMBAR_TOP)
+    s["sacroiliac"] = [SACRUM[0], (mid, PELVIS_Y), (mid, COCCYX_TOP), SACRUM[2], SACRUM[1]]
     s["coccyx"] = COCCYX_SIDE
     s["buttock"] = (
         _span(OUTER, PELVIS_Y, GLUTEAL_FOLD[0][1])
@@ -517,9 +538,20 @@ def _back() -> tuple[dict[str, Polygon], dict[str, Polygon]]:
 
     crown = _head_x_to_x(HEAD, mid, CX, upper=True)
     chin = _head_x_to_x(HEAD, CX, mid, upper=False)
+
+    def strip(y0: float, y1: float) -> Polygon:
+        return [(mid, y0), (CX + STRIP, y0), (CX + STRIP, y1), (mid, y1)]
+
+    neck_peak = BACK_NECK_LOW[2]  # the lower edge of the neck peaks on the midline
+    mirrored_low = (CX + STRIP, neck_low[1])
     midline = {
         "vertex": crown + _mirror(crown)[1:] + [(CX + STRIP, VERTEX_Y), (mid, VERTEX_Y)],
         "occiput": [(mid, VERTEX_Y), (CX + STRIP, VERTEX_Y)] + _mirror(chin) + chin[1:],
+        "posterior_neck": chin[::-1] + _mirror(chin[::-1])[1:] + [mirrored_low, neck_peak, neck_low],
+        "interscapular": [neck_low, neck_peak, mirrored_low, (CX + STRIP, SCAPULA_BOTTOM), (mid, SCAPULA_BOTTOM)],
+        "thoracic_back": strip(SCAPULA_BOTTOM, LUMBAR_TOP),
+        "lumbar": strip(LUMBAR_TOP, PELVIS_Y),
+        "sacroiliac": strip(PELVIS_Y, COCCYX_TOP),
         "coccyx": [
             (mid, COCCYX_TOP),
             (CX + STRIP, COCCYX_TOP),

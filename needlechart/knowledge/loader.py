@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,36 +23,48 @@ from .model import (
     COMPLEMENTARY_KINDS,
     DEPTHS,
     EXERCISE_KINDS,
+    FINDING_EFFECTS,
     FINDING_KINDS,
     FINDING_SCOPES,
     HAZARD_KINDS,
+    ICD10_SIDES,
+    JOINTS,
     MERIDIANS,
     MODALITIES,
     PARTS,
-    TARGET_PROPERTIES,
+    QUADRANTS,
+    RESTRICTION_REASONS,
+    SITE_EXTENTS,
     URGENCIES,
     VIEWS,
     Acupoint,
     AftercareItem,
+    AftercareTrigger,
     BillingCode,
+    BillingRule,
     Complementary,
     Condition,
     CountsWhen,
-    Effect,
+    Division,
     Exercise,
     Finding,
     Hazard,
     Icd10,
     KnowledgeBase,
     Muscle,
+    Prevalence,
     Region,
+    Restriction,
+    Rule,
     Source,
+    TargetGroup,
 )
 from .reader import Reader
 
 DATA_DIR = Path(__file__).parent / "data"
 SOURCE_KINDS = ("book", "chapter", "article", "guideline", "regulation", "standard", "dataset", "website")
-AFTERCARE_TRIGGERS = ("always", "modality", "hazard", "finding", "condition")
+# Aftercare `when` keys, each with the qualifiers it may add: {hazard: organ, structure: kidney}.
+AFTERCARE_TRIGGERS = {"always": (), "modality": (), "hazard": ("structure",), "finding": (), "condition": ()}
 
 
 def _read_yaml(path: Path, problems: list[str]) -> list[Any]:
@@ -182,6 +195,8 @@ def _read_regions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
             choir={k: str(v) for k, v in choir.items()},
             adjacent=r.texts("adjacent"),
             sources=r.sources(),
+            joint=r.choice("joint", JOINTS, required=False),
+            quadrant=r.choice("quadrant", QUADRANTS, required=False),
         )
         r.finish()
         refs.add("region", region.adjacent, r, "adjacent")
@@ -190,16 +205,52 @@ def _read_regions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
+def _referral(r: Reader, refs: _Refs, field: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """primary, spillover and crosses_midline of one referral mapping (a muscle's or a division's)."""
+    referral = r.sub(r.mapping(field), field)
+    primary = referral.texts("primary", non_empty=True)
+    spillover = referral.texts("spillover")
+    crosses = referral.texts("crosses_midline")
+    referral.finish()
+    both = sorted(set(primary) & set(spillover))
+    if both:
+        r.problem(field, f"{', '.join(both)} listed as both primary and spillover")
+    stray = sorted(set(crosses) - set(primary) - set(spillover))
+    if stray:
+        r.problem(field, f"crosses_midline lists {', '.join(stray)}, which is not one of its referral zones")
+    refs.add("region", primary + spillover, r, field)
+    return primary, spillover, crosses
+
+
+def _prevalence(r: Reader, refs: _Refs) -> Prevalence | None:
+    if "prevalence" not in r.raw:
+        return None
+    p = r.sub(r.mapping("prevalence"), "prevalence")
+    prevalence = Prevalence(regions=p.texts("regions", required=True, non_empty=True), sources=p.sources())
+    p.finish()
+    refs.add("region", prevalence.regions, r, "prevalence")
+    refs.sources(prevalence.sources, r, "prevalence")
+    return prevalence
+
+
 def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Muscle]:
     collected = _Collected("id")
     for r in _entries(data_dir, "muscles", problems):
-        referral = r.sub(r.mapping("referral"), "referral")
-        primary = referral.texts("primary", non_empty=True)
-        spillover = referral.texts("spillover")
-        referral.finish()
-        both = sorted(set(primary) & set(spillover))
-        if both:
-            r.problem("referral", f"{', '.join(both)} listed as both primary and spillover")
+        divisions: list[Division] = []
+        if "divisions" in r.raw:
+            if "referral" in r.raw:
+                r.problem("referral", "give either referral or divisions (each with its own referral), not both")
+            for j, raw in enumerate(r.items("divisions")):
+                d = r.sub(raw, f"divisions[{j}]")
+                name = d.text("name")
+                primary, spillover, crosses = _referral(d, refs, "referral")
+                d.finish()
+                divisions.append(Division(name, primary, spillover, crosses))
+            primary = tuple(dict.fromkeys(z for d in divisions for z in d.primary))
+            spillover = tuple(dict.fromkeys(z for d in divisions for z in d.spillover if z not in primary))
+            crosses = tuple(dict.fromkeys(z for d in divisions for z in d.crosses_midline))
+        else:
+            primary, spillover, crosses = _referral(r, refs, "referral")
         muscle = Muscle(
             id=r.text("id"),
             name=r.text("name"),
@@ -207,7 +258,6 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
             regions=r.texts("regions", required=True, non_empty=True),
             primary=primary,
             spillover=spillover,
-            laterality=r.choice("laterality", ("ipsilateral", "bilateral"), False, "ipsilateral"),
             conditions=r.texts("conditions"),
             hazards=_hazards(r, refs),
             depth=r.choice("depth", DEPTHS),
@@ -215,14 +265,31 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
             position=r.text("position"),
             needling=r.text("needling"),
             sources=r.sources(),
+            crosses_midline=crosses,
+            divisions=tuple(divisions),
+            prevalence=_prevalence(r, refs),
         )
         r.finish()
         refs.add("region", muscle.regions, r, "regions")
-        refs.add("region", muscle.primary + muscle.spillover, r, "referral")
         refs.add("condition", muscle.conditions, r, "conditions")
         refs.sources(muscle.sources, r)
         collected.add(muscle, r)
     return collected.indexed(problems)
+
+
+def _restriction(r: Reader, refs: _Refs) -> Restriction | None:
+    if "restricted" not in r.raw:
+        return None
+    x = r.sub(r.mapping("restricted"), "restricted")
+    restriction = Restriction(
+        reason=x.choice("reason", RESTRICTION_REASONS),
+        note=x.text("note"),
+        technique=x.text("technique"),
+        sources=x.sources(),
+    )
+    x.finish()
+    refs.sources(restriction.sources, r, "restricted")
+    return restriction
 
 
 def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Acupoint]:
@@ -243,8 +310,15 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
             pregnancy_caution=r.flag("pregnancy_caution", False),
             compressible=r.flag("compressible", True),
             distal_for=r.texts("distal_for"),
+            on_midline=r.flag("midline", False),
+            joint=r.choice("joint", JOINTS, required=False),
+            depth=r.choice("depth", DEPTHS, required=False),
+            restricted=_restriction(r, refs),
+            prevalence=_prevalence(r, refs),
         )
         r.finish()
+        if point.on_midline and point.meridian != "EX":
+            r.problem("midline", "GV and CV points lie on the midline already; the flag is for extra points")
         if not region and (point.location or point.hazards or point.distal_for or point.pregnancy_caution):
             r.problem("region", "a point with location, hazards, distal use or cautions needs its region")
         if point.code and point.meridian and point.meridian != "EX" and not point.code.startswith(point.meridian):
@@ -255,14 +329,42 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
     return collected.indexed(problems)
 
 
+_SIDE_WORDS = {side: re.compile(rf"\b{side}\b", re.IGNORECASE) for side in ICD10_SIDES}
+
+
+def _icd10(r: Reader) -> list[Icd10]:
+    """A condition's ICD-10-CM codes. A code's `side` must agree with its title, and the codes of one
+    family (equal but for the last character) are either all side-specific or none, so that a title
+    edited to another side, or a sided code entered without its side, fails the load."""
+    icd = []
+    for j, item in enumerate(r.items("icd10", required=True)):
+        s = r.sub(item, f"icd10[{j}]")
+        code = Icd10(code=s.text("code"), title=s.text("title"), side=s.choice("side", ICD10_SIDES, required=False))
+        s.finish()
+        said = {side for side, word in _SIDE_WORDS.items() if word.search(code.title)}
+        # "Right temporomandibular joint disorder, unspecified": the disorder is unspecified, the side is not.
+        if said & {"left", "right", "bilateral"}:
+            said.discard("unspecified")
+        if code.side and said != {code.side}:
+            s.problem("side", f"is {code.side!r} but the title {code.title!r} does not say {code.side} (alone)")
+        if not code.side and said - {"unspecified"}:
+            s.problem("side", f"is missing: the title {code.title!r} names a side ({', '.join(sorted(said))})")
+        icd.append(code)
+    for family in sorted({c.family for c in icd}):
+        members = [c for c in icd if c.family == family]
+        if len(members) > 1 and len({bool(c.side) for c in members}) > 1:
+            listed = ", ".join(c.code for c in members)
+            r.problem("icd10", f"codes {listed} differ only in laterality: give each its side")
+        sides = [c.side for c in members if c.side]
+        if len(sides) != len(set(sides)):
+            r.problem("icd10", f"codes {', '.join(c.code for c in members)} give the same side twice")
+    return icd
+
+
 def _read_conditions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Condition]:
     collected = _Collected("id")
     for r in _entries(data_dir, "conditions", problems):
-        icd = []
-        for j, item in enumerate(r.items("icd10", required=True)):
-            s = r.sub(item, f"icd10[{j}]")
-            icd.append(Icd10(code=s.text("code"), title=s.text("title")))
-            s.finish()
+        icd = _icd10(r)
         if not icd:
             r.problem("icd10", "must list at least one ICD-10-CM code")
         points = r.sub(r.mapping("acupoints"), "acupoints")
@@ -303,42 +405,79 @@ def _read_conditions(data_dir: Path, problems: list[str], refs: _Refs) -> dict[s
     return collected.indexed(problems)
 
 
-_EFFECT_TARGETS = {
-    "refer": (),
-    "do_not_needle": (),
-    "caution": (),
-    "block_site": ("region", "part"),
-    "caution_site": ("region", "part"),
-    "block_modality": MODALITIES,
-    "caution_modality": MODALITIES,
-    "block_targets": TARGET_PROPERTIES,
-    "caution_targets": TARGET_PROPERTIES,
+GROUP_PROPERTIES = ("non_compressible", "pregnancy_caution", "enters_joint")
+# Words in a finding's action that name a modality or a site extent; like a group's `mentions`, a
+# precaution whose action uses them must have a rule acting on that modality or extent.
+MODALITY_MENTIONS = {
+    "electrical_stimulation": ("electrical stimulation", "electroacupuncture", "electrical dry needling", "tens"),
+    "dry_needling": ("dry needling",),
 }
-_SCOPE_OF_EFFECT = {
-    "block_site": "site",
-    "caution_site": "site",
-    "block_modality": "modality",
-    "caution_modality": "modality",
-    "block_targets": "targets",
-    "caution_targets": "targets",
-}
+EXTENT_MENTIONS = {"quadrant": ("limb", "quadrant")}
 
 
-def _effect(r: Reader) -> Effect:
-    r.seen.add("effect")
-    raw = r.raw.get("effect")
-    if isinstance(raw, str) and _EFFECT_TARGETS.get(raw) == ():
-        return Effect(raw)
-    if isinstance(raw, dict) and len(raw) == 1:
-        ((action, target),) = raw.items()
-        if action in _EFFECT_TARGETS and target in _EFFECT_TARGETS[action]:
-            return Effect(action, target)
-    r.problem(
-        "effect",
-        f"{raw!r} is not an effect: use refer, do_not_needle, caution, or one of "
-        + ", ".join(f"{{{a}: {'|'.join(t)}}}" for a, t in _EFFECT_TARGETS.items() if t),
-    )
-    return Effect("caution")
+def _rules(r: Reader, refs: _Refs) -> tuple[Rule, ...]:
+    rules = []
+    for j, raw in enumerate(r.items("rules")):
+        field = f"rules[{j}]"
+        if not (isinstance(raw, dict) and len([k for k in raw if k in ("blocked", "caution")]) == 1):
+            r.problem(field, "each rule is {blocked: {...}} or {caution: {...}}, with an optional change: text")
+            continue
+        status = "blocked" if "blocked" in raw else "caution"
+        x = r.sub(raw, field)
+        x.seen.add(status)
+        sel = x.sub(raw[status], f"{field}.{status}")
+        rule = Rule(
+            status=status,
+            group=sel.text("group", required=False),
+            modality=sel.choice("modality", MODALITIES, required=False),
+            site=sel.choice("site", SITE_EXTENTS, required=False),
+            within=sel.choice("within", SITE_EXTENTS, required=False),
+            depth=sel.choice("depth", DEPTHS, required=False),
+            change=x.text("change", required=status == "caution"),
+        )
+        sel.finish()
+        x.finish()
+        chosen = [k for k in ("group", "modality", "site") if getattr(rule, k)]
+        if len(chosen) != 1:
+            r.problem(field, "a rule acts on exactly one of: group, modality, site")
+        if rule.within and not rule.group:
+            r.problem(field, "within narrows a group rule to the reported site; give a group")
+        if rule.depth and not rule.group:
+            r.problem(field, "depth narrows a group rule; give a group")
+        refs.add("group", rule.group, r, field)
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> str:
+    import re
+
+    for word in words:
+        if re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", text.lower()):
+            return word
+    return ""
+
+
+def _check_words_and_rules(findings: dict[str, Finding], groups: dict[str, TargetGroup], problems: list[str]) -> None:
+    """A precaution's action may only name the groups, modalities and extents its rules act on.
+
+    Red flags and whole-patient contraindications stop all needling, so they cover everything.
+    """
+    for finding in findings.values():
+        if finding.effect != "caution":
+            continue
+        acted = {rule.group for rule in finding.rules} | {rule.modality for rule in finding.rules}
+        acted |= {rule.site for rule in finding.rules} | {rule.within for rule in finding.rules}
+        named = [(g.id, _mentions(finding.action, g.mentions)) for g in groups.values()]
+        named += [(m, _mentions(finding.action, words)) for m, words in MODALITY_MENTIONS.items()]
+        named += [(e, _mentions(finding.action, words)) for e, words in EXTENT_MENTIONS.items()]
+        for thing, word in named:
+            if word and thing not in acted:
+                problems.append(
+                    f"findings.yaml: entry '{finding.id}': field 'action': the text names '{word}' ({thing}) but "
+                    f"no rule acts on {thing}: add a rule such as {{caution: {{group: {thing}}}, change: ...}} "
+                    "or reword the action"
+                )
 
 
 def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Finding]:
@@ -346,7 +485,7 @@ def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str
     for r in _entries(data_dir, "findings", problems):
         kind = r.choice("kind", FINDING_KINDS)
         scope = r.choice("scope", FINDING_SCOPES)
-        effect = _effect(r)
+        effect = r.choice("effect", FINDING_EFFECTS)
         urgency = r.choice("urgency", URGENCIES, required=kind == "red_flag")
         counts_when = None
         if "counts_when" in r.raw:
@@ -372,20 +511,95 @@ def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str
             sources=r.sources(),
             urgency=urgency,
             counts_when=counts_when,
+            rules=_rules(r, refs),
+            implies=r.texts("implies"),
         )
         r.finish()
+        refs.add("finding", finding.implies, r, "implies")
+        if finding.id in finding.implies:
+            r.problem("implies", "a finding cannot imply itself")
         if kind != "red_flag" and urgency:
             r.problem("urgency", "only red flags carry an urgency")
-        if (kind == "red_flag") != (effect.action == "refer"):
+        if (kind == "red_flag") != (effect == "refer"):
             r.problem("effect", "red flags, and only red flags, have the effect 'refer'")
-        if effect.action == "do_not_needle" and kind != "contraindication":
+        if effect == "do_not_needle" and kind != "contraindication":
             r.problem("effect", "only contraindications stop needling altogether")
-        expected_scope = _SCOPE_OF_EFFECT.get(effect.action, "patient")
-        if scope and scope != expected_scope:
-            r.problem("scope", f"the effect {effect.action} acts on scope '{expected_scope}', not '{scope}'")
+        if effect != "caution" and finding.rules:
+            r.problem("rules", f"a finding with the effect '{effect}' stops all needling: its rules would never apply")
+        site_rules = [x for x in finding.rules if x.site or x.within]
+        if site_rules and scope != "site":
+            r.problem("scope", "rules with site or within act on the reported site: the scope must be 'site'")
+        if scope == "site" and not site_rules:
+            r.problem("scope", "a site-scoped finding needs a rule with site or within that acts on the reported site")
+        if kind == "contraindication" and effect == "caution" and not any(x.blocks for x in finding.rules):
+            r.problem("rules", "a contraindication that does not stop all needling must block something")
         refs.sources(finding.sources, r)
         collected.add(finding, r)
     return collected.indexed(problems)
+
+
+def _read_groups(data_dir: Path, problems: list[str], refs: _Refs) -> list[tuple[Reader, dict[str, Any]]]:
+    """Target groups as read; their members are resolved once muscles and acupoints are known."""
+    specs = []
+    for r in _entries(data_dir, "target_groups", problems):
+        spec = {
+            "id": r.text("id"),
+            "name": r.text("name"),
+            "mentions": r.texts("mentions", required=True, non_empty=True),
+            "regions": r.texts("regions"),
+            "parts": r.texts("parts"),
+            "hazards": r.texts("hazards"),
+            "property": r.choice("property", GROUP_PROPERTIES, required=False),
+            "members": r.texts("members"),
+            "sources": r.sources(),
+        }
+        r.finish()
+        for part in spec["parts"]:
+            if part not in PARTS:
+                r.problem("parts", f"unknown part '{part}': use {', '.join(PARTS)}")
+        for kind in spec["hazards"]:
+            if kind not in HAZARD_KINDS:
+                r.problem("hazards", f"unknown hazard kind '{kind}': use {', '.join(HAZARD_KINDS)}")
+        if not (spec["regions"] or spec["parts"] or spec["hazards"] or spec["property"] or spec["members"]):
+            r.problem("regions", "a group needs regions, parts, hazards, property or members")
+        refs.add("region", spec["regions"], r, "regions")
+        refs.add("target", spec["members"], r, "members")
+        refs.sources(spec["sources"], r)
+        specs.append((r, spec))
+    return specs
+
+
+def _resolve_groups(
+    specs: list[tuple[Reader, dict[str, Any]]],
+    regions: dict[str, Region],
+    muscles: dict[str, Muscle],
+    acupoints: dict[str, Acupoint],
+    problems: list[str],
+) -> dict[str, TargetGroup]:
+    targets: list[Muscle | Acupoint] = [*muscles.values(), *acupoints.values()]
+    groups: dict[str, TargetGroup] = {}
+    for r, spec in specs:
+        parts = set(spec["parts"])
+        in_regions = set(spec["regions"]) | {rid for rid, reg in regions.items() if reg.part in parts}
+        members = set(spec["members"])
+        for t in targets:
+            by_place = in_regions & set(t.regions) or {h.kind for h in t.hazards} & set(spec["hazards"])
+            if by_place or (spec["property"] and _has_property(t, spec["property"])):
+                members.add(t.id)
+        if spec["id"] in groups:
+            r.problem("id", "duplicate ID")
+        groups[spec["id"]] = TargetGroup(
+            spec["id"], spec["name"], spec["mentions"], frozenset(members), spec["sources"]
+        )
+    return groups
+
+
+def _has_property(target: Muscle | Acupoint, prop: str) -> bool:
+    if prop == "non_compressible":
+        return not target.compressible
+    if prop == "pregnancy_caution":
+        return isinstance(target, Acupoint) and target.pregnancy_caution
+    return isinstance(target, Acupoint) and bool(target.joint)  # enters_joint
 
 
 def _read_exercises(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Exercise]:
@@ -430,16 +644,47 @@ def _read_billing(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
-def _read_aftercare(data_dir: Path, problems: list[str], refs: _Refs) -> tuple[AftercareItem, ...]:
+def _read_billing_rules(
+    data_dir: Path, problems: list[str], refs: _Refs, billing: dict[str, BillingCode]
+) -> dict[str, BillingRule]:
+    """The cited coding rules (billing_rules.yaml) that the billing module names in its reasons."""
+    collected = _Collected("id")
+    for r in _entries(data_dir, "billing_rules", problems):
+        rule = BillingRule(
+            id=r.text("id"),
+            name=r.text("name"),
+            codes=r.texts("codes", required=True),
+            rule=r.text("rule"),
+            cited_as=r.text("cited_as"),
+            sources=r.sources(),
+        )
+        r.finish()
+        unknown = [c for c in rule.codes if c not in billing]
+        if unknown:
+            r.problem("codes", f"unknown code(s) {', '.join(unknown)}: list codes from billing.yaml")
+        refs.sources(rule.sources, r)
+        collected.add(rule, r)
+    return collected.indexed(problems)
+
+
+def _read_aftercare(data_dir: Path, problems: list[str], refs: _Refs, targets: list[Any]) -> tuple[AftercareItem, ...]:
+    """`when` is one trigger mapping or a list of them (the item applies if any does). `targets` are the
+    muscles and acupoints already read: a hazard trigger's structure words must name at least one of
+    their hazards, so a misspelt word cannot leave a warning that never fires."""
+    hazards = [h for t in targets for h in t.hazards]
     items, seen = [], set()
     for r in _entries(data_dir, "aftercare", problems):
-        trigger = r.mapping("when")
-        kind, value = next(iter(trigger.items())) if len(trigger) == 1 else ("", "")
-        if kind not in AFTERCARE_TRIGGERS:
-            r.problem("when", f"must be one of {{{'|'.join(AFTERCARE_TRIGGERS)}: value}}, not {trigger!r}")
+        if isinstance(r.raw.get("when"), list):
+            specs = r.items("when", required=True)
+            if not specs:
+                r.problem("when", "must list at least one trigger")
+        else:
+            spec = r.mapping("when")
+            specs = [spec] if isinstance(r.raw.get("when"), dict) else []
+        triggers = tuple(t for t in (_aftercare_trigger(r, spec, hazards, refs) for spec in specs) if t)
         item = AftercareItem(
             id=r.text("id"),
-            applies_when=f"{kind}:{value}",
+            when=triggers,
             text=r.text("text"),
             urgent=r.flag("urgent", False),
             sources=r.sources(),
@@ -448,17 +693,45 @@ def _read_aftercare(data_dir: Path, problems: list[str], refs: _Refs) -> tuple[A
         if item.id in seen:
             r.problem("id", "duplicate ID")
         seen.add(item.id)
-        if kind == "modality" and value not in MODALITIES:
-            r.problem("when", f"unknown modality {value!r}")
-        if kind == "hazard" and value not in HAZARD_KINDS:
-            r.problem("when", f"unknown hazard kind {value!r}")
-        if kind == "finding":
-            refs.add("finding", str(value), r, "when")
-        if kind == "condition":
-            refs.add("condition", str(value), r, "when")
         refs.sources(item.sources, r)
         items.append(item)
     return tuple(items)
+
+
+def _aftercare_trigger(r: Reader, spec: Any, hazards: list[Hazard], refs: _Refs) -> AftercareTrigger | None:
+    keys = [k for k in spec if k in AFTERCARE_TRIGGERS] if isinstance(spec, dict) else []
+    qualifiers = AFTERCARE_TRIGGERS[keys[0]] if len(keys) == 1 else ()
+    if len(keys) != 1 or set(spec) - {keys[0], *qualifiers}:
+        r.problem(
+            "when",
+            f"must be {{{'|'.join(AFTERCARE_TRIGGERS)}: value}} (hazard may add structure: word or [words]), "
+            f"not {spec!r}",
+        )
+        return None
+    kind, value = keys[0], spec[keys[0]]
+    if kind == "always" and value is not True:
+        r.problem("when", f"always must be true, not {value!r}")
+    if kind != "always" and not (isinstance(value, str) and value):
+        r.problem("when", f"{kind} must be an ID, not {value!r}")
+        return None
+    if kind == "modality" and value not in MODALITIES:
+        r.problem("when", f"unknown modality {value!r}")
+    if kind == "hazard" and value not in HAZARD_KINDS:
+        r.problem("when", f"unknown hazard kind {value!r}")
+    if kind in ("finding", "condition"):
+        refs.add(kind, value, r, "when")
+    words = spec.get("structure", ())
+    words = [words] if isinstance(words, str) else words
+    if "structure" in spec and (
+        not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words)
+    ):
+        r.problem("when", f"structure must be a word or a list of words, not {spec['structure']!r}")
+        words = []
+    trigger = AftercareTrigger(kind, str(value), tuple(w.strip() for w in words))
+    for word in trigger.structure:
+        if hazards and not any(AftercareTrigger(kind, trigger.value, (word,)).matches_hazard(h) for h in hazards):
+            r.problem("when", f"structure {word!r} names no {trigger.value} hazard of any muscle or acupoint")
+    return trigger
 
 
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:
@@ -502,7 +775,9 @@ def _load(data_dir: Path) -> KnowledgeBase:
     findings = _read_findings(data_dir, problems, refs)
     exercises = _read_exercises(data_dir, problems, refs)
     billing = _read_billing(data_dir, problems, refs)
-    aftercare = _read_aftercare(data_dir, problems, refs)
+    billing_rules = _read_billing_rules(data_dir, problems, refs, billing)
+    group_specs = _read_groups(data_dir, problems, refs)
+    aftercare = _read_aftercare(data_dir, problems, refs, [*muscles.values(), *acupoints.values()])
     instruments: dict[str, Any] = {}
     instrument_file = data_dir / "instruments.yaml"
     try:
@@ -523,8 +798,12 @@ def _load(data_dir: Path) -> KnowledgeBase:
         "finding": set(findings),
         "exercise": set(exercises),
         "instrument": set(instruments),
+        "target": set(muscles) | set(acupoints),
+        "group": {spec["id"] for _r, spec in group_specs},
     }
     _check_references(ids, refs, problems)
+    groups = _resolve_groups(group_specs, regions, muscles, acupoints, problems)
+    _check_words_and_rules(findings, groups, problems)
     # Names and synonyms must point to one thing only, or a clinician's typed "trapezius" would be ambiguous.
     from .lookup import build_names
 
@@ -543,6 +822,8 @@ def _load(data_dir: Path) -> KnowledgeBase:
         billing=billing,
         aftercare=aftercare,
         names=names,
+        groups=groups,
+        billing_rules=billing_rules,
     )
 
 

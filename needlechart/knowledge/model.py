@@ -5,11 +5,13 @@ The loader builds these from the YAML files; the clinical core reads only these,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .sourceref import SourceRef
 
 SIDES = ("left", "right", "midline")
+ICD10_SIDES = ("left", "right", "bilateral", "unspecified")  # laterality of a side-specific code
 VIEWS = ("front", "back")
 PARTS = ("head", "neck", "shoulder", "upper_limb", "thorax", "abdomen", "lumbopelvic", "lower_limb")
 HAZARD_KINDS = ("lung", "nerve", "artery", "vein", "organ", "spinal_canal")
@@ -17,10 +19,29 @@ DEPTHS = ("superficial", "intermediate", "deep")
 MERIDIANS = ("LU", "LI", "ST", "SP", "HT", "SI", "BL", "KI", "PC", "TE", "GB", "LR", "GV", "CV", "EX")
 MIDLINE_MERIDIANS = ("GV", "CV")
 FINDING_KINDS = ("red_flag", "contraindication", "precaution")
-FINDING_SCOPES = ("patient", "site", "modality", "targets")
+FINDING_SCOPES = ("patient", "site")  # site: reported with a region and a side
+FINDING_EFFECTS = ("refer", "do_not_needle", "caution")  # what a counted finding does to the visit's verdict
+RULE_STATUSES = ("blocked", "caution")
+# How far a site-scoped rule reaches from the reported region, on the reported side:
+# region itself; joint (every region of the same joint, else the region); near (the joint or region and
+# its neighbours); part (every region of the same body part); quadrant (the limb's whole quadrant,
+# shoulder or hip girdle included, else the part); side (anywhere on that side of the body).
+SITE_EXTENTS = ("region", "joint", "near", "part", "quadrant", "side")
+JOINTS = ("temporomandibular", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+QUADRANTS = ("upper_limb", "lower_limb")
+RESTRICTION_REASONS = (
+    "orbit",
+    "carotid_sinus",
+    "great_vessels",
+    "trachea",
+    "suprasternal_notch",
+    "lung_apex",
+    "pleura",
+    "nerve_trunk",
+    "brainstem",
+)
 URGENCIES = ("emergency", "urgent", "soon")
 MODALITIES = ("dry_needling", "acupuncture", "electrical_stimulation")
-TARGET_PROPERTIES = ("non_compressible", "pregnancy_caution")
 EXERCISE_KINDS = ("stretch", "strengthen", "posture", "mobility")
 COMPLEMENTARY_KINDS = ("exercise", "stretching", "posture", "heat", "education")
 
@@ -53,10 +74,31 @@ class Region:
     choir: dict[str, str]
     adjacent: tuple[str, ...]
     sources: tuple[SourceRef, ...]
+    joint: str = ""  # the joint this region covers (knee_anterior -> knee), for surgery and joint rules
+    quadrant: str = ""  # the limb quadrant it belongs to (upper_limb | lower_limb), girdle included
 
     @property
     def sides(self) -> tuple[str, ...]:
         return SIDES if self.midline else ("left", "right")
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """A part of a muscle whose trigger points have their own referral (SCM: sternal and clavicular)."""
+
+    name: str
+    primary: tuple[str, ...]
+    spillover: tuple[str, ...]
+    crosses_midline: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prevalence:
+    """Regions where this target is among the commonest sources of pain (or most used points), with
+    the source: the clinical weight that breaks a tie in suggestion instead of the alphabet."""
+
+    regions: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +109,6 @@ class Muscle:
     regions: tuple[str, ...]
     primary: tuple[str, ...]
     spillover: tuple[str, ...]
-    laterality: str
     conditions: tuple[str, ...]
     hazards: tuple[Hazard, ...]
     depth: str
@@ -75,12 +116,32 @@ class Muscle:
     position: str
     needling: str
     sources: tuple[SourceRef, ...]
+    crosses_midline: tuple[str, ...] = ()  # referral zones that reach both sides of the body
+    divisions: tuple[Division, ...] = ()  # parts with their own zones; primary/spillover are their union
+    prevalence: Prevalence | None = None
 
     kind = "muscle"
 
     @property
     def label(self) -> str:
         return self.name
+
+    @property
+    def laterality(self) -> str:
+        """'ipsilateral', or 'crosses the midline in ...' for the explorer's referral line."""
+        if not self.crosses_midline:
+            return "ipsilateral"
+        return "ipsilateral; crosses the midline in " + ", ".join(r.replace("_", " ") for r in self.crosses_midline)
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A point for trained acupuncturists only: why, and the technique that makes it acceptable."""
+
+    reason: str  # one of RESTRICTION_REASONS
+    note: str
+    technique: str
+    sources: tuple[SourceRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +159,11 @@ class Acupoint:
     pregnancy_caution: bool = False
     compressible: bool = True
     distal_for: tuple[str, ...] = ()
+    on_midline: bool = False  # an extra point on the midline (EX-HN3 Yintang): one point, not a pair
+    joint: str = ""  # the joint the needle enters (ST35 and EX-LE4 enter the knee)
+    depth: str = ""  # superficial | intermediate | deep, where it matters (abdominal points)
+    restricted: Restriction | None = None
+    prevalence: Prevalence | None = None
 
     kind = "acupoint"
 
@@ -107,7 +173,7 @@ class Acupoint:
 
     @property
     def midline(self) -> bool:
-        return self.meridian in MIDLINE_MERIDIANS
+        return self.meridian in MIDLINE_MERIDIANS or self.on_midline
 
     @property
     def detailed(self) -> bool:
@@ -125,8 +191,18 @@ class Acupoint:
 
 @dataclass(frozen=True, slots=True)
 class Icd10:
+    """An ICD-10-CM code a condition suggests. `side` is set for side-specific codes only (one of
+    ICD10_SIDES); the loader checks it against the words of the title so the two cannot drift."""
+
     code: str
     title: str
+    side: str = ""
+
+    @property
+    def family(self) -> str:
+        """Codes that differ only in the last character, the one that carries laterality in the
+        codes used here (M25.551 right hip, M25.552 left, M25.559 unspecified: family M25.55)."""
+        return self.code[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,20 +239,26 @@ class CountsWhen:
 
 
 @dataclass(frozen=True, slots=True)
-class Effect:
-    """What a finding changes.
+class Rule:
+    """What a finding does to one kind of target or to a modality, applied by screening.
 
-    `action` is one of: refer, do_not_needle, caution, block_site, caution_site, block_modality,
-    caution_modality, block_targets, caution_targets. `target` is the site extent
-    (region | part), the modality, or the target property it acts on.
+    Exactly one selector is set: `group` (a target group from target_groups.yaml), `modality`, or
+    `site` (the reported site at that extent, for site-scoped findings). `within` narrows a group rule
+    of a site-scoped finding to the reported site at that extent; `depth` narrows it to targets at that
+    depth. `change` says what the clinician must do differently (shown with every caution).
     """
 
-    action: str
-    target: str = ""
+    status: str  # blocked | caution
+    group: str = ""
+    modality: str = ""
+    site: str = ""
+    within: str = ""
+    depth: str = ""
+    change: str = ""
 
     @property
     def blocks(self) -> bool:
-        return self.action.startswith("block_")
+        return self.status == "blocked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,16 +268,34 @@ class Finding:
     kind: str
     question: str
     scope: str
-    effect: Effect
+    effect: str  # refer | do_not_needle | caution: what the counted finding does to the verdict
     reason: str
     action: str
     sources: tuple[SourceRef, ...]
     urgency: str = ""
     counts_when: CountsWhen | None = None
+    rules: tuple[Rule, ...] = ()
+    implies: tuple[str, ...] = ()  # findings that also hold whenever this one does
 
     @property
     def site_scoped(self) -> bool:
         return self.scope == "site"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup:
+    """A named set of targets that findings act on ("abdominal", "lung_field", "into_joint").
+
+    `members` is resolved at load time from the group's regions, parts, hazard kinds, joint flag and
+    explicit members; `mentions` are the words in a finding's action that name the group, so the
+    loader can refuse a finding that names a group it does not act on.
+    """
+
+    id: str
+    name: str
+    mentions: tuple[str, ...]
+    members: frozenset[str]
+    sources: tuple[SourceRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +323,41 @@ class BillingCode:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingRule:
+    """A coding rule the billing module applies, with its sources; `cited_as` is the short
+    attribution the output names after the rule (e.g. "AAC Info Network")."""
+
+    id: str
+    name: str
+    codes: tuple[str, ...]
+    rule: str
+    cited_as: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AftercareTrigger:
+    """One case in which an aftercare item applies: `kind` is always|modality|hazard|finding|condition
+    and `value` the modality, hazard kind, finding or condition ID. A hazard trigger may name
+    `structure` words: it then fires only for hazards of that kind whose structure names one of them
+    (case-insensitive whole words or phrases), e.g. organ + ("kidney",) for the kidney warning."""
+
+    kind: str
+    value: str
+    structure: tuple[str, ...] = ()
+
+    def matches_hazard(self, hazard: Hazard) -> bool:
+        if self.kind != "hazard" or hazard.kind != self.value:
+            return False
+        return not self.structure or any(
+            re.search(rf"\b{re.escape(word)}\b", hazard.structure, re.IGNORECASE) for word in self.structure
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AftercareItem:
     id: str
-    applies_when: str
+    when: tuple[AftercareTrigger, ...]  # the item applies if any of them does
     text: str
     urgent: bool
     sources: tuple[SourceRef, ...]
@@ -247,6 +379,8 @@ class KnowledgeBase:
     billing: dict[str, BillingCode]
     aftercare: tuple[AftercareItem, ...]
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    groups: dict[str, TargetGroup] = field(default_factory=dict)
+    billing_rules: dict[str, BillingRule] = field(default_factory=dict)
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

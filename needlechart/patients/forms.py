@@ -72,7 +72,8 @@ class HistoryFindingForm(forms.Form):
     code = forms.ChoiceField(label="Finding")
     region = forms.ChoiceField(required=False, help_text="For findings at one body site (lymphoedema, surgery...).")
     side = forms.ChoiceField(
-        required=False, choices=[("", "–"), ("left", "Left"), ("right", "Right"), ("midline", "Midline")]
+        required=False,
+        choices=[("", "–"), ("left", "Left"), ("right", "Right"), ("midline", "Midline"), ("both", "Both sides")],
     )
     noted_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=date.today)
     note = forms.CharField(required=False, max_length=300)

@@ -112,6 +112,7 @@ def start_episode(user, patient: Patient, data: dict[str, Any], request=None) ->
 
 def add_history_finding(user, patient: Patient, data: dict[str, Any], request=None) -> PatientFinding:
     """A coded finding in the patient's history (e.g. lymphoedema of the right arm, anticoagulant)."""
+    from needlechart.clinical.screening import finding_sides
     from needlechart.knowledge import load
 
     if not user.sees_clinical_content:
@@ -123,8 +124,8 @@ def add_history_finding(user, patient: Patient, data: dict[str, Any], request=No
     region, side = data.get("region", ""), data.get("side", "")
     if finding.site_scoped and not (region and side):
         raise ValidationError(f"{finding.name} applies to one body site: give the region and side.")
-    if region and side not in kb.regions[region].sides:
-        raise ValidationError(f"{kb.regions[region].name} takes {' or '.join(kb.regions[region].sides)}.")
+    if region and side not in finding_sides(kb, finding.id, region):
+        raise ValidationError(f"{kb.regions[region].name} takes {' or '.join(finding_sides(kb, finding.id, region))}.")
     with transaction.atomic():
         item = PatientFinding.objects.create(
             patient=patient,

@@ -48,7 +48,7 @@ def test_screening_field_errors(world, as_physio):
             "findings": [
                 {"code": "lymphedema"},
                 {"code": "lymphoedema"},
-                {"code": "local_skin_infection", "region": "lumbar", "side": "midline"},
+                {"code": "local_skin_infection", "region": "calf", "side": "midline"},
             ],
             "modalities": ["laser"],
         },
@@ -63,7 +63,7 @@ def test_screening_field_errors(world, as_physio):
         ("modalities", 0),
     }
     assert errors[("findings", 1, "code")]["ctx"]["closest"][0] == "lymphedema"
-    assert "not valid for lumbar" in errors[("findings", 2, "side")]["msg"]
+    assert "not valid for calf" in errors[("findings", 2, "side")]["msg"]
     empty = as_physio.post(f"/patients/{world['patient'].pk}/screenings", {"findings": []})
     assert [e["loc"] for e in empty.json()["detail"]] == [["body", "payload", "modalities"]]
     assert not Screening.objects.exists()

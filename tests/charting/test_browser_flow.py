@@ -124,14 +124,14 @@ def test_full_visit_in_chromium(page: Page, live_server, staff):
     expect(page.locator("#needles table")).to_contain_text("override")
 
     # Counts must reconcile before signing.
-    page.get_by_label("Needles in").fill("2")
-    page.get_by_label("Needles out").fill("1")
+    page.get_by_label("Needles in", exact=True).fill("2")
+    page.get_by_label("Needles out", exact=True).fill("1")
     page.get_by_label("NPRS before (0-10)").fill("6")
     page.get_by_label("NPRS after (0-10)").fill("3")
     page.get_by_role("button", name="Save draft").click()
     page.get_by_role("button", name="Sign and lock the note").click()
     expect(page.locator(".form-errors")).to_contain_text("not reconciled")
-    page.get_by_label("Needles out").fill("2")
+    page.get_by_label("Needles out", exact=True).fill("2")
     page.get_by_role("button", name="Save draft").click()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "visit.png"), full_page=True)

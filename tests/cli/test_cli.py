@@ -146,14 +146,70 @@ def test_codes(capsys, tmp_path):
             "modality": "acupuncture",
             "increments": [
                 {"minutes": 15, "electrical_stimulation": False},
-                {"minutes": 15, "electrical_stimulation": True},
+                {"minutes": 15, "electrical_stimulation": True, "reinserted": True},
             ],
         },
     )
     code, out, _ = run(capsys, "codes", path)
     assert code == 0 and "97810" in out and "97814" in out
+    assert "Why 97814 x 1:" in out and "(CPT time rule: AAC Info Network)" in out
+    assert "(re-insertion rule: Acupuncture Today)" in out
     data = json.loads(run(capsys, "codes", path, "--json")[1])
-    assert [p["code"] for p in data["procedures"]] == ["97810", "97814"]
+    assert [(p["code"], p["units"]) for p in data["procedures"]] == [("97810", 1), ("97814", 1)]
+    add_on = data["procedures"][1]
+    assert "(re-insertion rule: Acupuncture Today)" in add_on["reason"]
+    assert "reinsertion_for_add_on" in add_on["rules"]
+    assert data["rules"]["reinsertion_for_add_on"]["cited_as"] == "Acupuncture Today"
+    assert {s["id"] for s in data["rules"]["cpt_time_rule"]["sources"]} >= {"aac_timed_acupuncture"}
+
+
+def test_codes_by_the_time_rule_on_the_total(capsys, tmp_path):
+    """8 + 8 + 8 minutes with new needles each time is 24 minutes: two units, not three."""
+    segments = [{"minutes": 8}, {"minutes": 8, "reinserted": True}, {"minutes": 8, "reinserted": True}]
+    path = write(tmp_path, "codes.json", {"modality": "acupuncture", "increments": segments})
+    data = json.loads(run(capsys, "codes", path, "--json")[1])
+    assert [(p["code"], p["units"]) for p in data["procedures"]] == [("97810", 1), ("97811", 1)]
+
+
+def test_codes_thirty_minutes_of_retention_is_one_unit_with_a_note(capsys, tmp_path):
+    path = write(tmp_path, "codes.json", {"modality": "acupuncture", "increments": [{"minutes": 30}]})
+    code, out, _ = run(capsys, "codes", path)
+    assert code == 0 and "97810  1" in out and "97811" not in out
+    assert "looks like retention" in out
+
+
+def test_codes_missing_reinserted_is_one_line_exit_2(capsys, tmp_path):
+    path = write(
+        tmp_path,
+        "codes.json",
+        {"modality": "acupuncture", "increments": [{"minutes": 15}, {"minutes": 15, "electrical_stimulation": True}]},
+    )
+    code, out, err = run(capsys, "codes", path)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "segment 2: 'reinserted' is missing" in err
+
+
+def test_codes_pain_sides_choose_the_icd10_side(capsys, tmp_path):
+    session = {
+        "modality": "dry_needling",
+        "condition": "hip pain",
+        "pain": [{"region": "lateral_hip", "side": "left"}],
+        "insertions": [{"target": "gluteus medius", "side": "left"}],
+    }
+    data = json.loads(run(capsys, "codes", write(tmp_path, "left.json", session), "--json")[1])
+    assert [d["code"] for d in data["diagnoses"]] == ["M25.552", "M70.62"]
+    no_drawing = {k: v for k, v in session.items() if k != "pain"}
+    code, out, _ = run(capsys, "codes", write(tmp_path, "none.json", no_drawing))
+    assert code == 0 and "M25.559" in out and "M25.551" not in out and "M25.552" not in out
+
+
+def test_codes_bilateral_trapezius_note(capsys, tmp_path):
+    session = {
+        "modality": "dry_needling",
+        "insertions": [{"target": "upper trap", "side": "left"}, {"target": "upper trap", "side": "right"}],
+    }
+    code, out, _ = run(capsys, "codes", write(tmp_path, "dn.json", session))
+    assert code == 0 and "20560" in out and "count as two muscles" in out
 
 
 def test_kb_check_sources_show(capsys):

@@ -7,26 +7,13 @@ from pathlib import Path
 import pytest
 
 from needlechart.clinical.screening import (
-    PlannedTarget,
     ReportedFinding,
     ScreeningInput,
     ScreeningInputError,
     screen,
     screening_input_from_dict,
 )
-
-
-def run(kb, *findings, age=45, planned=(), modalities=("dry_needling",)):
-    reported = tuple(f if isinstance(f, ReportedFinding) else ReportedFinding(f) for f in findings)
-    plan = tuple(PlannedTarget(t, s) for t, s in planned)
-    return screen(kb, ScreeningInput(age, reported, plan, tuple(modalities)))
-
-
-def status(result, target, side=""):
-    found = result.status_of(target, side)
-    assert found is not None, (target, side)
-    return found.status
-
+from tests.clinical.scenarios import run, status
 
 NECK_PLAN = (("upper_trapezius", "left"), ("levator_scapulae", "left"))
 
@@ -135,7 +122,7 @@ def test_whole_patient_contraindication_stops_needling(kb, finding):
     assert "Do not needle" in r.targets[0].reasons[0]
 
 
-def test_lymphoedema_of_right_arm_blocks_right_arm_only(kb):
+def test_lymphoedema_of_right_arm_blocks_the_right_upper_quadrant_only(kb):
     # After right mastectomy with axillary clearance and right-arm lymphoedema; lateral elbow pain both sides.
     r = run(
         kb,
@@ -155,7 +142,8 @@ def test_lymphoedema_of_right_arm_blocks_right_arm_only(kb):
     assert status(r, "LI4", "right") == "blocked"
     assert status(r, "extensor_carpi_radialis_brevis", "left") == "ok"
     assert status(r, "LI4", "left") == "ok"
-    assert status(r, "upper_trapezius", "right") == "ok"
+    # The quadrant includes the shoulder girdle on that side: the upper trapezius over the shoulder too.
+    assert status(r, "upper_trapezius", "right") == "blocked"
     assert "lymph" in r.status_of("LI4", "right").reasons[0].lower()
 
 
@@ -274,7 +262,7 @@ def test_recent_knee_surgery_marks_that_knee_only(kb):
         planned=(("ST35", "right"), ("ST35", "left")),
         modalities=("acupuncture",),
     )
-    assert status(r, "ST35", "right") == "caution"
+    assert status(r, "ST35", "right") == "blocked"  # its needle enters the operated knee
     assert status(r, "ST35", "left") == "ok"
 
 
@@ -382,8 +370,12 @@ def test_every_finding_in_the_knowledge_base_is_screened(kb):
         assert r.verdict != "clear", finding.id
 
 
-def test_every_finding_has_an_explicit_scenario_in_this_file(kb):
-    """Each finding in the knowledge base is named in at least one scenario above."""
-    source = Path(__file__).read_text(encoding="utf-8").split("def test_every_finding_has_an_explicit")[0]
+def test_every_finding_has_an_explicit_scenario(kb):
+    """Each finding in the knowledge base is named in at least one scenario: above, or in the safety
+    review's scenario files beside this one."""
+    here = Path(__file__)
+    source = here.read_text(encoding="utf-8").split("def test_every_finding_has_an_explicit")[0]
+    for other in ("test_findings_review.py", "test_safety_review.py"):
+        source += (here.parent / other).read_text(encoding="utf-8")
     missing = [f for f in kb.findings if f'"{f}"' not in source]
     assert not missing, f"no explicit screening scenario for: {missing}"

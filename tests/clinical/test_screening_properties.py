@@ -26,6 +26,7 @@ def findings(draw):
     finding = KB.findings[draw(st.sampled_from(sorted(KB.findings)))]
     if finding.site_scoped:
         region, side = draw(st.sampled_from(SITES))
+        side = draw(st.sampled_from([side, "both"]))  # a site finding may be on both sides
         return ReportedFinding(finding.id, region, side)
     return ReportedFinding(finding.id)
 
@@ -63,8 +64,32 @@ def test_verdict_and_statuses_agree(age, reported, plan, mods):
     if r.verdict in ("refer", "do_not_needle"):
         assert all(t.status == "blocked" for t in r.targets + r.modalities)
     if r.verdict == "clear":
-        assert all(t.status == "ok" for t in r.targets + r.modalities) or r.plan_notes
+        # With no finding, only the target itself (a point for trained acupuncturists only) or the plan
+        # (lung-field targets on both sides) can mark anything.
+        for t in r.targets + r.modalities:
+            restricted = t.item in KB.acupoints and KB.acupoints[t.item].restricted is not None
+            assert t.status == "ok" or restricted or r.plan_notes, t
     if r.verdict == "refer":
         assert r.urgency in ("emergency", "urgent", "soon")
     for item in r.targets + r.modalities:
         assert (item.status == "ok") == (not item.reasons)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pains=st.lists(st.tuples(st.sampled_from(SITES), st.none() | st.integers(0, 10)), min_size=1, max_size=4),
+    reported=st.lists(findings(), max_size=3),
+)
+def test_dry_needling_never_suggests_a_point_for_trained_acupuncturists_only(pains, reported):
+    from needlechart.clinical.suggestion import Pain, suggest
+
+    drawing = [Pain(region, side, intensity) for (region, side), intensity in pains]
+    result = suggest(KB, drawing, screening=ScreeningInput(50, tuple(reported), (), ("dry_needling",)), top=200)
+    assert not [p.id for p in result.acupoints if KB.acupoints[p.id].restricted is not None]
+    # ... and a suggestion's status is exactly what screening says of that target on that side.
+    planned = tuple(PlannedTarget(s.id, s.side) for s in (*result.muscles, *result.acupoints))[:12]
+    screened = screen(KB, ScreeningInput(50, tuple(reported), planned, ("dry_needling",)))
+    by_key = {(t.item, t.side): t.status for t in screened.targets}
+    for s in (*result.muscles, *result.acupoints):
+        if (s.id, s.side) in by_key and not screened.plan_notes:
+            assert s.status == by_key[(s.id, s.side)], s

@@ -197,6 +197,7 @@ def test_lateral_regions_sit_at_the_outer_edge_and_medial_ones_inside():
         ("ankle_anterior", "ankle_medial"),
         ("toes", "big_toe"),
         ("elbow_lateral", "elbow_medial"),
+        ("upper_arm_anterior", "upper_arm_medial"),
         ("thumb", "palm"),
         ("scapula", "interscapular"),
         ("posterior_shoulder", "scapula"),
@@ -212,9 +213,42 @@ def test_regions_run_from_head_to_foot():
         ["forehead", "orbit", "cheek", "jaw", "anterior_neck", "sternum", "upper_abdomen", "lower_abdomen", "groin"],
         ["vertex", "occiput", "posterior_neck", "interscapular", "thoracic_back", "lumbar", "sacroiliac", "coccyx"],
         ["lateral_shoulder", "upper_arm_anterior", "elbow_lateral", "forearm_volar", "wrist_volar", "palm", "fingers"],
+        ["anterior_shoulder", "upper_arm_medial", "elbow_medial"],
         ["posterior_shoulder", "upper_arm_posterior", "elbow_posterior", "forearm_dorsal", "wrist_dorsal"],
         ["thigh_anterior", "knee_anterior", "shin", "ankle_anterior", "foot_dorsal", "toes"],
         ["buttock", "thigh_posterior", "knee_posterior", "calf", "achilles", "heel", "sole"],
     ]:
         ys = [y(r) for r in chain]
         assert ys == sorted(ys), list(zip(chain, ys, strict=True))
+
+
+SPINE = ["occiput", "posterior_neck", "interscapular", "thoracic_back", "lumbar", "sacroiliac", "coccyx"]
+
+
+def test_the_spine_is_one_midline_column_from_nape_to_coccyx(polys):
+    """Central back pain can be drawn anywhere along the spine: the back view's midline strips follow
+    one another without a gap, each flanked by its region's left and right shapes."""
+    for region in SPINE:
+        assert SHAPES[(region, "midline")].view == "back", region
+    for upper, lower in zip(SPINE, SPINE[1:], strict=False):
+        _, _, _, bottom = _bbox(polys[(upper, "midline")])
+        _, top, _, _ = _bbox(polys[(lower, "midline")])
+        assert top < bottom + 0.01, (upper, lower, top, bottom)  # touching (the neck's edge peaks on the midline)
+        assert SHAPES[(upper, "midline")].label[1] < SHAPES[(lower, "midline")].label[1], (upper, lower)
+    for region in SPINE[1:-1]:
+        strip = polys[(region, "midline")]
+        x0, _, x1, _ = _bbox(strip)
+        for side in ("left", "right"):
+            xs = [p[0] for p in polys[(region, side)]]
+            assert max(xs) <= x0 + 0.01 or min(xs) >= x1 - 0.01, (region, side)
+
+
+def test_the_inner_arm_runs_along_the_inner_edge_of_the_upper_arm(polys):
+    """Front view, patient's right (viewer's left half): the inner arm lies between the front of the
+    upper arm and the trunk, from the armpit to the elbow."""
+    front, inner = polys[("upper_arm_anterior", "right")], polys[("upper_arm_medial", "right")]
+    assert SHAPES[("upper_arm_medial", "right")].view == "front"
+    assert max(x for x, _ in front) < max(x for x, _ in inner)
+    assert _bbox(inner)[1] == _bbox(front)[1] and _bbox(inner)[3] == _bbox(front)[3]
+    elbow = polys[("elbow_medial", "right")]
+    assert abs(_bbox(elbow)[1] - _bbox(inner)[3]) < 0.01

@@ -138,3 +138,110 @@ def test_ambiguous_synonym_is_rejected(data_dir):
     path = muscle_file(data_dir, "masseter")
     edit(path, lambda es: next(e for e in es if e["id"] == "masseter")["synonyms"].append("temporalis"))
     assert any("'temporalis' names both" in p for p in problems(data_dir))
+
+
+# --- what a finding says is what the engine does --------------------------------------------------
+
+
+def finding(entries, ident):
+    return next(e for e in entries if e["id"] == ident)
+
+
+def test_precaution_whose_action_names_an_unenforced_group_is_rejected(data_dir):
+    """Pregnancy's text tells the clinician to avoid the abdomen: without that rule the load fails."""
+    edit(
+        data_dir / "findings.yaml",
+        lambda es: finding(es, "pregnancy").__setitem__(
+            "rules", [r for r in finding(es, "pregnancy")["rules"] if r.get("caution", {}).get("group") != "abdominal"]
+        ),
+    )
+    found = problems(data_dir)
+    assert any(
+        "entry 'pregnancy': field 'action'" in p and "(abdominal)" in p and "no rule acts on abdominal" in p
+        for p in found
+    ), found
+
+
+def test_precaution_whose_action_names_an_unenforced_modality_is_rejected(data_dir):
+    def change(es):
+        diabetes = finding(es, "diabetes")
+        diabetes["action"] += " Avoid electrical stimulation over numb skin."
+
+    edit(data_dir / "findings.yaml", change)
+    found = problems(data_dir)
+    assert any("entry 'diabetes'" in p and "no rule acts on electrical_stimulation" in p for p in found), found
+
+
+def test_precaution_whose_action_names_a_limb_without_a_quadrant_rule_is_rejected(data_dir):
+    def change(es):
+        finding(es, "lymph_node_removal")["rules"] = [{"caution": {"site": "part"}, "change": "Few needles."}]
+
+    edit(data_dir / "findings.yaml", change)
+    found = problems(data_dir)
+    assert any("entry 'lymph_node_removal'" in p and "no rule acts on quadrant" in p for p in found), found
+
+
+def test_red_flags_need_no_rules_they_stop_everything(kb):
+    """A red flag's text may name the thorax: referring stops every target, so nothing is unenforced."""
+    assert "thorax" in kb.findings["chest_pain_dyspnea"].action
+    assert kb.findings["chest_pain_dyspnea"].effect == "refer" and kb.findings["chest_pain_dyspnea"].rules == ()
+
+
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ({"caution": {"group": "abdominal"}}, "field 'change': is required"),
+        ({"blocked": {"group": "abdomen"}}, "unknown group 'abdomen'"),
+        ({"blocked": {"group": "abdominal", "modality": "dry_needling"}}, "exactly one of: group, modality, site"),
+        ({"blocked": {"site": "elbow"}}, "'elbow' is not one of"),
+        ({"stop": {"group": "abdominal"}}, "each rule is {blocked: {...}} or {caution: {...}}"),
+        ({"blocked": {"group": "abdominal", "within": "joint"}}, "the scope must be 'site'"),
+    ],
+)
+def test_malformed_rules_name_the_field(data_dir, rule, message):
+    edit(data_dir / "findings.yaml", lambda es: finding(es, "diabetes")["rules"].append(rule))
+    found = problems(data_dir)
+    assert any("entry 'diabetes'" in p and message in p for p in found), found
+
+
+def test_rules_on_a_red_flag_are_rejected(data_dir):
+    edit(
+        data_dir / "findings.yaml",
+        lambda es: finding(es, "fever").__setitem__("rules", [{"blocked": {"group": "abdominal"}}]),
+    )
+    assert any("entry 'fever': field 'rules'" in p and "never apply" in p for p in problems(data_dir))
+
+
+def test_unknown_group_member_is_rejected(data_dir):
+    edit(data_dir / "target_groups.yaml", lambda es: finding(es, "deep_lumbar")["members"].append("psoas_major"))
+    assert any("entry 'deep_lumbar': field 'members': unknown target 'psoas_major'" in p for p in problems(data_dir))
+
+
+# --- aftercare triggers ------------------------------------------------------------------------------
+
+
+def _aftercare_problems(data_dir: Path, change) -> list[str]:
+    edit(data_dir / "aftercare.yaml", change)
+    return problems(data_dir)
+
+
+def _item(entries, item_id):
+    return next(e for e in entries if e["id"] == item_id)
+
+
+def test_loader_refuses_a_structure_word_that_names_no_hazard(data_dir):
+    found = _aftercare_problems(data_dir, lambda es: _item(es, "kidney_warning")["when"].update(structure="kidny"))
+    assert any(
+        "aftercare.yaml: entry 'kidney_warning': field 'when'" in p and "'kidny' names no organ hazard" in p
+        for p in found
+    ), found
+
+
+def test_loader_refuses_structure_on_a_trigger_that_is_not_a_hazard(data_dir):
+    found = _aftercare_problems(data_dir, lambda es: _item(es, "pregnancy_warning")["when"].update(structure="uterus"))
+    assert any("entry 'pregnancy_warning': field 'when'" in p and "hazard may add structure" in p for p in found)
+
+
+def test_loader_checks_each_trigger_of_a_list(data_dir):
+    found = _aftercare_problems(data_dir, lambda es: _item(es, "vessel_swelling")["when"].append({"hazard": "vien"}))
+    assert any("entry 'vessel_swelling'" in p and "unknown hazard kind 'vien'" in p for p in found), found

@@ -26,6 +26,7 @@ REGIONS = [
     "posterior_shoulder",
     "upper_arm_anterior",
     "upper_arm_posterior",
+    "upper_arm_medial",
     "elbow_lateral",
     "elbow_medial",
     "elbow_posterior",
@@ -72,7 +73,19 @@ REGIONS = [
     "big_toe",
     "toes",
 ]
-MIDLINE_REGIONS = {"vertex", "forehead", "occiput", "sternum", "coccyx"}
+# The head and sternum regions, and the spine from the back of the neck to the coccyx (central pain).
+MIDLINE_REGIONS = {
+    "vertex",
+    "forehead",
+    "occiput",
+    "sternum",
+    "posterior_neck",
+    "interscapular",
+    "thoracic_back",
+    "lumbar",
+    "sacroiliac",
+    "coccyx",
+}
 MUSCLES = [
     "upper_trapezius",
     "middle_trapezius",
@@ -97,6 +110,7 @@ MUSCLES = [
     "deltoid",
     "pectoralis_major",
     "pectoralis_minor",
+    "coracobrachialis",
     "latissimus_dorsi",
     "rhomboids",
     "serratus_anterior",
@@ -108,10 +122,13 @@ MUSCLES = [
     "extensor_carpi_radialis_longus",
     "extensor_carpi_radialis_brevis",
     "extensor_digitorum",
+    "extensor_indicis",
     "supinator",
     "pronator_teres",
     "flexor_carpi_radialis",
+    "flexor_digitorum_superficialis",
     "adductor_pollicis",
+    "opponens_pollicis",
     "first_dorsal_interosseous",
     "iliocostalis",
     "multifidus",
@@ -127,14 +144,21 @@ MUSCLES = [
     "vastus_medialis",
     "vastus_lateralis",
     "adductor_longus",
+    "pectineus",
+    "adductor_magnus",
+    "gracilis",
+    "sartorius",
     "biceps_femoris",
     "semitendinosus",
     "gastrocnemius",
     "soleus",
     "tibialis_anterior",
     "tibialis_posterior",
+    "flexor_hallucis_longus",
     "fibularis_longus",
+    "fibularis_tertius",
     "extensor_digitorum_longus",
+    "extensor_hallucis_longus",
     "popliteus",
     "abductor_hallucis",
     "quadratus_plantae",
@@ -301,7 +325,7 @@ def test_findings(kb):
             assert kb.findings[ident].kind == kind, ident
     assert kb.findings["cancer_history"].counts_when is not None
     assert kb.findings["lymphedema"].scope == "site"
-    assert kb.findings["pacemaker"].effect.action == "block_modality"
+    assert [(r.status, r.modality) for r in kb.findings["pacemaker"].rules] == [("blocked", "electrical_stimulation")]
 
 
 def test_exercises_cover_every_kind_and_condition(kb):

@@ -1,0 +1,120 @@
+"""Acupuncture time on the visit: segments with re-insertion, their billing at signing, and the ICD-10-CM
+side taken from the visit's pain drawing, through the services and through the visit page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from needlechart.charting import services
+from needlechart.charting.models import Visit
+from needlechart.charting.services import ChartingError
+from needlechart.patients.models import Episode
+
+pytestmark = pytest.mark.django_db
+
+TWO_SETS = [
+    {"minutes": 15, "electrical_stimulation": False},
+    {"minutes": 15, "electrical_stimulation": True, "reinserted": True},
+]
+
+
+@pytest.fixture
+def hip_episode(patient, acupuncturist):
+    return Episode.objects.create(
+        patient=patient, condition="hip_pain", started_on=date(2026, 10, 1), created_by=acupuncturist
+    )
+
+
+@pytest.fixture
+def acu_visit(acupuncturist, patient, hip_episode):
+    return services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
+
+
+def test_segments_with_reinsertion_sign_as_initial_plus_add_on(acupuncturist, acu_visit):
+    drawing = [{"region": "lateral_hip", "side": "left", "intensity": 5}]
+    visit = services.update_draft(
+        acupuncturist, acu_visit, {"increments": TWO_SETS, "pain_drawing": drawing}, acu_visit.version
+    )
+    signed = services.sign_visit(acupuncturist, visit)
+    assert [(p["code"], p["units"]) for p in signed.billing["procedures"]] == [("97810", 1), ("97814", 1)]
+    assert "(re-insertion rule: Acupuncture Today)" in signed.billing["procedures"][1]["reason"]
+    diagnoses = [d["code"] for d in signed.billing["diagnoses"]]
+    assert diagnoses == ["M25.552", "M70.62"] and "M25.551" not in diagnoses
+
+
+def test_no_pain_drawing_signs_with_the_unspecified_hip_codes(acupuncturist, acu_visit):
+    visit = services.update_draft(acupuncturist, acu_visit, {"increments": TWO_SETS}, acu_visit.version)
+    signed = services.sign_visit(acupuncturist, visit)
+    assert [d["code"] for d in signed.billing["diagnoses"]] == ["M25.559", "M70.60"]
+
+
+def test_a_later_segment_without_reinserted_is_refused_naming_the_segment(acupuncturist, acu_visit):
+    with pytest.raises(ChartingError, match=r"segment 2: 'reinserted' is missing"):
+        services.update_draft(
+            acupuncturist, acu_visit, {"increments": [{"minutes": 15}, {"minutes": 15}]}, acu_visit.version
+        )
+    assert Visit.objects.get(pk=acu_visit.pk).version == acu_visit.version
+
+
+def test_old_segments_without_reinserted_are_refused_at_signing_not_a_crash(acupuncturist, acu_visit):
+    """Segments saved before the field existed: signing says what to fix instead of failing."""
+    Visit.objects.filter(pk=acu_visit.pk).update(increments=[{"minutes": 15}, {"minutes": 15}])
+    with pytest.raises(ChartingError, match=r"segment 2: 'reinserted' is missing"):
+        services.sign_visit(acupuncturist, Visit.objects.get(pk=acu_visit.pk))
+    assert not Visit.objects.get(pk=acu_visit.pk).is_signed
+
+
+def test_the_visit_page_records_needles_re_inserted(acupuncturist, patient, acu_visit):
+    c = Client()
+    c.force_login(acupuncturist)
+    base = f"/patients/{patient.pk}/visits/{acu_visit.pk}"
+    html = c.get(base + "/").content.decode()
+    assert "Acupuncture time" in html and "Needles re-inserted" in html
+    assert 'name="s1_reinserted"' not in html and 'name="s2_reinserted"' in html
+
+    r = c.post(
+        base + "/segments/",
+        {"version": acu_visit.version, "s1_minutes": 15, "s2_minutes": 12, "s2_es": "on", "s2_reinserted": "on"},
+    )
+    assert r.status_code == 302, r.content.decode()[:500]
+    visit = Visit.objects.get(pk=acu_visit.pk)
+    assert visit.increments == [
+        {"minutes": 15, "electrical_stimulation": False},
+        {"minutes": 12, "electrical_stimulation": True, "reinserted": True},
+    ]
+    assert re.search(r'<input type="checkbox" name="s2_reinserted"[^>]* checked>', c.get(base + "/").content.decode())
+
+    # Unticked means no new needles: one set, so 15 + 10 minutes is the initial code only.
+    r = c.post(base + "/segments/", {"version": visit.version, "s1_minutes": 15, "s2_minutes": 10})
+    assert r.status_code == 302
+    visit = Visit.objects.get(pk=visit.pk)
+    assert visit.increments[1]["reinserted"] is False
+    r = c.post(base + "/sign/")
+    assert r.status_code == 302
+    signed = Visit.objects.get(pk=visit.pk)
+    assert [(p["code"], p["units"]) for p in signed.billing["procedures"]] == [("97810", 1)]
+
+
+def test_the_visit_page_keeps_bad_segments_and_says_why(acupuncturist, patient, acu_visit):
+    c = Client()
+    c.force_login(acupuncturist)
+    base = f"/patients/{patient.pk}/visits/{acu_visit.pk}"
+    r = c.post(base + "/segments/", {"version": acu_visit.version, "s1_minutes": 15, "s3_minutes": 10})
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert "Check the acupuncture time" in html and "without an empty one before this" in html
+    r = c.post(base + "/segments/", {"version": acu_visit.version, "s1_minutes": 200})
+    assert r.status_code == 400 and "less than or equal to 120" in r.content.decode()
+    assert Visit.objects.get(pk=acu_visit.pk).increments == []
+
+
+def test_old_segments_on_the_page_give_a_message_not_a_500(acupuncturist, patient, acu_visit):
+    Visit.objects.filter(pk=acu_visit.pk).update(increments=[{"minutes": 15}, {"minutes": 15}])
+    c = Client()
+    c.force_login(acupuncturist)
+    r = c.post(f"/patients/{patient.pk}/visits/{acu_visit.pk}/sign/")
+    assert r.status_code == 400 and "segment 2: &#x27;reinserted&#x27; is missing" in r.content.decode()

@@ -1,0 +1,42 @@
+"""The core's screening rules act at the moment of charting: a blocked modality or a point for
+trained acupuncturists only stops the needle, in the service that the pages and the API both call."""
+
+from __future__ import annotations
+
+import pytest
+
+from needlechart.audit.models import AuditEvent
+from needlechart.charting import services
+from needlechart.charting.services import ChartingError
+from tests.charting.conftest import ALL_RISKS
+
+pytestmark = pytest.mark.django_db
+
+
+def _visit(user, patient, episode, findings, modality):
+    visit = services.start_visit(user, patient, episode=episode, modality=modality)
+    screening = services.screen_patient(user, patient, findings, [modality])
+    services.record_consent(user, patient, modality, ALL_RISKS, True)
+    services.attach_screening(user, visit, screening)
+    return visit
+
+
+def test_dry_needling_in_the_first_trimester_needs_a_written_override(physio, patient, episode):
+    visit = _visit(physio, patient, episode, [{"code": "pregnancy_first_trimester"}], "dry_needling")
+    needle = {"target": "gluteus_medius", "side": "left"}
+    with pytest.raises(ChartingError, match="Blocked by screening.*dry needling"):
+        services.add_insertion(physio, visit, needle)
+    services.add_insertion(physio, visit, needle, override_reason="Obstetrician agreed in writing on 1 Dec")
+    assert AuditEvent.objects.filter(action="override").count() == 1
+
+
+def test_a_point_for_trained_acupuncturists_only_is_blocked_for_a_dry_needler(physio, patient, episode):
+    visit = _visit(physio, patient, episode, [], "dry_needling")
+    with pytest.raises(ChartingError, match="never for dry needling"):
+        services.add_insertion(physio, visit, {"target": "ST9", "side": "left"})
+
+
+def test_the_same_point_is_a_caution_for_an_acupuncturist(acupuncturist, patient, episode):
+    visit = _visit(acupuncturist, patient, episode, [], "acupuncture")
+    insertion = services.add_insertion(acupuncturist, visit, {"target": "ST9", "side": "left"})
+    assert insertion.override_reason == ""

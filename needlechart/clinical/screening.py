@@ -304,6 +304,8 @@ def _at_site(kb: KnowledgeBase, target: Muscle | Acupoint, result: FindingResult
 def _site_words(kb: KnowledgeBase, result: FindingResult, extent: str) -> str:
     """'the right upper limb quadrant', 'the left knee joint', 'the right side of the body'."""
     region = kb.regions[result.region]
+    if extent == "side":
+        return "both sides of the body" if result.side == "both" else f"the {result.side} side of the body"
     side = {"both": "left and right", "midline": "central"}.get(result.side, result.side)
     name, part = region.name.lower(), region.part.replace("_", " ")
     joint = f"{region.joint.replace('_', ' ')} joint" if region.joint else name
@@ -313,7 +315,6 @@ def _site_words(kb: KnowledgeBase, result: FindingResult, extent: str) -> str:
         "near": f"{joint} and its surroundings",
         "part": part,
         "quadrant": f"{region.quadrant.replace('_', ' ')} quadrant" if region.quadrant else part,
-        "side": "side of the body",
     }[extent]
     return f"the {side} {word}"
 
@@ -336,7 +337,8 @@ def _rule_hits(
     if rule.within:
         if not _at_site(kb, target, result, rule.within):
             return ""
-        return f"{group.name.lower()}, at {_site_words(kb, result, rule.within)}"
+        preposition = "on" if rule.within == "side" else "at"
+        return f"{group.name.lower()}, {preposition} {_site_words(kb, result, rule.within)}"
     return group.name.lower() + (f", {rule.depth} needling" if rule.depth else "")
 
 

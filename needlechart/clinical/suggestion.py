@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle, Prevalence
 
-from .screening import OK, ScreeningInput, assess_target, screen
+from .screening import CAUTION, OK, ScreeningInput, assess_target, screen
 
 PRIMARY, SPILLOVER, LOCAL = 1.0, 0.5, 0.25
 CONDITION_MUSCLE, CONDITION_RANK = 0.5, 0.25
@@ -145,11 +145,24 @@ def _point_sides(point: Acupoint, pain_side: str) -> tuple[str, ...]:
     return ("left", "right") if pain_side == "midline" else (pain_side,)
 
 
-def _place(kb: KnowledgeBase, region_ids: Sequence[str], side: str) -> str:
-    """'the left temple and posterior neck' — one side named once, regions in lower case."""
+def _place(kb: KnowledgeBase, region_ids: Sequence[str], side: str | dict[str, str]) -> str:
+    """'the left temple and posterior neck' — one side named once, regions in lower case.
+
+    `side` is one side for all, or each region's side as drawn (pain on the right that a left muscle
+    explains across the midline is 'the right ...'; central pain is 'the central ...')."""
+    if isinstance(side, str):
+        return _joined(kb, region_ids, side)
+    groups: dict[str, list[str]] = {}
+    for region in dict.fromkeys(region_ids):
+        groups.setdefault(side.get(region, ""), []).append(region)
+    return " and ".join(_joined(kb, regions, drawn) for drawn, regions in groups.items())
+
+
+def _joined(kb: KnowledgeBase, region_ids: Sequence[str], side: str) -> str:
     names = [kb.regions[r].name.lower() for r in dict.fromkeys(region_ids)]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"the {side} {joined}" if side in ("left", "right") else f"the {joined}"
+    word = {"left": "left ", "right": "right ", "midline": "central "}.get(side, "")
+    return f"the {word}{joined}"
 
 
 def suggest(
@@ -186,7 +199,7 @@ def _rank_muscles(
 ) -> Iterator[Suggestion]:
     idx = _index(kb)
     # (muscle, side, region) -> (weight, link): a region counts once per muscle and side, at its strongest.
-    best: dict[tuple[str, str, str], tuple[float, str]] = {}
+    best: dict[tuple[str, str, str], tuple[float, str, str]] = {}
     for pain in pains:
         matched: set[str] = set()
         for weight, link in ((PRIMARY, "primary"), (SPILLOVER, "spillover"), (LOCAL, "local")):
@@ -198,12 +211,14 @@ def _rank_muscles(
                     key = (muscle.id, side, pain.region)
                     value = weight * pain.weight
                     if key not in best or value > best[key][0]:
-                        best[key] = (value, link)
+                        best[key] = (value, link, pain.side)
     score: dict[tuple[str, str], float] = defaultdict(float)
     links: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for (muscle_id, side, region), (value, link) in best.items():
+    drawn: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # region -> the side its pain was drawn
+    for (muscle_id, side, region), (value, link, pain_side) in best.items():
         score[(muscle_id, side)] += value
         links[(muscle_id, side)][link].append(region)
+        drawn[(muscle_id, side)][region] = pain_side
 
     cond = kb.conditions.get(condition) if condition else None
     cond_rank: dict[str, float] = {}
@@ -222,7 +237,7 @@ def _rank_muscles(
         in_condition = cond if muscle_id in cond_rank else None
         rows.append((round(value, 3), len(p), muscle_id, side, functools.partial(_muscle, kb, side, value, p, s, lo)))
         explain[(muscle_id, side)] = functools.partial(
-            _muscle_reason, kb, kb.muscles[muscle_id], side, p, s, lo, in_condition
+            _muscle_reason, kb, kb.muscles[muscle_id], side, p, s, lo, in_condition, drawn.get((muscle_id, side), {})
         )
     return _ranked(kb, rows, {p.region for p in pains})
 
@@ -249,6 +264,23 @@ _Row = tuple[float, int, str, str, Callable[[str], Suggestion]]
 
 def _common_in(prevalence: Prevalence | None, painful: set[str]) -> tuple[str, ...]:
     return tuple(r for r in prevalence.regions if r in painful) if prevalence else ()
+
+
+@functools.cache
+def _point_links(kb: KnowledgeBase) -> dict[str, list[tuple[str, bool, str, float]]]:
+    """Pain region -> (point, on the midline, link, weight) for every point it can bring: points lying
+    in it (local), in a neighbouring region (near), or used as distal points for it."""
+    idx = _index(kb)
+    out: dict[str, list[tuple[str, bool, str, float]]] = defaultdict(list)
+    for region_id, region in kb.regions.items():
+        for point in idx["points_in"].get(region_id, ()):
+            out[region_id].append((point.code, point.midline, "local", POINT_LOCAL))
+        for neighbour in region.adjacent:
+            for point in idx["points_in"].get(neighbour, ()):
+                out[region_id].append((point.code, point.midline, "near", POINT_ADJACENT))
+        for point in idx["distal_for"].get(region_id, ()):
+            out[region_id].append((point.code, point.midline, "distal", POINT_DISTAL_REGION))
+    return dict(out)
 
 
 @functools.cache
@@ -291,11 +323,14 @@ def _explained(
     """The final list with its one-sentence reasons (written only for what is shown); the first one's
     reason says why it ranks above an equally scored second."""
     out = [replace(x, reason=explain[(x.id, x.side)]()) for x in items]
-    if len(out) > 1 and out[0].score == out[1].score and out[0].id != out[1].id and out[0].status == out[1].status:
-        first, second = out[0], out[1]
+    if not out:
+        return out
+    first = out[0]
+    second = next((x for x in out[1:] if x.id != first.id), None)
+    if second is not None and second.score == first.score and second.status != "blocked":
         why = _tie_reason(kb, first, second, painful)
-        if why:
-            out[0] = replace(first, reason=first.reason[:-1] + f"; ranks above {second.id} on an equal score: {why}.")
+        other = second.id if second.kind == "acupoint" else second.name.lower()
+        out[0] = replace(first, reason=first.reason[:-1] + f"; ranks above {other} on an equal score: {why}.")
     return out
 
 
@@ -303,6 +338,8 @@ def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painfu
     a, b = kb.target(first.id), kb.target(second.id)
     if isinstance(b, Acupoint) and b.restricted is not None and not (isinstance(a, Acupoint) and a.restricted):
         return f"{second.id} is for trained acupuncturists only"
+    if first.status == OK and second.status == CAUTION:
+        return "it is safer for this patient, the other needs a caution"
     common_a, common_b = _common_in(a.prevalence, painful), _common_in(b.prevalence, painful)
     if len(common_a) > len(common_b) and a.prevalence is not None:
         where = ", ".join(kb.regions[r].name.lower() for r in common_a)
@@ -310,21 +347,21 @@ def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painfu
         return f"it is among the commonest sources of pain in the {where} ({cited})"
     if len(first.primary) > len(second.primary):
         return "it explains more of the painful regions as primary (or local) ones"
-    return ""
+    return "no recorded difference in how often each is the source, so examine both"
 
 
-def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, condition) -> str:
+def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, condition, drawn) -> str:
     parts = []
     divisions = tuple(dict.fromkeys(d for r in (*primary, *spillover) for d in _divisions_for(muscle, r)))
     whose = f"trigger points of its {' and '.join(divisions)}" if divisions else "trigger points"
     if primary:
-        parts.append(f"{whose} refer pain to {_place(kb, primary, side)}")
+        parts.append(f"{whose} refer pain to {_place(kb, primary, drawn)}")
         if spillover:
-            parts[-1] += f" with spillover to {_place(kb, spillover, side)}"
+            parts[-1] += f" with spillover to {_place(kb, spillover, drawn)}"
     elif spillover:
-        parts.append(f"{whose} refer spillover pain to {_place(kb, spillover, side)}")
+        parts.append(f"{whose} refer spillover pain to {_place(kb, spillover, drawn)}")
     elif local:
-        parts.append(f"lies in {_place(kb, local, side)}, where it hurts")
+        parts.append(f"lies in {_place(kb, local, drawn)}, where it hurts")
     if condition is not None:
         parts.append(f"a muscle to examine in {condition.name.lower()}")
     return f"{side.capitalize()} {muscle.name.lower()}: {'; '.join(parts)}."
@@ -333,23 +370,20 @@ def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, conditio
 def _rank_points(
     kb: KnowledgeBase, pains: Sequence[Pain], condition: str, explain: dict[tuple[str, str], Callable[[], str]]
 ) -> Iterator[Suggestion]:
-    idx = _index(kb)
     # (point, side, pain region, link) -> weight: a region counts once per point, side and link.
     best: dict[tuple[str, str, str, str], float] = {}
+    drawn: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # region -> the side its pain was drawn
 
-    def add(point: Acupoint, pain: Pain, link: str, weight: float) -> None:
-        for side in _point_sides(point, pain.side):
-            key = (point.code, side, pain.region, link)
-            best[key] = max(best.get(key, 0.0), weight * pain.weight)
-
+    links = _point_links(kb)
     for pain in pains:
-        for point in idx["points_in"].get(pain.region, ()):
-            add(point, pain, "local", POINT_LOCAL)
-        for neighbour in kb.regions[pain.region].adjacent:
-            for point in idx["points_in"].get(neighbour, ()):
-                add(point, pain, "near", POINT_ADJACENT)
-        for point in idx["distal_for"].get(pain.region, ()):
-            add(point, pain, "distal", POINT_DISTAL_REGION)
+        both = ("left", "right") if pain.side == "midline" else (pain.side,)
+        for code, midline, link, weight in links.get(pain.region, ()):
+            value = weight * pain.weight
+            for side in ("midline",) if midline else both:
+                key = (code, side, pain.region, link)
+                if value > best.get(key, 0.0):
+                    best[key] = value
+                    drawn[(code, side)].setdefault(pain.region, pain.side)
     score: dict[tuple[str, str], float] = defaultdict(float)
     local: dict[tuple[str, str], list[str]] = defaultdict(list)
     near: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -380,7 +414,7 @@ def _rank_points(
         lo, ne, di = local.get(key, []), near.get(key, []), distal.get(key, [])
         rows.append((round(value, 3), len(lo), code, side, functools.partial(_point, kb, side, value, lo, ne)))
         explain[(code, side)] = functools.partial(
-            _point_reason, kb, kb.acupoints[code], side, lo, ne, di, cond if code in cond_points else None
+            _point_reason, kb, kb.acupoints[code], side, lo, ne, di, cond if code in cond_points else None, drawn[key]
         )
     return _ranked(kb, rows, {p.region for p in pains})
 
@@ -401,12 +435,14 @@ def _point(kb: KnowledgeBase, side: str, value: float, lo, ne, code: str) -> Sug
     )
 
 
-def _point_reason(kb, point: Acupoint, side, local, near, distal, condition) -> str:
+def _point_reason(kb, point: Acupoint, side, local, near, distal, condition, drawn) -> str:
     parts = []
-    if local:
-        parts.append(f"lies in {_place(kb, local, side)}, where it hurts")
+    if local and not point.midline and all(drawn.get(r) == "midline" for r in local):
+        parts.append(f"lies beside the central pain in {_place(kb, local, '')}")
+    elif local:
+        parts.append(f"lies in {_place(kb, local, drawn)}, where it hurts")
     elif near:
-        parts.append(f"lies next to {_place(kb, near, side)}")
+        parts.append(f"lies next to {_place(kb, near, drawn)}")
     if distal:
         parts.append(f"a distal point for {_place(kb, distal, '')}")
     if condition is not None:
@@ -429,12 +465,14 @@ def _with_status(
         return [_replace_status(item, "blocked", why) for item in itertools.islice(items, top)]
     active = [(r, kb.findings[r.id]) for r in result.findings]
     for item in items:
+        if len(usable) >= top and item.score != usable[-1].score:
+            break  # enough usable ones, and no equally scored one left that could outrank them
         assessed = assess_target(kb, active, item.id, item.side, screening.modalities)
         if assessed.status != OK or assessed.reasons:
             item = _replace_status(item, assessed.status, assessed.reasons)
         (blocked if assessed.status == "blocked" else usable).append(item)
-        if len(usable) >= top:
-            break
+    # Between equally scored targets the safer one for this patient comes first.
+    usable.sort(key=lambda x: (-x.score, x.status == CAUTION))
     return (usable + blocked)[:top]
 
 

@@ -18,7 +18,9 @@ class Citation:
 
 
 def citations(kb: KnowledgeBase, refs: tuple[SourceRef, ...]) -> list[Citation]:
-    return [Citation(kb.sources[r.id], r.locator) for r in refs]
+    """Each cited source once per locator, in the order first cited."""
+    unique = dict.fromkeys((r.id, r.locator) for r in refs)
+    return [Citation(kb.sources[ident], locator) for ident, locator in unique]
 
 
 def muscles_referring_to(kb: KnowledgeBase, region: str) -> tuple[list[Muscle], list[Muscle]]:

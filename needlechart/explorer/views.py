@@ -101,7 +101,9 @@ def muscle_detail(request: HttpRequest, muscle_id: str) -> HttpResponse:
             "bodymap": bodymap.render(kb, shading=shading),
             "conditions": selectors.conditions_of_muscle(kb, muscle),
             "exercises": selectors.exercises_for_muscle(kb, muscle.id),
-            "citations": selectors.citations(kb, muscle.sources),
+            "citations": selectors.citations(
+                kb, muscle.sources + (muscle.prevalence.sources if muscle.prevalence else ())
+            ),
         },
     )
 
@@ -129,7 +131,12 @@ def acupoint_detail(request: HttpRequest, code: str) -> HttpResponse:
             "meridian_name": selectors.MERIDIAN_NAMES[point.meridian],
             "bodymap": bodymap.render(kb, shading=shading) if shading else None,
             "conditions": selectors.conditions_of_point(kb, point.code),
-            "citations": selectors.citations(kb, point.sources),
+            "citations": selectors.citations(
+                kb,
+                point.sources
+                + (point.restricted.sources if point.restricted else ())
+                + (point.prevalence.sources if point.prevalence else ()),
+            ),
         },
     )
 

@@ -128,3 +128,14 @@ def test_suggestion_field_errors(world, as_physio):
     assert "hip_pain" in errors[("condition",)]["ctx"]["closest"]
     nothing = as_physio.post("/suggestions", {})
     assert nothing.status_code == 422 and "pain location or a condition" in nothing.json()["detail"][0]["msg"]
+
+
+def test_suggestions_for_dry_needling_leave_out_points_for_trained_acupuncturists_only(world, as_physio):
+    orbit = [{"region": "orbit", "side": "left"}]
+    dry = as_physio.post("/suggestions", {"pains": orbit, "modality": "dry_needling", "top": 50}).json()
+    acu = as_physio.post("/suggestions", {"pains": orbit, "modality": "acupuncture", "top": 50}).json()
+    assert not {"BL1", "ST1", "EX-HN7"} & {p["id"] for p in dry["acupoints"]}
+    bl1 = next(p for p in acu["acupoints"] if p["id"] == "BL1")
+    assert bl1["status"] == "caution" and any("trained acupuncturists only" in r for r in bl1["status_reasons"])
+    bad = as_physio.post("/suggestions", {"pains": orbit, "modality": "cupping"})
+    assert bad.status_code == 422

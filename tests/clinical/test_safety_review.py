@@ -201,3 +201,20 @@ def test_ties_never_fall_back_to_the_alphabet(kb):
             pa, pb = (kb.muscles[x.id].prevalence for x in (a, b))
             if same and pa is None and pb is None:
                 assert order[a.id] < order[b.id] or a.id == b.id, (region.id, a.id, b.id)
+
+
+def test_the_reason_names_where_the_pain_was_drawn(kb):
+    """Central pain is 'central'; pain a muscle explains across the midline keeps the side it was drawn."""
+    central = suggest(kb, [Pain("lumbar", "midline")], top=40)
+    assert all("left low back" not in m.reason and "right low back" not in m.reason for m in central.muscles)
+    assert any("central low back" in m.reason for m in central.muscles)
+    crossing = suggest(kb, [Pain("lumbar", "right")], top=200)
+    left_rectus = next(m for m in crossing.muscles if m.id == "rectus_abdominis" and m.side == "left")
+    assert "refer pain to the right low back" in left_rectus.reason
+
+
+def test_a_safer_point_of_equal_score_says_why_it_ranks_first(kb):
+    acu = suggest(kb, [Pain("orbit", "left")], modality="acupuncture", top=10)
+    first = acu.acupoints[0]
+    assert not kb.acupoints[first.id].restricted
+    assert "is for trained acupuncturists only" in first.reason and first.reason.count(". ") == 0

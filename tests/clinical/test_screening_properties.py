@@ -86,6 +86,10 @@ def test_dry_needling_never_suggests_a_point_for_trained_acupuncturists_only(pai
     drawing = [Pain(region, side, intensity) for (region, side), intensity in pains]
     result = suggest(KB, drawing, screening=ScreeningInput(50, tuple(reported), (), ("dry_needling",)), top=200)
     assert not [p.id for p in result.acupoints if KB.acupoints[p.id].restricted is not None]
+    # Between equally scored targets the safer one for this patient comes first.
+    for items in (result.muscles, result.acupoints):
+        for a, b in zip(items, items[1:], strict=False):
+            assert not (a.score == b.score and a.status == "caution" and b.status == "ok"), (a, b)
     # ... and a suggestion's status is exactly what screening says of that target on that side.
     planned = tuple(PlannedTarget(s.id, s.side) for s in (*result.muscles, *result.acupoints))[:12]
     screened = screen(KB, ScreeningInput(50, tuple(reported), planned, ("dry_needling",)))

@@ -440,7 +440,8 @@ def _point_reason(kb, point: Acupoint, side, local, near, distal, condition, dra
     if local and not point.midline and all(drawn.get(r) == "midline" for r in local):
         parts.append(f"lies beside the central pain in {_place(kb, local, '')}")
     elif local:
-        parts.append(f"lies in {_place(kb, local, drawn)}, where it hurts")
+        # A midline point lies on the midline whichever side the pain was drawn.
+        parts.append(f"lies in {_place(kb, local, '' if point.midline else drawn)}, where it hurts")
     elif near:
         parts.append(f"lies next to {_place(kb, near, drawn)}")
     if distal:

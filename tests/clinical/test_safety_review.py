@@ -218,3 +218,9 @@ def test_a_safer_point_of_equal_score_says_why_it_ranks_first(kb):
     first = acu.acupoints[0]
     assert not kb.acupoints[first.id].restricted
     assert "is for trained acupuncturists only" in first.reason and first.reason.count(". ") == 0
+
+
+def test_a_midline_point_is_not_placed_on_one_side(kb):
+    result = suggest(kb, [Pain("posterior_neck", "left")], top=40)
+    gv14 = next(p for p in result.acupoints if p.id == "GV14")
+    assert gv14.side == "midline" and "left" not in gv14.reason.lower()

@@ -314,6 +314,8 @@ class FindingIn(In):
         code, region = info.data.get("code"), info.data.get("region")
         if side is None and code and load().findings[code].site_scoped:
             raise ValueError(f"finding '{code}' applies to one body site: give its side")
+        if code and not load().findings[code].site_scoped and (side or region):
+            raise ValueError(f"finding '{code}' applies to the whole patient: leave out its region and side")
         if region and side and code and side not in finding_sides(load(), code, region):
             raise PydanticCustomError(
                 "side_not_valid",

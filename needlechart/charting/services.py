@@ -415,6 +415,17 @@ def check_segments(increments: Any) -> None:
         raise ChartingError(f"Acupuncture time, {exc}.") from None
 
 
+def _initial_billed_today(kb, visit: Visit) -> bool:
+    """Whether another signed note of this patient on the same day already carries an initial
+    acupuncture code (97810 or 97813): CPT allows one initial code a day, the rest are add-ons."""
+    initial = {c.code for c in kb.billing.values() if c.modality == "acupuncture" and c.role == "initial"}
+    others = Visit.objects.filter(patient=visit.patient, visit_date=visit.visit_date, signed_at__isnull=False)
+    for billed in others.exclude(pk=visit.pk).values_list("billing", flat=True):
+        if any(p.get("code") in initial for p in (billed or {}).get("procedures", [])):
+            return True
+    return False
+
+
 def suggested_codes(visit: Visit) -> dict[str, Any]:
     """The core's codes for the visit: acupuncture from its time segments, dry needling from its needle
     log, and the condition's ICD-10-CM codes for the sides on its pain drawing. Input the core refuses
@@ -426,7 +437,9 @@ def suggested_codes(visit: Visit) -> dict[str, Any]:
         if visit.modality == Modality.ACUPUNCTURE:
             check_segments(visit.increments)
             increments = billing.parse_increments(visit.increments)
-            coding = billing.acupuncture_codes(kb, increments, condition, pains=pains)
+            coding = billing.acupuncture_codes(
+                kb, increments, condition, initial_billed_today=_initial_billed_today(kb, visit), pains=pains
+            )
         else:
             insertions = [billing.Insertion(i.target, i.side) for i in visit.insertions.all()]
             coding = billing.dry_needling_codes(kb, insertions, condition, pains)

@@ -25,14 +25,16 @@ Acupuncture (97810, 97811, 97813, 97814)
        set retained 30 minutes is the initial code only (Acupuncture Today, "Clearing up confusion
        over code use"); re-insertion means new needles, not the same ones put back (Acupuncture
        Today 2012; AAC Info Network).
-    4. Allocation: the session earns min(time-rule units of the total, number of needle sets) units.
-       Unit 1 is the initial code and belongs to needle set 1; unit k belongs to needle set k, in
-       order, so the add-on units are tied to the re-insertion segments in the order they happened.
-       Sets beyond the units the total time supports earn nothing (a note names them): the
-       allocation never skips ahead to a later, stimulated set.
-    5. A unit takes the electrical-stimulation code when stimulation was used in any part of its
-       needle set [stimulation_in_any_part]: ES first then manual new needles is 97813 + 97811; manual
-       first then ES with new needles is 97810 + 97814.
+    4. Allocation on the timeline: unit k covers minutes 15(k-1) to 15k of the total, the last one
+       running to the end. Unit 1 is the initial code and rests on the first needles. Each later unit
+       needs a re-insertion, not yet used by an earlier unit, that happened before the unit ends;
+       without one it is not billed and its minutes join the unit before. So 10 min manual, then new
+       needles for 5 min, then new needles with stimulation for 10 min is 25 min, two units: minutes
+       0-15 (97810) and 15-25 (97814).
+    5. A unit takes the electrical-stimulation code when stimulation was used in any minute of its
+       span [stimulation_in_any_part]: ES first then manual new needles is 97813 + 97811; manual first
+       then ES with new needles is 97810 + 97814; 30 min on one set with stimulation in the second
+       half is one unit, 97813.
     6. Only one initial code per day [one_initial_per_day]. When one was already billed today,
        every unit of this session is an add-on; the session's first set is itself a fresh insertion,
        so it supports an add-on unit like any re-insertion. The time rule is then applied to this
@@ -156,6 +158,9 @@ def dry_needling_codes(
 ) -> Coding:
     """20560 for one or two muscles, 20561 for three or more; each side of a muscle counts, each
     needle does not; acupoint insertions are not muscles."""
+    sideless = sorted({i.target for i in insertions if i.target in kb.muscles and i.side not in ("left", "right")})
+    if sideless:
+        raise BillingInputError(f"muscle '{sideless[0]}' needs its side, left or right: no muscle lies on the midline")
     muscles = sorted({(i.target, i.side) for i in insertions if i.target in kb.muscles})
     others = sorted({i.target for i in insertions if i.target not in kb.muscles})
     unknown = [t for t in others if t not in kb.acupoints]
@@ -249,7 +254,8 @@ def acupuncture_codes(
     total = sum(seg.minutes for seg in increments)
     by_time = time_rule_units(total)
     sets = _needle_sets(increments)
-    units = min(by_time, len(sets))
+    billed = _allocate(increments, sets, by_time)
+    units = len(billed)
     time_rule = _cite(kb, "cpt_time_rule")
     reinsertion = _cite(kb, "reinsertion_for_add_on")
     if initial_billed_today:
@@ -262,15 +268,16 @@ def acupuncture_codes(
             f"Not billable: {total} min of face-to-face time in total is under the {MIN_BILLABLE_MINUTES} minutes "
             f"a unit needs {time_rule}."
         )
-    elif by_time > len(sets):
+    elif by_time > units:
         notes.append(
             f"{total} min would be {_units(by_time)} by the time rule, but only {len(sets)} set(s) of needles were "
-            f"inserted: each unit after the first needs new needles, so {_units(units)} billed {reinsertion}."
+            f"inserted in time: each unit after the first needs new needles, so {_units(units)} billed {reinsertion}."
         )
-    elif len(sets) > units:
-        unused = ", ".join(s.label for s in sets[units:])
+    unused = [s for s in sets[1:] if s.segments[0] not in {u.reinsertion for u in billed}]
+    if by_time and unused:
+        names = ", ".join(s.label for s in unused)
         notes.append(
-            f"The re-insertion in {unused} earns no unit: {total} min in total is {_units(by_time)} {time_rule}."
+            f"The re-insertion in {names} earns no unit: {total} min in total is {_units(by_time)} {time_rule}."
         )
     for s in sets:
         if s.minutes >= RETENTION_HINT_MINUTES:
@@ -280,17 +287,18 @@ def acupuncture_codes(
                 f"face-to-face time {_cite(kb, 'face_to_face_time')}, and one set of needles earns one unit."
             )
 
-    per_code: dict[str, list[tuple[int, _NeedleSet]]] = {}
-    for k, s in enumerate(sets[:units], start=1):
-        role = "initial" if k == 1 and not initial_billed_today else "additional"
-        per_code.setdefault(_code(kb, "acupuncture", role, s.electrical_stimulation), []).append((k, s))
+    per_code: dict[str, list[_Unit]] = {}
+    for unit in billed:
+        role = "initial" if unit.number == 1 and not initial_billed_today else "additional"
+        per_code.setdefault(_code(kb, "acupuncture", role, unit.electrical_stimulation), []).append(unit)
     procedures = []
     for code, items in per_code.items():
         billing_code = kb.billing[code]
         described = "; ".join(
-            f"unit {k}: {s.label} ({s.minutes} min, {'new needles' if k > 1 or initial_billed_today else 'needles'}"
-            f" inserted, {'with' if s.electrical_stimulation else 'without'} electrical stimulation)"
-            for k, s in items
+            f"unit {u.number}: minutes {u.start}-{u.end} ({u.label}, "
+            f"{'first needles' if u.number == 1 and not initial_billed_today else 'new needles'}, "
+            f"{'with' if u.electrical_stimulation else 'without'} electrical stimulation)"
+            for u in items
         )
         rules = ["cpt_time_rule", "stimulation_in_any_part"]
         why = [f"{total} min face-to-face in total = {_units(by_time)} {time_rule}"]
@@ -305,6 +313,53 @@ def acupuncture_codes(
         reason = f"{described[0].upper()}{described[1:]}. Applied: {'; '.join(why)}."
         procedures.append(BilledCode(code, len(items), billing_code.description, reason, tuple(rules)))
     return Coding("acupuncture", tuple(procedures), diagnoses, tuple(notes + diagnosis_notes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One billed unit: its span of the session's minutes and the re-insertion that supports it."""
+
+    number: int
+    start: int
+    end: int
+    reinsertion: int  # the segment whose new needles support it (1: the first needles)
+    electrical_stimulation: bool
+    label: str
+
+
+def _allocate(increments: Sequence[Increment], sets: Sequence[_NeedleSet], by_time: int) -> list[_Unit]:
+    """Tie the time rule's units to the session's timeline.
+
+    Unit k covers minutes 15(k-1) to 15k of the total (the last one runs to the end). Unit 1 rests on
+    the first needles; each later unit needs a re-insertion not yet used that happened before the
+    unit ends, else it is not billed and its minutes join the unit before. A unit takes the
+    electrical-stimulation code when stimulation was used in any minute of its span.
+    """
+    if by_time == 0:
+        return []
+    starts, t = [], 0
+    for seg in increments:
+        starts.append(t)
+        t += seg.minutes
+    total = t
+    available = [(starts[s.segments[0] - 1], s.segments[0]) for s in sets[1:]]
+    spans: list[tuple[int, int]] = [(0, 1)]  # (start minute, supporting segment)
+    for k in range(2, by_time + 1):
+        unit_start = UNIT_MINUTES * (k - 1)
+        unit_end = total if k == by_time else UNIT_MINUTES * k
+        found = next((a for a in available if a[0] < unit_end), None)
+        if found is not None:
+            available.remove(found)
+            spans.append((unit_start, found[1]))
+    units = []
+    for n, (start, segment) in enumerate(spans, start=1):
+        end = spans[n][0] if n < len(spans) else total
+        inside = [i for i, seg in enumerate(increments) if starts[i] < end and starts[i] + seg.minutes > start]
+        es = any(increments[i].electrical_stimulation for i in inside)
+        first, last = inside[0] + 1, inside[-1] + 1
+        label = f"segment {first}" if first == last else f"segments {first}-{last}"
+        units.append(_Unit(n, start, end, segment, es, label))
+    return units
 
 
 # --------------------------------------------------------------------------------------- diagnoses
@@ -438,9 +493,13 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
                 if not isinstance(item, dict) or "target" not in item or "side" not in item:
                     raise BillingInputError(f'each insertion is {{"target": ..., "side": ...}}, not {item!r}')
                 side = str(item["side"]).lower()
-                if side not in ("left", "right", "midline"):
-                    raise BillingInputError(f"insertion side {item['side']!r} is not valid; use left, right or midline")
-                insertions.append(Insertion(resolve_target(kb, str(item["target"])), side))
+                target = resolve_target(kb, str(item["target"]))
+                allowed = ("midline",) if target in kb.acupoints and kb.acupoints[target].midline else ("left", "right")
+                if side not in allowed:
+                    raise BillingInputError(
+                        f"insertion side {item['side']!r} is not valid for {target}; use {' or '.join(allowed)}"
+                    )
+                insertions.append(Insertion(target, side))
             return dry_needling_codes(kb, insertions, condition, pains)
     except UnknownName as exc:
         raise BillingInputError(str(exc)) from None

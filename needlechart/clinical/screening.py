@@ -144,7 +144,32 @@ def screen(kb: KnowledgeBase, data: ScreeningInput) -> ScreeningResult:
     targets = tuple(assess_target(kb, active, p.target, p.side, data.modalities) for p in data.planned)
     targets, notes = _bilateral_thorax(kb, targets)
     modalities = tuple(_assess_modality(active, m) for m in data.modalities)
+    stopped = needling_blocked(modalities)
+    if stopped:
+        targets = tuple(_blocked_by_modality(t, stopped) for t in targets)
     return ScreeningResult(verdict, urgency, tuple(results), targets, modalities, notes)
+
+
+NEEDLING_MODALITIES = ("dry_needling", "acupuncture")
+
+
+def needling_blocked(modalities: Iterable[ItemStatus]) -> ItemStatus | None:
+    """The blocked needling modality when every needling modality planned is blocked (dry needling in
+    the first trimester, with no acupuncture planned): then no target can be needled today either."""
+    needling = [m for m in modalities if m.item in NEEDLING_MODALITIES]
+    if needling and all(m.status == BLOCKED for m in needling):
+        return needling[0]
+    return None
+
+
+def _blocked_by_modality(target: ItemStatus, modality: ItemStatus) -> ItemStatus:
+    return ItemStatus(
+        target.item,
+        target.side,
+        BLOCKED,
+        tuple(dict.fromkeys((*modality.reasons, *target.reasons))),
+        tuple(dict.fromkeys((*modality.findings, *target.findings))),
+    )
 
 
 def _validate(kb: KnowledgeBase, data: ScreeningInput) -> None:
@@ -158,6 +183,10 @@ def _validate(kb: KnowledgeBase, data: ScreeningInput) -> None:
             raise ScreeningInputError(
                 f"finding '{reported.code}' applies to one body site: give its region and side, "
                 f'e.g. {{"code": "{reported.code}", "region": "upper_arm_anterior", "side": "right"}}'
+            )
+        if not finding.site_scoped and (reported.region or reported.side):
+            raise ScreeningInputError(
+                f"finding '{reported.code}' applies to the whole patient: leave out its region and side"
             )
         if reported.region:
             _check_site(kb, reported.region, reported.side, f"finding '{reported.code}'", reported.code)
@@ -230,10 +259,14 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
         if finding.kind == "red_flag" and rule is not None:
             partners = sorted(set(rule.with_any) & reported_codes)
             old_enough = rule.age_at_least is not None and data.age is not None and data.age >= rule.age_at_least
+            age_unknown = rule.age_at_least is not None and data.age is None
             if partners:
                 note = "counts as a red flag together with " + ", ".join(kb.findings[p].name for p in partners)
             elif old_enough:
                 note = f"counts as a red flag at age {rule.age_at_least} or over"
+            elif age_unknown:
+                # Never assume a patient is young: without the age the flag counts until it is known.
+                note = f"counts as a red flag because the age is not known: at {rule.age_at_least} or over it refers"
             else:
                 kind, urgency = rule.otherwise, ""
                 needs = [kb.findings[p].name for p in rule.with_any]
@@ -284,12 +317,14 @@ def _extent_index(kb: KnowledgeBase) -> dict[tuple[str, str], frozenset[str] | N
     regions = kb.regions
     out: dict[tuple[str, str], frozenset[str] | None] = {}
     for rid, region in regions.items():
-        joint = frozenset(r for r, x in regions.items() if region.joint and x.joint == region.joint) or {rid}
+        # A region that is no joint has no joint to enter: `joint` reaches nothing there, `near` the region.
+        joint = frozenset(r for r, x in regions.items() if region.joint and x.joint == region.joint)
         part = frozenset(r for r, x in regions.items() if x.part == region.part)
         quadrant = frozenset(r for r, x in regions.items() if region.quadrant and x.quadrant == region.quadrant)
+        around = joint or frozenset({rid})
         out[(rid, "region")] = frozenset({rid})
-        out[(rid, "joint")] = frozenset(joint)
-        out[(rid, "near")] = frozenset(joint) | frozenset(a for r in joint for a in regions[r].adjacent)
+        out[(rid, "joint")] = joint
+        out[(rid, "near")] = around | frozenset(a for r in around for a in regions[r].adjacent)
         out[(rid, "part")] = part
         out[(rid, "quadrant")] = quadrant or part
         out[(rid, "side")] = None
@@ -298,7 +333,14 @@ def _extent_index(kb: KnowledgeBase) -> dict[tuple[str, str], frozenset[str] | N
 
 def _at_site(kb: KnowledgeBase, target: Muscle | Acupoint, result: FindingResult, extent: str) -> bool:
     reached = _site_regions(kb, result.region, extent)
-    return reached is None or bool(reached.intersection(target.regions))
+    if reached is None:
+        return True
+    # A point whose needle enters a joint is at that joint wherever its skin region lies (SI19 and TE21
+    # lie in front of the ear and enter the jaw joint).
+    joint = kb.regions[result.region].joint
+    if extent in ("joint", "near") and joint and isinstance(target, Acupoint) and target.joint == joint:
+        return True
+    return bool(reached.intersection(target.regions))
 
 
 def _site_words(kb: KnowledgeBase, result: FindingResult, extent: str) -> str:
@@ -373,6 +415,8 @@ def assess_target(
                 hits.append((rule.status, _reason(rule.status, finding.name, what, rule.change), finding.id))
     if isinstance(target, Acupoint) and target.restricted is not None:
         hits.append(_restricted(target, tuple(modalities)))
+    if isinstance(target, Acupoint) and target.never_needle is not None:
+        hits.append((BLOCKED, f"Blocked: {target.code} is never needled. {target.never_needle.note}", ""))
     return _combine(target_id, side, hits)
 
 
@@ -422,13 +466,14 @@ def _bilateral_thorax(
 ) -> tuple[tuple[ItemStatus, ...], tuple[str, ...]]:
     """Lung-field targets on both sides in one session: mark them all, so the clinician picks one side.
 
-    Blocked targets will not be needled, so they do not count towards a side.
+    A blocked target still counts towards its side: a block can be overridden in writing, and a
+    finding added to the screening must never lift the caution from the other side.
     """
 
     def over_lung(t: ItemStatus) -> bool:
         return t.side != "midline" and any(h.kind == "lung" for h in kb.target(t.item).hazards)
 
-    lung_sides = {t.side for t in targets if over_lung(t) and t.status != BLOCKED}
+    lung_sides = {t.side for t in targets if over_lung(t)}
     if lung_sides != {"left", "right"}:
         return targets, ()
     note = (
@@ -437,8 +482,8 @@ def _bilateral_thorax(
     )
     marked = []
     for t in targets:
-        if over_lung(t) and t.status != BLOCKED:
-            status = CAUTION
+        if over_lung(t):
+            status = BLOCKED if t.status == BLOCKED else CAUTION
             t = ItemStatus(t.item, t.side, status, (*t.reasons, f"Caution: {note}"), t.findings)
         marked.append(t)
     return tuple(marked), (note,)
@@ -476,7 +521,12 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
             if isinstance(item, str):
                 findings.append(ReportedFinding(resolve(kb, "finding", item)))
             elif isinstance(item, dict) and "code" in item:
+                _known_keys(item, ("code", "region", "side"), f"finding {item['code']!r}")
                 code = resolve(kb, "finding", str(item["code"]))
+                if not kb.findings[code].site_scoped and (item.get("region") or item.get("side")):
+                    raise ScreeningInputError(
+                        f"finding '{code}' applies to the whole patient: leave out its region and side"
+                    )
                 region = resolve(kb, "region", str(item["region"])) if item.get("region") else ""
                 side = side_of(item.get("side"), f"finding '{code}'", both=True) if item.get("side") else ""
                 findings.append(ReportedFinding(code, region, side))
@@ -486,6 +536,7 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
         for item in _list(raw, "planned"):
             if not isinstance(item, dict) or "target" not in item:
                 raise ScreeningInputError(f'each planned item is {{"target": ..., "side": ...}}, not {item!r}')
+            _known_keys(item, ("target", "side"), f"planned target {item['target']!r}")
             target = resolve_target(kb, str(item["target"]))
             default_side = "midline" if target in kb.acupoints and kb.acupoints[target].midline else None
             side = side_of(item.get("side", default_side), f"target '{target}'")
@@ -494,6 +545,12 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
         raise ScreeningInputError(str(exc)) from None
     modalities = tuple(str(m).strip().lower().replace(" ", "_") for m in _list(raw, "modalities"))
     return ScreeningInput(age, tuple(findings), tuple(planned), modalities)
+
+
+def _known_keys(item: dict, allowed: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(item) - set(allowed))
+    if unknown:
+        raise ScreeningInputError(f"{what}: unknown key(s) {', '.join(unknown)}; use {', '.join(allowed)}")
 
 
 def _list(raw: dict, key: str) -> list:

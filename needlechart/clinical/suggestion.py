@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle, Prevalence
 
-from .screening import CAUTION, OK, ScreeningInput, assess_target, screen
+from .screening import CAUTION, OK, ScreeningInput, assess_target, needling_blocked, screen
 
 PRIMARY, SPILLOVER, LOCAL = 1.0, 0.5, 0.25
 CONDITION_MUSCLE, CONDITION_RANK = 0.5, 0.25
@@ -97,8 +97,10 @@ def _index(kb: KnowledgeBase) -> dict[str, dict]:
             local[r].append(m)
     points_in, distal_for = defaultdict(list), defaultdict(list)
     for p in kb.acupoints.values():
-        if p.region:
-            points_in[p.region].append(p)
+        # Only points described in detail are suggested, and never a point that is never needled.
+        if not p.detailed or p.never_needle is not None:
+            continue
+        points_in[p.region].append(p)
         for r in p.distal_for:
             distal_for[r].append(p)
     order = {t: i for i, t in enumerate([*kb.muscles, *kb.acupoints])}
@@ -158,10 +160,22 @@ def _place(kb: KnowledgeBase, region_ids: Sequence[str], side: str | dict[str, s
     return " and ".join(_joined(kb, regions, drawn) for drawn, regions in groups.items())
 
 
+def _drawn_word(sides: set[str]) -> str:
+    """How a region's pain was drawn: left, right, both (left and right) or midline (central only)."""
+    lateral = sides - {"midline"}
+    if len(lateral) == 2:
+        return "both"
+    return next(iter(lateral)) if lateral else "midline"
+
+
 def _joined(kb: KnowledgeBase, region_ids: Sequence[str], side: str) -> str:
-    names = [kb.regions[r].name.lower() for r in dict.fromkeys(region_ids)]
+    names = []
+    for r in dict.fromkeys(region_ids):
+        name = kb.regions[r].name.lower()
+        # "Between the shoulder blades" takes a noun so that a side can stand before it.
+        names.append(f"area {name}" if name.startswith("between ") else name)
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    word = {"left": "left ", "right": "right ", "midline": "central "}.get(side, "")
+    word = {"left": "left ", "right": "right ", "midline": "central ", "both": "left and right "}.get(side, "")
     return f"the {word}{joined}"
 
 
@@ -189,8 +203,9 @@ def suggest(
     base = screening or ScreeningInput()
     screening = ScreeningInput(base.age, base.findings, (), modalities)
     painful = {p.region for p in pains}
-    muscles = _explained(kb, _with_status(kb, muscles, screening, top), explain, painful)
-    points = _explained(kb, _with_status(kb, points, screening, top), explain, painful)
+    # One more than shown, so the first one's reason can name the equal second even with top=1.
+    muscles = _explained(kb, _with_status(kb, muscles, screening, top + 1), explain, painful)[:top]
+    points = _explained(kb, _with_status(kb, points, screening, top + 1), explain, painful)[:top]
     return Suggestions(tuple(pains), condition, tuple(muscles), tuple(points))
 
 
@@ -199,7 +214,8 @@ def _rank_muscles(
 ) -> Iterator[Suggestion]:
     idx = _index(kb)
     # (muscle, side, region) -> (weight, link): a region counts once per muscle and side, at its strongest.
-    best: dict[tuple[str, str, str], tuple[float, str, str]] = {}
+    best: dict[tuple[str, str, str], tuple[float, str]] = {}
+    sides_drawn: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for pain in pains:
         matched: set[str] = set()
         for weight, link in ((PRIMARY, "primary"), (SPILLOVER, "spillover"), (LOCAL, "local")):
@@ -210,15 +226,16 @@ def _rank_muscles(
                 for side in _muscle_sides(muscle, pain):
                     key = (muscle.id, side, pain.region)
                     value = weight * pain.weight
+                    sides_drawn[key].add(pain.side)
                     if key not in best or value > best[key][0]:
-                        best[key] = (value, link, pain.side)
+                        best[key] = (value, link)
     score: dict[tuple[str, str], float] = defaultdict(float)
     links: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     drawn: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # region -> the side its pain was drawn
-    for (muscle_id, side, region), (value, link, pain_side) in best.items():
+    for (muscle_id, side, region), (value, link) in best.items():
         score[(muscle_id, side)] += value
         links[(muscle_id, side)][link].append(region)
-        drawn[(muscle_id, side)][region] = pain_side
+        drawn[(muscle_id, side)][region] = _drawn_word(sides_drawn[(muscle_id, side, region)])
 
     cond = kb.conditions.get(condition) if condition else None
     cond_rank: dict[str, float] = {}
@@ -334,6 +351,15 @@ def _explained(
     return out
 
 
+def _short_cite(kb: KnowledgeBase, source_id: str) -> str:
+    """'Bron 2011' from the source ID bron_2011 (first author and year, as the bibliography names it)."""
+    import re
+
+    year = re.search(r"(19|20)\d\d", source_id)
+    author = source_id.split("_")[0].replace("-", " ").title()
+    return f"{author} {year.group(0)}" if year else kb.sources[source_id].citation.split(".")[0]
+
+
 def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painful: set[str]) -> str:
     a, b = kb.target(first.id), kb.target(second.id)
     if isinstance(b, Acupoint) and b.restricted is not None and not (isinstance(a, Acupoint) and a.restricted):
@@ -342,9 +368,11 @@ def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painfu
         return "it is safer for this patient, the other needs a caution"
     common_a, common_b = _common_in(a.prevalence, painful), _common_in(b.prevalence, painful)
     if len(common_a) > len(common_b) and a.prevalence is not None:
-        where = ", ".join(kb.regions[r].name.lower() for r in common_a)
-        cited = ", ".join(str(ref) for ref in a.prevalence.sources)
-        return f"it is among the commonest sources of pain in the {where} ({cited})"
+        where = _joined(kb, common_a, "")
+        cited = ", ".join(dict.fromkeys(_short_cite(kb, ref.id) for ref in a.prevalence.sources))
+        if isinstance(a, Acupoint):
+            return f"it is among the most used points for pain in {where} ({cited})"
+        return f"it is among the commonest sources of pain in {where} ({cited})"
     if len(first.primary) > len(second.primary):
         return "it explains more of the painful regions as primary (or local) ones"
     return "no recorded difference in how often each is the source, so examine both"
@@ -370,9 +398,10 @@ def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, conditio
 def _rank_points(
     kb: KnowledgeBase, pains: Sequence[Pain], condition: str, explain: dict[tuple[str, str], Callable[[], str]]
 ) -> Iterator[Suggestion]:
-    # (point, side, pain region, link) -> weight: a region counts once per point, side and link.
-    best: dict[tuple[str, str, str, str], float] = {}
-    drawn: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # region -> the side its pain was drawn
+    # (point, side, pain region) -> (weight, link): a region counts once per point and side, at its
+    # strongest link (GB34 next to the outer knee and distal for it counts once, as a neighbour).
+    best: dict[tuple[str, str, str], tuple[float, str]] = {}
+    sides_drawn: dict[tuple[str, str, str], set[str]] = defaultdict(set)
 
     links = _point_links(kb)
     for pain in pains:
@@ -380,19 +409,20 @@ def _rank_points(
         for code, midline, link, weight in links.get(pain.region, ()):
             value = weight * pain.weight
             for side in ("midline",) if midline else both:
-                key = (code, side, pain.region, link)
-                if value > best.get(key, 0.0):
-                    best[key] = value
-                    drawn[(code, side)].setdefault(pain.region, pain.side)
+                key = (code, side, pain.region)
+                sides_drawn[key].add(pain.side)
+                if key not in best or value > best[key][0]:
+                    best[key] = (value, link)
     score: dict[tuple[str, str], float] = defaultdict(float)
     local: dict[tuple[str, str], list[str]] = defaultdict(list)
     near: dict[tuple[str, str], list[str]] = defaultdict(list)
     distal: dict[tuple[str, str], list[str]] = defaultdict(list)
     tables = {"local": local, "near": near, "distal": distal}
-    for (code, side, region, link), value in best.items():
+    drawn: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # region -> how its pain was drawn
+    for (code, side, region), (value, link) in best.items():
         score[(code, side)] += value
-        if region not in tables[link][(code, side)]:
-            tables[link][(code, side)].append(region)
+        tables[link][(code, side)].append(region)
+        drawn[(code, side)][region] = _drawn_word(sides_drawn[(code, side, region)])
 
     cond = kb.conditions.get(condition) if condition else None
     cond_points: set[str] = set()
@@ -403,8 +433,10 @@ def _rank_points(
             (cond.local_acupoints, POINT_LOCAL_CONDITION),
         ):
             for code in codes:
-                cond_points.add(code)
                 point = kb.acupoints[code]
+                if point.never_needle is not None:
+                    continue
+                cond_points.add(code)
                 for side in ("midline",) if point.midline else sides:
                     score[(code, side)] += weight
 
@@ -464,6 +496,9 @@ def _with_status(
     if not result.may_needle:
         why = (f"Screening verdict is {result.verdict.replace('_', ' ')}.",)
         return [_replace_status(item, "blocked", why) for item in itertools.islice(items, top)]
+    stopped = needling_blocked(result.modalities)
+    if stopped is not None:  # the visit's needling modality is blocked today (dry needling, first trimester)
+        return [_replace_status(item, "blocked", stopped.reasons) for item in itertools.islice(items, top)]
     active = [(r, kb.findings[r.id]) for r in result.findings]
     for item in items:
         if len(usable) >= top and item.score != usable[-1].score:

@@ -52,6 +52,7 @@ from .model import (
     Icd10,
     KnowledgeBase,
     Muscle,
+    NeverNeedle,
     Prevalence,
     Region,
     Restriction,
@@ -277,6 +278,16 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
+def _never_needle(r: Reader, refs: _Refs) -> NeverNeedle | None:
+    if "never_needle" not in r.raw:
+        return None
+    x = r.sub(r.mapping("never_needle"), "never_needle")
+    never = NeverNeedle(note=x.text("note"), sources=x.sources())
+    x.finish()
+    refs.sources(never.sources, r, "never_needle")
+    return never
+
+
 def _restriction(r: Reader, refs: _Refs) -> Restriction | None:
     if "restricted" not in r.raw:
         return None
@@ -295,7 +306,8 @@ def _restriction(r: Reader, refs: _Refs) -> Restriction | None:
 def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Acupoint]:
     collected = _Collected("code")
     for r in _entries(data_dir, "acupoints", problems, id_key="code"):
-        region = r.text("region", required=False)
+        region = r.text("region", required=True)
+        described = "location" in r.raw or "needling" in r.raw
         point = Acupoint(
             code=r.text("code"),
             meridian=r.choice("meridian", MERIDIANS),
@@ -303,8 +315,8 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
             english=r.text("english", required=False),
             sources=r.sources(),
             region=region,
-            location=r.text("location", required=bool(region)),
-            needling=r.text("needling", required=bool(region)),
+            location=r.text("location", required=described),
+            needling=r.text("needling", required=described),
             hazards=_hazards(r, refs),
             cautions=r.texts("cautions"),
             pregnancy_caution=r.flag("pregnancy_caution", False),
@@ -315,12 +327,13 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
             depth=r.choice("depth", DEPTHS, required=False),
             restricted=_restriction(r, refs),
             prevalence=_prevalence(r, refs),
+            never_needle=_never_needle(r, refs),
         )
         r.finish()
+        if not point.detailed and (point.distal_for or point.restricted or point.prevalence):
+            r.problem("location", "a point used as a distal point, restricted or weighted needs location and needling")
         if point.on_midline and point.meridian != "EX":
             r.problem("midline", "GV and CV points lie on the midline already; the flag is for extra points")
-        if not region and (point.location or point.hazards or point.distal_for or point.pregnancy_caution):
-            r.problem("region", "a point with location, hazards, distal use or cautions needs its region")
         if point.code and point.meridian and point.meridian != "EX" and not point.code.startswith(point.meridian):
             r.problem("meridian", f"{point.meridian} does not match the code {point.code}")
         refs.add("region", (region,) + point.distal_for, r, "region/distal_for")
@@ -409,10 +422,24 @@ GROUP_PROPERTIES = ("non_compressible", "pregnancy_caution", "enters_joint")
 # Words in a finding's action that name a modality or a site extent; like a group's `mentions`, a
 # precaution whose action uses them must have a rule acting on that modality or extent.
 MODALITY_MENTIONS = {
-    "electrical_stimulation": ("electrical stimulation", "electroacupuncture", "electrical dry needling", "tens"),
+    "electrical_stimulation": (
+        "electrical stimulation",
+        "electroacupuncture",
+        "electro-acupuncture",
+        "electrical dry needling",
+        "e-stim",
+        "electrotherapy",
+        "tens",
+        "current",
+    ),
     "dry_needling": ("dry needling",),
 }
-EXTENT_MENTIONS = {"quadrant": ("limb", "quadrant")}
+EXTENT_MENTIONS = {"quadrant": ("limb", "quadrant", "arm", "leg")}
+# A limb named in the text is acted on by a quadrant rule or by a group of limb targets.
+LIMB_GROUPS = ("distal_lower_limb", "foot")
+# "deep needling" is an instruction about depth: a rule with `depth`, or a group of deep targets.
+DEPTH_MENTIONS = ("deep needling", "needling deep", "deep targets", "deep muscles")
+DEPTH_GROUPS = ("non_compressible", "deep_lumbar")
 
 
 def _rules(r: Reader, refs: _Refs) -> tuple[Rule, ...]:
@@ -471,11 +498,18 @@ def _check_words_and_rules(findings: dict[str, Finding], groups: dict[str, Targe
         named = [(g.id, _mentions(finding.action, g.mentions)) for g in groups.values()]
         named += [(m, _mentions(finding.action, words)) for m, words in MODALITY_MENTIONS.items()]
         named += [(e, _mentions(finding.action, words)) for e, words in EXTENT_MENTIONS.items()]
+        if any(rule.depth or rule.group in DEPTH_GROUPS for rule in finding.rules):
+            acted.add("depth")
+        if any(rule.group in LIMB_GROUPS for rule in finding.rules):
+            acted.add("quadrant")
+        named.append(("depth", _mentions(finding.action, DEPTH_MENTIONS)))
         for thing, word in named:
             if word and thing not in acted:
+                key = "modality" if thing in MODALITY_MENTIONS else "site" if thing in EXTENT_MENTIONS else "group"
+                example = "{depth: deep, group: G}" if thing == "depth" else f"{{{key}: {thing}}}"
                 problems.append(
                     f"findings.yaml: entry '{finding.id}': field 'action': the text names '{word}' ({thing}) but "
-                    f"no rule acts on {thing}: add a rule such as {{caution: {{group: {thing}}}, change: ...}} "
+                    f"no rule acts on {thing}: add a rule such as {{caution: {example}, change: ...}} "
                     "or reword the action"
                 )
 

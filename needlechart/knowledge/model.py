@@ -145,6 +145,14 @@ class Restriction:
 
 
 @dataclass(frozen=True, slots=True)
+class NeverNeedle:
+    """A point over a site that is never needled (the nipple, the umbilicus): blocked for everyone."""
+
+    note: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Acupoint:
     code: str
     meridian: str
@@ -164,6 +172,7 @@ class Acupoint:
     depth: str = ""  # superficial | intermediate | deep, where it matters (abdominal points)
     restricted: Restriction | None = None
     prevalence: Prevalence | None = None
+    never_needle: NeverNeedle | None = None
 
     kind = "acupoint"
 
@@ -177,7 +186,8 @@ class Acupoint:
 
     @property
     def detailed(self) -> bool:
-        return bool(self.region)
+        """Described in full (location and needling), so it may be suggested; every point has a region."""
+        return bool(self.location)
 
     @property
     def regions(self) -> tuple[str, ...]:

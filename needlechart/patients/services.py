@@ -124,6 +124,8 @@ def add_history_finding(user, patient: Patient, data: dict[str, Any], request=No
     region, side = data.get("region", ""), data.get("side", "")
     if finding.site_scoped and not (region and side):
         raise ValidationError(f"{finding.name} applies to one body site: give the region and side.")
+    if not finding.site_scoped and (region or side):
+        raise ValidationError(f"{finding.name} applies to the whole patient: leave the region and side empty.")
     if region and side not in finding_sides(kb, finding.id, region):
         raise ValidationError(f"{kb.regions[region].name} takes {' or '.join(finding_sides(kb, finding.id, region))}.")
     with transaction.atomic():

@@ -118,3 +118,17 @@ def test_old_segments_on_the_page_give_a_message_not_a_500(acupuncturist, patien
     c.force_login(acupuncturist)
     r = c.post(f"/patients/{patient.pk}/visits/{acu_visit.pk}/sign/")
     assert r.status_code == 400 and "segment 2: &#x27;reinserted&#x27; is missing" in r.content.decode()
+
+
+def test_a_second_acupuncture_visit_on_the_same_day_takes_add_on_codes_only(
+    acupuncturist, patient, hip_episode, acu_visit
+):
+    first = services.update_draft(acupuncturist, acu_visit, {"increments": TWO_SETS}, acu_visit.version)
+    services.sign_visit(acupuncturist, first)
+    later = services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
+    assert later.visit_date == first.visit_date
+    later = services.update_draft(acupuncturist, later, {"increments": TWO_SETS}, later.version)
+    signed = services.sign_visit(acupuncturist, later)
+    codes = [p["code"] for p in signed.billing["procedures"]]
+    assert "97810" not in codes and "97813" not in codes  # one initial code a day
+    assert set(codes) <= {"97811", "97814"}

@@ -22,3 +22,11 @@ def reasons(result: ScreeningResult, item: str, side: str = "") -> str:
     found = result.status_of(item, side)
     assert found is not None, (item, side)
     return " ".join(found.reasons)
+
+
+def untouched_by(result: ScreeningResult, item: str, side: str, finding: str) -> bool:
+    """The finding put nothing on this item: any caution left is the plan's own (lung-field targets
+    planned on both sides of the thorax, which a block on one side does not lift)."""
+    found = result.status_of(item, side)
+    assert found is not None, (item, side)
+    return finding not in found.findings and found.status != "blocked"

@@ -138,7 +138,7 @@ def test_points_needled_into_other_joints(kb):
 def test_abdominal_points_say_how_deep_they_are_needled(kb):
     for code in ABDOMINAL_CV:
         assert kb.acupoints[code].depth, code
-    assert not kb.acupoints["CV8"].region  # the umbilicus is never needled, so never suggested
+    assert kb.acupoints["CV8"].never_needle  # the umbilicus is never needled, so never suggested
     abdominal = [p for p in kb.acupoints.values() if p.region in ("upper_abdomen", "lower_abdomen")]
     assert {p.meridian for p in abdominal} >= {"CV", "ST"}
     for point in abdominal:

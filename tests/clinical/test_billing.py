@@ -145,7 +145,8 @@ def test_manual_first_then_stimulation_with_new_needles_is_97810_and_97814(kb):
     coding = acupuncture_codes(kb, [seg(15), seg(15, es=True, reinserted=True)])
     assert codes(coding) == [("97810", 1), ("97814", 1)]
     add_on = coding.procedures[1]
-    assert "unit 2: segment 2" in add_on.reason.lower() and "with electrical stimulation" in add_on.reason
+    assert "unit 2: minutes 15-30 (segment 2" in add_on.reason.lower()
+    assert "with electrical stimulation" in add_on.reason
     assert set(add_on.rules) == {"cpt_time_rule", "stimulation_in_any_part", "reinsertion_for_add_on"}
 
 

@@ -13,7 +13,7 @@ from needlechart.clinical.screening import (
     screen,
     screening_input_from_dict,
 )
-from tests.clinical.scenarios import run, status
+from tests.clinical.scenarios import run, status, untouched_by
 
 NECK_PLAN = (("upper_trapezius", "left"), ("levator_scapulae", "left"))
 
@@ -154,7 +154,7 @@ def test_skin_infection_blocks_its_region_and_side_only(kb):
         planned=(("quadratus_lumborum", "left"), ("quadratus_lumborum", "right"), ("gluteus_medius", "left")),
     )
     assert status(r, "quadratus_lumborum", "left") == "blocked"
-    assert status(r, "quadratus_lumborum", "right") == "ok"
+    assert untouched_by(r, "quadratus_lumborum", "right", "local_skin_infection")
     assert status(r, "gluteus_medius", "left") == "ok"
 
 
@@ -175,14 +175,16 @@ def test_one_sided_lesion_blocks_the_midline_point_beside_it(kb):
     assert status(r, "GV16") == "blocked"
 
 
-def test_blocked_lung_target_does_not_count_as_a_thorax_side(kb):
+def test_a_blocked_lung_target_still_counts_as_a_thorax_side(kb):
+    """A block can be overridden in writing, so the other side keeps its caution: a finding that
+    blocks one side must never lift the bilateral warning from the other."""
     r = run(
         kb,
         ReportedFinding("local_skin_infection", "shoulder_top", "left"),
         planned=(("upper_trapezius", "left"), ("upper_trapezius", "right")),
     )
     assert status(r, "upper_trapezius", "left") == "blocked"
-    assert status(r, "upper_trapezius", "right") == "ok" and not r.plan_notes
+    assert status(r, "upper_trapezius", "right") == "caution" and r.plan_notes
 
 
 # --- precautions ----------------------------------------------------------------------------------

@@ -228,13 +228,18 @@ class SegmentsForm(forms.Form):
     CPT time rule; each unit after the first needs new needles, so every segment after the first says
     whether needles were re-inserted (unticked means they were not: billing never assumes it)."""
 
-    ROWS = 4
+    ROWS = 4  # rows shown for a new note
+    MAX_ROWS = 20  # as many as the API accepts, so a save on the page never drops a segment
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for n in range(1, self.ROWS + 1):
+        # One empty row more than the segments already recorded (or posted), at least ROWS.
+        posted = [int(k[1:].split("_")[0]) for k in (self.data or {}) if k.startswith("s") and k.endswith("_minutes")]
+        initial = [int(k[1:].split("_")[0]) for k in self.initial if k.startswith("s") and k.endswith("_minutes")]
+        self.row_count = min(self.MAX_ROWS, max([self.ROWS, *posted, *(n + 1 for n in initial)]))
+        for n in range(1, self.row_count + 1):
             self.fields[f"s{n}_minutes"] = forms.IntegerField(
                 min_value=1, max_value=120, required=False, label=f"Segment {n}: face-to-face minutes"
             )
@@ -250,13 +255,13 @@ class SegmentsForm(forms.Form):
     def rows(self) -> list[tuple[int, object, object, object]]:
         return [
             (n, self[f"s{n}_minutes"], self[f"s{n}_es"], self[f"s{n}_reinserted"] if n > 1 else None)
-            for n in range(1, self.ROWS + 1)
+            for n in range(1, self.row_count + 1)
         ]
 
     def clean(self):
         data = super().clean()
         gap = False
-        for n in range(1, self.ROWS + 1):
+        for n in range(1, self.row_count + 1):
             filled = data.get(f"s{n}_minutes") is not None
             if filled and gap:
                 self.add_error(f"s{n}_minutes", "Fill the segments in order, without an empty one before this.")
@@ -268,7 +273,7 @@ class SegmentsForm(forms.Form):
 
     def segments(self) -> list[dict]:
         out = []
-        for n in range(1, self.ROWS + 1):
+        for n in range(1, self.row_count + 1):
             minutes = self.cleaned_data.get(f"s{n}_minutes")
             if minutes is None:
                 break
@@ -281,7 +286,7 @@ class SegmentsForm(forms.Form):
     @classmethod
     def initial_from(cls, visit) -> dict:
         initial: dict = {"version": visit.version}
-        for n, segment in enumerate(visit.increments[: cls.ROWS], start=1):
+        for n, segment in enumerate(visit.increments[: cls.MAX_ROWS], start=1):
             if not isinstance(segment, dict):
                 continue
             initial[f"s{n}_minutes"] = segment.get("minutes")

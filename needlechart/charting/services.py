@@ -16,7 +16,7 @@ from django.utils import timezone
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.clinical import billing
-from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
+from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen
 from needlechart.knowledge import load
 
 from .models import (
@@ -286,6 +286,15 @@ def _needle_gate(user, visit: Visit, modality: str) -> None:
         raise ChartingError("Your profile has no dry-needling certification date; a clinic admin can add it.")
 
 
+def screen_target(kb, visit: Visit, target_id: str, side: str, *, es: bool = False):
+    """The core's screening of one target at this visit, exactly as charting judges it: the visit's
+    screening, its modality (and electrical stimulation if used). Returns (target status, result)."""
+    modalities = [visit.modality] + (["electrical_stimulation"] if es else [])
+    data = _screening_input(visit.screening, planned=[PlannedTarget(target_id, side)], modalities=modalities)
+    result = screen(kb, data)
+    return result.targets[0], result
+
+
 def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: str = "", request=None) -> Insertion:
     """Chart one needle. The core's screening status for this target acts here: a blocked target needs
     a written override reason (audited); a lung-field target needs the safe technique used."""
@@ -295,6 +304,8 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     if target_id not in kb.muscles and target_id not in kb.acupoints:
         raise ChartingError(f"'{target_id}' is not a muscle or acupoint in the knowledge base.")
     target = kb.target(target_id)
+    if target.kind == "acupoint" and target.never_needle is not None:
+        raise ChartingError(f"{target_id} is never needled: {target.never_needle.note} Choose another point.")
     allowed_sides = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
     if side not in allowed_sides:
         raise ChartingError(f"Side for {target_id} must be {' or '.join(allowed_sides)}.")
@@ -302,19 +313,13 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     es = data.get("es_frequency_hz") is not None
     if es:
         _needle_gate(user, visit, Modality.ELECTRICAL_STIMULATION)
-    screening_input = _screening_input(
-        visit.screening, modalities=[visit.modality] + (["electrical_stimulation"] if es else [])
-    )
-    result = screen(kb, screening_input)
-    active = [(r, kb.findings[r.id]) for r in result.findings]
-    status = assess_target(kb, active, target_id, side, screening_input.modalities)
+    status, result = screen_target(kb, visit, target_id, side, es=es)
+    # A blocked target, or a blocked modality (dry needling in the first trimester blocks every target;
+    # electrical stimulation with a pacemaker), needs a written, audited override.
     blocked_reasons = list(status.reasons if status.status == "blocked" else [])
-    # A blocked modality (electrical stimulation with a pacemaker, dry needling in the first trimester)
-    # stops the needle like a blocked target: only a written, audited override lets it through.
-    for modality in screening_input.modalities:
-        modality_status = result.status_of(modality)
-        if modality_status is not None and modality_status.status == "blocked":
-            blocked_reasons += list(modality_status.reasons)
+    es_status = result.status_of("electrical_stimulation") if es else None
+    if es_status is not None and es_status.status == "blocked":
+        blocked_reasons += list(es_status.reasons)
     if blocked_reasons and not override_reason.strip():
         raise ChartingError(
             "Blocked by screening: "

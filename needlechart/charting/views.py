@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
 from needlechart.clinical.aftercare import build_aftercare
-from needlechart.clinical.screening import ReportedFinding, ScreeningInput, assess_target, screen
+from needlechart.clinical.screening import ReportedFinding, ScreeningInput, ScreeningInputError
 from needlechart.clinical.suggestion import Pain, suggest
 from needlechart.explorer import bodymap
 from needlechart.knowledge import UnknownName, load, resolve_target
@@ -362,13 +362,10 @@ def target_info(request, pk: int, visit_id: int):
             context["target"] = target
             context["over_lung"] = any(h.kind == "lung" for h in target.hazards)
             if visit.screening is not None and side in ("left", "right", "midline"):
-                findings = tuple(
-                    ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in visit.screening.findings
-                )
-                result = screen(kb, ScreeningInput(visit.screening.age, findings, (), ()))
-                active = [(r, kb.findings[r.id]) for r in result.findings]
-                if result.may_needle:
-                    context["status"] = assess_target(kb, active, target.id, side, (visit.modality,))
+                try:
+                    context["status"] = services.screen_target(kb, visit, target.id, side)[0]
+                except ScreeningInputError as exc:
+                    context["error"] = str(exc)
     return render(request, "charting/_target_info.html", context)
 
 

@@ -27,14 +27,15 @@ Acupuncture (97810, 97811, 97813, 97814)
        Today 2012; AAC Info Network).
     4. Allocation on the timeline: unit k covers minutes 15(k-1) to 15k of the total, the last one
        running to the end. Unit 1 is the initial code and rests on the first needles. Each later unit
-       needs a re-insertion, not yet used by an earlier unit, that happened before the unit ends;
-       without one it is not billed and its minutes join the unit before. So 10 min manual, then new
-       needles for 5 min, then new needles with stimulation for 10 min is 25 min, two units: minutes
-       0-15 (97810) and 15-25 (97814).
-    5. A unit takes the electrical-stimulation code when stimulation was used in any minute of its
-       span [stimulation_in_any_part]: ES first then manual new needles is 97813 + 97811; manual first
-       then ES with new needles is 97810 + 97814; 30 min on one set with stimulation in the second
-       half is one unit, 97813.
+       needs a set of new needles, not yet used by an earlier unit, that was in place during the
+       unit's minutes; of those it takes the one inserted last. A unit without one is not billed.
+       So 10 min manual, new needles for 5 min, then new needles with stimulation for 10 min is
+       25 min, two units: minutes 0-15 on the first needles (97810) and 15-25 on the stimulated
+       ones (97814).
+    5. A unit takes the electrical-stimulation code when stimulation was used with its own set of
+       needles [stimulation_in_any_part]: ES first then manual new needles is 97813 + 97811; manual
+       first then ES with new needles is 97810 + 97814; 30 min on one set with stimulation in its
+       second half is one unit, 97813.
     6. Only one initial code per day [one_initial_per_day]. When one was already billed today,
        every unit of this session is an add-on; the session's first set is itself a fresh insertion,
        so it supports an add-on unit like any re-insertion. The time rule is then applied to this
@@ -243,8 +244,9 @@ def acupuncture_codes(
     initial_billed_today: bool = False,
     pains: Iterable[tuple[str, str]] | None = None,
 ) -> Coding:
-    """Units by the CPT time rule on the total face-to-face time, one per needle set at most; the
-    first is the initial code unless one was billed today; ES codes for sets with stimulation."""
+    """Units by the CPT time rule on the total face-to-face time, each tied to a set of needles in
+    place during it; the first is the initial code unless one was billed today; ES codes for units
+    whose set of needles had stimulation."""
     check_segments(increments)
     diagnoses, diagnosis_notes = diagnoses_for(kb, condition, pains)
     if not increments:
@@ -270,8 +272,9 @@ def acupuncture_codes(
         )
     elif by_time > units:
         notes.append(
-            f"{total} min would be {_units(by_time)} by the time rule, but only {len(sets)} set(s) of needles were "
-            f"inserted in time: each unit after the first needs new needles, so {_units(units)} billed {reinsertion}."
+            f"{total} min would be {_units(by_time)} by the time rule, but {_units(by_time - units)} had no new "
+            f"needles of their own in place during their minutes: each unit after the first needs a re-insertion, "
+            f"so {_units(units)} billed {reinsertion}."
         )
     unused = [s for s in sets[1:] if s.segments[0] not in {u.reinsertion for u in billed}]
     if by_time and unused:
@@ -295,7 +298,7 @@ def acupuncture_codes(
     for code, items in per_code.items():
         billing_code = kb.billing[code]
         described = "; ".join(
-            f"unit {u.number}: minutes {u.start}-{u.end} ({u.label}, "
+            f"unit {u.number}: minutes {u.start}-{u.end} (needles of {u.label}, "
             f"{'first needles' if u.number == 1 and not initial_billed_today else 'new needles'}, "
             f"{'with' if u.electrical_stimulation else 'without'} electrical stimulation)"
             for u in items
@@ -328,12 +331,13 @@ class _Unit:
 
 
 def _allocate(increments: Sequence[Increment], sets: Sequence[_NeedleSet], by_time: int) -> list[_Unit]:
-    """Tie the time rule's units to the session's timeline.
+    """Tie the time rule's units to the needle sets on the session's timeline.
 
     Unit k covers minutes 15(k-1) to 15k of the total (the last one runs to the end). Unit 1 rests on
-    the first needles; each later unit needs a re-insertion not yet used that happened before the
-    unit ends, else it is not billed and its minutes join the unit before. A unit takes the
-    electrical-stimulation code when stimulation was used in any minute of its span.
+    the first needles. Each later unit needs a set of new needles, not yet used by an earlier unit,
+    that was in place during the unit's minutes; of those it takes the one inserted last (the needles
+    in place as the unit ends). A unit with no such set is not billed. A unit takes the
+    electrical-stimulation code when stimulation was used with its own set of needles.
     """
     if by_time == 0:
         return []
@@ -342,24 +346,23 @@ def _allocate(increments: Sequence[Increment], sets: Sequence[_NeedleSet], by_ti
         starts.append(t)
         t += seg.minutes
     total = t
-    available = [(starts[s.segments[0] - 1], s.segments[0]) for s in sets[1:]]
-    spans: list[tuple[int, int]] = [(0, 1)]  # (start minute, supporting segment)
+    windows = [(starts[s.segments[0] - 1], starts[s.segments[0] - 1] + s.minutes) for s in sets]
+    chosen = [0]  # index of the set behind each billed unit; unit 1 rests on the first needles
+    spans = [(0, UNIT_MINUTES if by_time > 1 else total)]
+    free = set(range(1, len(sets)))
     for k in range(2, by_time + 1):
         unit_start = UNIT_MINUTES * (k - 1)
         unit_end = total if k == by_time else UNIT_MINUTES * k
-        found = next((a for a in available if a[0] < unit_end), None)
-        if found is not None:
-            available.remove(found)
-            spans.append((unit_start, found[1]))
-    units = []
-    for n, (start, segment) in enumerate(spans, start=1):
-        end = spans[n][0] if n < len(spans) else total
-        inside = [i for i, seg in enumerate(increments) if starts[i] < end and starts[i] + seg.minutes > start]
-        es = any(increments[i].electrical_stimulation for i in inside)
-        first, last = inside[0] + 1, inside[-1] + 1
-        label = f"segment {first}" if first == last else f"segments {first}-{last}"
-        units.append(_Unit(n, start, end, segment, es, label))
-    return units
+        in_place = [j for j in free if windows[j][0] < unit_end and windows[j][1] > unit_start]
+        if in_place:
+            j = max(in_place, key=lambda i: windows[i][0])
+            free.remove(j)
+            chosen.append(j)
+            spans.append((unit_start, unit_end))
+    return [
+        _Unit(n, start, end, sets[j].segments[0], sets[j].electrical_stimulation, sets[j].label)
+        for n, (j, (start, end)) in enumerate(zip(chosen, spans, strict=True), start=1)
+    ]
 
 
 # --------------------------------------------------------------------------------------- diagnoses

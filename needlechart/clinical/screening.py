@@ -37,7 +37,6 @@ URGENCY_ADVICE = {
     "urgent": "Urgent: the patient needs a medical assessment today.",
     "soon": "Refer to the patient's physician for assessment within days, before any needling.",
 }
-MINOR_AGE = 18
 # Never needle both sides of the thorax in one session: a bilateral pneumothorax is life-threatening.
 BILATERAL_THORAX_SOURCE = SourceRef("bn121", "§5.1")
 
@@ -233,9 +232,12 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
     reported_codes = {f.code for f in data.findings}
     reported = list(data.findings)
     derived: set[str] = set()
-    if data.age is not None and data.age < MINOR_AGE and "minor" in kb.findings and "minor" not in reported_codes:
-        reported.append(ReportedFinding("minor"))
-        derived.add("minor")
+    # Findings that follow from the age alone (a minor, an infant with open fontanelles).
+    for finding in kb.findings.values():
+        below = finding.age_below
+        if below is not None and data.age is not None and data.age < below and finding.id not in reported_codes:
+            reported.append(ReportedFinding(finding.id))
+            derived.add(finding.id)
     # A finding that implies another (first trimester -> pregnancy) brings it along, once.
     implied_by: dict[str, str] = {}
     for item in list(reported):
@@ -264,9 +266,14 @@ def _count_findings(kb: KnowledgeBase, data: ScreeningInput) -> list[FindingResu
                 note = "counts as a red flag together with " + ", ".join(kb.findings[p].name for p in partners)
             elif old_enough:
                 note = f"counts as a red flag at age {rule.age_at_least} or over"
-            elif age_unknown:
-                # Never assume a patient is young: without the age the flag counts until it is known.
-                note = f"counts as a red flag because the age is not known: at {rule.age_at_least} or over it refers"
+            elif age_unknown and not partners:
+                kind, urgency = rule.otherwise, ""
+                note = (
+                    f"the age is not known: give it, because at {rule.age_at_least} or over this is a red flag "
+                    "(refer before needling)"
+                )
+                if kind == "none":
+                    continue
             else:
                 kind, urgency = rule.otherwise, ""
                 needs = [kb.findings[p].name for p in rule.with_any]
@@ -471,7 +478,10 @@ def _bilateral_thorax(
     """
 
     def over_lung(t: ItemStatus) -> bool:
-        return t.side != "midline" and any(h.kind == "lung" for h in kb.target(t.item).hazards)
+        target = kb.target(t.item)
+        if isinstance(target, Acupoint) and target.never_needle is not None:
+            return False  # never needled, not even by override: it is no side of the thorax
+        return t.side != "midline" and any(h.kind == "lung" for h in target.hazards)
 
     lung_sides = {t.side for t in targets if over_lung(t)}
     if lung_sides != {"left", "right"}:

@@ -192,7 +192,9 @@ def suggest(
     _validate(kb, pains, condition)
     modalities = tuple(screening.modalities) if screening is not None else ()
     if modality:
-        modalities = (*modalities, modality)
+        # The visit's modality replaces the needling modality the screening was recorded for; its
+        # electrical stimulation, if any, stays.
+        modalities = (modality, *(m for m in modalities if m == "electrical_stimulation"))
     explain: dict[tuple[str, str], Callable[[], str]] = {}
     muscles = _rank_muscles(kb, pains, condition, explain)
     points = _rank_points(kb, pains, condition, explain)
@@ -204,8 +206,10 @@ def suggest(
     screening = ScreeningInput(base.age, base.findings, (), modalities)
     painful = {p.region for p in pains}
     # One more than shown, so the first one's reason can name the equal second even with top=1.
-    muscles = _explained(kb, _with_status(kb, muscles, screening, top + 1), explain, painful)[:top]
-    points = _explained(kb, _with_status(kb, points, screening, top + 1), explain, painful)[:top]
+    # Two more than shown, so the first one's reason can name the next different target even with
+    # top=1 (the item after the first is often the same target on the other side).
+    muscles = _explained(kb, _with_status(kb, muscles, screening, top + 2), explain, painful)[:top]
+    points = _explained(kb, _with_status(kb, points, screening, top + 2), explain, painful)[:top]
     return Suggestions(tuple(pains), condition, tuple(muscles), tuple(points))
 
 
@@ -352,12 +356,13 @@ def _explained(
 
 
 def _short_cite(kb: KnowledgeBase, source_id: str) -> str:
-    """'Bron 2011' from the source ID bron_2011 (first author and year, as the bibliography names it)."""
+    """'Fernández-Carnero 2007': the first author's surname from the citation, and the year."""
     import re
 
-    year = re.search(r"(19|20)\d\d", source_id)
-    author = source_id.split("_")[0].replace("-", " ").title()
-    return f"{author} {year.group(0)}" if year else kb.sources[source_id].citation.split(".")[0]
+    citation = kb.sources[source_id].citation
+    author = re.split(r"[ ,.]", citation.strip(), maxsplit=1)[0]
+    year = re.search(r"\b(19|20)\d\d\b", citation) or re.search(r"(19|20)\d\d", source_id)
+    return f"{author} {year.group(0)}" if year else author
 
 
 def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painful: set[str]) -> str:

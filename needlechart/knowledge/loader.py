@@ -547,6 +547,7 @@ def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str
             counts_when=counts_when,
             rules=_rules(r, refs),
             implies=r.texts("implies"),
+            age_below=r.integer("age_below"),
         )
         r.finish()
         refs.add("finding", finding.implies, r, "implies")

@@ -286,6 +286,7 @@ class Finding:
     counts_when: CountsWhen | None = None
     rules: tuple[Rule, ...] = ()
     implies: tuple[str, ...] = ()  # findings that also hold whenever this one does
+    age_below: int | None = None  # counted from the age alone when the patient is younger (minor: 18)
 
     @property
     def site_scoped(self) -> bool:

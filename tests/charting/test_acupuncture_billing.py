@@ -132,3 +132,20 @@ def test_a_second_acupuncture_visit_on_the_same_day_takes_add_on_codes_only(
     codes = [p["code"] for p in signed.billing["procedures"]]
     assert "97810" not in codes and "97813" not in codes  # one initial code a day
     assert set(codes) <= {"97811", "97814"}
+
+
+def test_the_page_shows_and_keeps_every_segment_the_api_recorded(acupuncturist, acu_visit):
+    """Five segments entered through the API survive a save on the page (the form grows its rows)."""
+    from needlechart.charting.forms import SegmentsForm
+
+    five = [{"minutes": 8, "electrical_stimulation": False}] + [
+        {"minutes": 8, "electrical_stimulation": False, "reinserted": True} for _ in range(4)
+    ]
+    visit = services.update_draft(acupuncturist, acu_visit, {"increments": five}, acu_visit.version)
+    initial = SegmentsForm.initial_from(visit)
+    form = SegmentsForm(initial=initial)
+    assert form.row_count == 6 and len(form.rows) == 6
+    posted = {k: v for k, v in initial.items() if v not in (None, False)}
+    bound = SegmentsForm(posted)
+    assert bound.is_valid(), bound.errors
+    assert bound.segments() == five

@@ -40,3 +40,26 @@ def test_the_same_point_is_a_caution_for_an_acupuncturist(acupuncturist, patient
     visit = _visit(acupuncturist, patient, episode, [], "acupuncture")
     insertion = services.add_insertion(acupuncturist, visit, {"target": "ST9", "side": "left"})
     assert insertion.override_reason == ""
+
+
+def test_a_point_never_needled_is_refused_even_with_an_override(acupuncturist, patient, episode):
+    visit = _visit(acupuncturist, patient, episode, [], "acupuncture")
+    with pytest.raises(ChartingError, match="CV8 is never needled"):
+        services.add_insertion(acupuncturist, visit, {"target": "CV8", "side": "midline"}, override_reason="because")
+    assert not visit.insertions.exists()
+
+
+def test_the_live_target_check_judges_as_charting_does(physio, patient, episode):
+    """The safety box beside the needle form shows what charting would do: blocked in the first
+    trimester on a dry-needling visit, whatever the target."""
+    from django.test import Client
+
+    visit = _visit(physio, patient, episode, [{"code": "pregnancy_first_trimester"}], "dry_needling")
+    c = Client()
+    c.force_login(physio)
+    url = f"/patients/{patient.pk}/visits/{visit.pk}/target-info/"
+    response = c.get(url, {"target": "gluteus medius", "side": "left"})
+    assert response.status_code == 200
+    assert "status-blocked" in response.content.decode()
+    bad = c.get(url, {"target": "LI4", "side": "midline"})
+    assert bad.status_code == 200 and "not valid for LI4" in bad.content.decode()

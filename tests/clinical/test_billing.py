@@ -113,7 +113,8 @@ def test_eight_plus_eight_plus_eight_with_reinsertions_is_two_units(kb):
     """Per increment this was three units; on the 24-minute total it is two."""
     coding = acupuncture_codes(kb, [seg(8), seg(8, reinserted=True), seg(8, reinserted=True)])
     assert codes(coding) == [("97810", 1), ("97811", 1)]
-    assert any("segment 3 earns no unit" in n and "24 min in total is 2 units" in n for n in coding.notes)
+    # The second unit (minutes 15-24) rests on the needles in place as it ends, those of segment 3.
+    assert any("segment 2 earns no unit" in n and "24 min in total is 2 units" in n for n in coding.notes)
 
 
 def test_seven_plus_seven_is_one_unit(kb):
@@ -131,7 +132,8 @@ def test_seven_minutes_alone_is_not_billable(kb):
 def test_thirty_minutes_of_retained_needles_is_97810_only(kb):
     coding = acupuncture_codes(kb, [seg(30)])
     assert codes(coding) == [("97810", 1)]
-    assert any("only 1 set(s) of needles" in n and "re-insertion rule: Acupuncture Today" in n for n in coding.notes)
+    no_new = [n for n in coding.notes if "had no new needles of their own" in n]
+    assert no_new and "re-insertion rule: Acupuncture Today" in no_new[0]
     retention = next(n for n in coding.notes if "looks like retention" in n)
     assert "unattended, is not face-to-face time" in retention and "face-to-face time: AAC Info Network" in retention
 
@@ -145,7 +147,7 @@ def test_manual_first_then_stimulation_with_new_needles_is_97810_and_97814(kb):
     coding = acupuncture_codes(kb, [seg(15), seg(15, es=True, reinserted=True)])
     assert codes(coding) == [("97810", 1), ("97814", 1)]
     add_on = coding.procedures[1]
-    assert "unit 2: minutes 15-30 (segment 2" in add_on.reason.lower()
+    assert "unit 2: minutes 15-30 (needles of segment 2" in add_on.reason.lower()
     assert "with electrical stimulation" in add_on.reason
     assert set(add_on.rules) == {"cpt_time_rule", "stimulation_in_any_part", "reinsertion_for_add_on"}
 

@@ -49,11 +49,14 @@ def test_suggestions_are_blocked_when_the_visit_modality_is(kb):
 
 
 @pytest.mark.parametrize("flag", ["cancer_history", "unexplained_weight_loss", "failure_to_improve"])
-def test_an_unknown_age_never_counts_as_young(kb, flag):
+def test_an_unknown_age_is_asked_for_not_assumed(kb, flag):
+    """Alone, the flag is a precaution (the issue's 'at least caution'); without the age the note says
+    the threshold could not be checked and asks for it, instead of silently treating the patient as young."""
     r = run(kb, flag, age=None, planned=(("upper_trapezius", "left"),))
-    assert r.verdict == "refer"
-    assert "age is not known" in next(f.note for f in r.findings if f.id == flag)
-    assert run(kb, flag, age=30).verdict != "refer"
+    assert r.verdict == "caution"
+    note = next(f.note for f in r.findings if f.id == flag)
+    assert "age is not known" in note and "red flag" in note
+    assert "age is not known" not in next(f.note for f in run(kb, flag, age=30).findings if f.id == flag)
 
 
 @pytest.mark.parametrize("flag", ["osteoporosis", "long_term_corticosteroids"])
@@ -154,3 +157,53 @@ def test_the_stimulated_re_insertion_takes_the_stimulation_add_on(kb):
     ]
     coding = billing.acupuncture_codes(kb, segments)
     assert sorted((p.code, p.units) for p in coding.procedures) == [("97810", 1), ("97814", 1)]
+
+
+@pytest.mark.parametrize(
+    "segments, expected",
+    [
+        # manual first, stimulation later with new needles: the add-on is the stimulated one
+        ([(10, False, None), (15, True, True)], [("97810", 1), ("97814", 1)]),
+        # stimulation first, then manual new needles
+        ([(20, True, None), (10, False, True)], [("97811", 1), ("97813", 1)]),
+        # stimulation on needles that earn no unit does not make another unit a stimulation unit
+        ([(8, False, None), (8, True, True), (8, False, True)], [("97810", 1), ("97811", 1)]),
+        # new needles only before the second unit's minutes and gone by then: no add-on
+        ([(14, False, None), (1, False, True), (15, False, False)], [("97810", 1), ("97811", 1)]),
+        ([(35, False, None), (1, False, True), (9, False, True)], [("97810", 1), ("97811", 1)]),
+    ],
+)
+def test_each_unit_takes_stimulation_from_its_own_needles(kb, segments, expected):
+    coding = billing.acupuncture_codes(kb, [billing.Increment(m, es, r) for m, es, r in segments])
+    assert sorted((p.code, p.units) for p in coding.procedures) == expected
+
+
+def test_a_point_never_needled_is_no_side_of_the_thorax(kb):
+    r = run(kb, planned=(("ST17", "right"), ("ST13", "left")), modalities=("acupuncture",))
+    assert status(r, "ST17", "right") == "blocked"
+    assert status(r, "ST13", "left") == "ok" and not r.plan_notes
+
+
+def test_the_visit_modality_replaces_the_screened_one_in_suggestions(kb):
+    from needlechart.clinical.screening import ScreeningInput
+
+    screened_for_acupuncture = ScreeningInput(30, (ReportedFinding("pregnancy_first_trimester"),), (), ("acupuncture",))
+    dry = suggest(kb, [Pain("lumbar", "left")], screening=screened_for_acupuncture, modality="dry_needling", top=3)
+    assert {m.status for m in dry.muscles} == {"blocked"}
+    screened_for_dry = ScreeningInput(30, (), (), ("dry_needling",))
+    acu = suggest(kb, [Pain("orbit", "left")], screening=screened_for_dry, modality="acupuncture", top=20)
+    assert "BL1" in {p.id for p in acu.acupoints}
+
+
+def test_the_tie_reason_does_not_depend_on_how_many_are_shown(kb):
+    one = suggest(kb, [Pain("lumbar", "midline")], top=1).muscles[0]
+    two = suggest(kb, [Pain("lumbar", "midline")], top=2).muscles[0]
+    assert one.reason == two.reason
+
+
+def test_an_infant_is_never_needled_over_the_fontanelles(kb):
+    infant = run(kb, age=1, planned=(("GV22", "midline"), ("LI4", "left")), modalities=("acupuncture",))
+    assert "infant" in {f.id for f in infant.findings if f.derived}
+    assert status(infant, "GV22", "midline") == "blocked"
+    assert status(infant, "LI4", "left") == "ok"
+    assert status(run(kb, age=3, planned=(("GV22", "midline"),)), "GV22", "midline") == "ok"

@@ -245,3 +245,21 @@ def test_loader_refuses_structure_on_a_trigger_that_is_not_a_hazard(data_dir):
 def test_loader_checks_each_trigger_of_a_list(data_dir):
     found = _aftercare_problems(data_dir, lambda es: _item(es, "vessel_swelling")["when"].append({"hazard": "vien"}))
     assert any("entry 'vessel_swelling'" in p and "unknown hazard kind 'vien'" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "words, named",
+    [
+        ("Do not needle the lower back.", "lumbosacral"),
+        ("No electro-acupuncture.", "electrical_stimulation"),
+        ("Never needle near the eye.", "around_the_eye"),
+        ("No deep needling.", "depth"),
+        ("Avoid the affected arm.", "quadrant"),
+        ("Keep off the rib cage.", "lung_field"),
+    ],
+)
+def test_synonyms_of_a_group_modality_depth_or_limb_are_caught_too(data_dir, words, named):
+    """What the text tells the clinician to avoid, in any of its usual words, must be a rule."""
+    edit(data_dir / "findings.yaml", lambda es: finding(es, "latex_allergy").__setitem__("action", words))
+    found = problems(data_dir)
+    assert any("entry 'latex_allergy'" in p and f"no rule acts on {named}" in p for p in found), found

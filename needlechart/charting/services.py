@@ -246,6 +246,13 @@ def update_draft(user, visit: Visit, data: dict[str, Any], version: int, request
     values = {k: v for k, v in data.items() if k in allowed}
     if "increments" in values:
         check_segments(values["increments"])
+    if "modality" in values and values["modality"] != visit.modality and visit.insertions.exists():
+        # The gate let each needle in under this modality's consent and certification: switching it
+        # afterwards would sign needles no gate ever checked.
+        raise ChartingError(
+            f"Needles are already logged under {visit.modality.replace('_', ' ')}: the modality cannot change. "
+            "Remove the needles first, or start a new note for the other modality."
+        )
     with transaction.atomic():
         updated = Visit.objects.filter(pk=visit.pk, version=version, signed_at__isnull=True).update(
             **values, version=version + 1, updated_at=timezone.now()

@@ -123,3 +123,29 @@ def drop_insert_guard(schema_editor, table: str, name: str) -> None:
     elif vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def update_guard(schema_editor, table: str, locked_condition_new: str, name: str) -> None:
+    """No UPDATE of a row of `table` that would leave it where `locked_condition_new` (SQL over `NEW.`)
+    holds: a draft's needle, palpation, adverse event or exercise cannot be moved into a signed note
+    by changing its visit (the lock on the old row alone would let that through)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        install_maintenance_table(schema_editor)
+        schema_editor.execute(
+            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN ({locked_condition_new}) AND {_sqlite_bypass()} "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {locked_condition_new} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
+            f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
+        )
+        schema_editor.execute(f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+    else:  # pragma: no cover
+        raise NotImplementedError(vendor)
+
+
+def drop_update_guard(schema_editor, table: str, name: str) -> None:
+    drop_insert_guard(schema_editor, table, name)

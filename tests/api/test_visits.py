@@ -223,3 +223,14 @@ def test_reading_visits_is_audited(world, ready_visit, as_physio):
         "Listed visits",
         f"Opened the visit of {ready_visit.visit_date}",
     ]
+
+
+def test_the_modality_cannot_switch_after_a_needle_through_the_api(world, ready_visit, as_physio):
+    """Switching a dry-needling note to acupuncture after a needle would sign needles no gate checked."""
+    needle = as_physio.post(f"/visits/{ready_visit.pk}/insertions", {"target": "gluteus_medius", "side": "left"})
+    assert needle.status_code == 201, needle.content
+    response = as_physio.patch(f"/visits/{ready_visit.pk}", {"version": 1, "modality": "acupuncture"})
+    assert response.status_code == 422, response.content
+    assert "modality cannot change" in response.json()["detail"][0]["msg"]
+    ready_visit.refresh_from_db()
+    assert ready_visit.modality == "dry_needling"

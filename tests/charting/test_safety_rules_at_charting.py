@@ -63,3 +63,14 @@ def test_the_live_target_check_judges_as_charting_does(physio, patient, episode)
     assert "status-blocked" in response.content.decode()
     bad = c.get(url, {"target": "LI4", "side": "midline"})
     assert bad.status_code == 200 and "not valid for LI4" in bad.content.decode()
+
+
+def test_the_modality_cannot_switch_once_a_needle_is_logged(physio, patient, episode):
+    visit = _visit(physio, patient, episode, [], "dry_needling")
+    services.add_insertion(physio, visit, {"target": "gluteus_medius", "side": "left"})
+    visit.refresh_from_db()
+    with pytest.raises(ChartingError, match="modality cannot change"):
+        services.update_draft(physio, visit, {"modality": "acupuncture"}, visit.version)
+    visit.refresh_from_db()
+    assert visit.modality == "dry_needling"
+    services.update_draft(physio, visit, {"modality": "dry_needling", "plan": "Weekly"}, visit.version)

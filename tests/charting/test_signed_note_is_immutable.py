@@ -104,3 +104,44 @@ def test_no_page_form_changes_a_signed_note(signed, physio):
     assert Visit.objects.filter(pk=signed.pk).values().get() == before
     assert signed.insertions.count() == 1 and signed.palpations.count() == 0
     assert signed.exerciseassignments.count() == 0 and signed.adverseevents.count() == 0
+
+
+# --- a part cannot be moved into a signed note --------------------------------------------------
+
+
+@pytest.fixture
+def draft_with_parts(physio, patient, episode, signed):
+    """A second, draft visit of the same patient with a needle, a palpation, an adverse event and an
+    exercise: rows that an UPDATE of visit_id might try to move into the signed note."""
+    from needlechart.charting.models import Modality
+
+    draft = services.start_visit(physio, patient, episode=episode, modality=Modality.DRY_NEEDLING)
+    services.attach_screening(physio, draft, signed.screening)
+    services.add_insertion(physio, draft, {"target": "gluteus_medius", "side": "left"})
+    services.add_palpation(
+        physio, draft, {"muscle": "gluteus_medius", "side": "left", "taut_band": True, "tender_spot": True}
+    )
+    services.add_adverse_event(physio, draft, {"code": "bruising", "severity": "mild", "action_taken": "Pressure"})
+    services.assign_exercise(physio, draft, "upper_trapezius_stretch")
+    return draft
+
+
+@pytest.mark.parametrize(
+    "table", ["charting_insertion", "charting_palpation", "charting_adverseevent", "charting_exerciseassignment"]
+)
+def test_no_update_moves_a_draft_part_into_a_signed_note(signed, draft_with_parts, table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE visit_id = %s", [draft_with_parts.pk])
+        (row_id,) = cursor.fetchone()
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET visit_id = %s WHERE id = %s", [signed.pk, row_id])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT visit_id FROM {table} WHERE id = %s", [row_id])
+        assert cursor.fetchone()[0] == draft_with_parts.pk
+
+
+def test_the_orm_cannot_move_a_needle_into_a_signed_note(signed, draft_with_parts):
+    needle = draft_with_parts.insertions.get()
+    with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
+        Insertion.objects.filter(pk=needle.pk).update(visit_id=signed.pk)
+    assert Insertion.objects.get(pk=needle.pk).visit_id == draft_with_parts.pk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from needlechart.clinical.charting import needle_problems
 from needlechart.clinical.screening import finding_sides
 from needlechart.knowledge import load
 
@@ -152,6 +153,9 @@ class InsertionForm(forms.ModelForm):
             self.add_error("es_frequency_hz", "Give the frequency when recording electrical stimulation.")
         if data.get("time_in") and data.get("time_out") and data["time_out"] < data["time_in"]:
             self.add_error("time_out", "The needle came out before it went in: check the times.")
+        for field, problem in needle_problems(load(), data).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, f"{problem}.")
         return data
 
 

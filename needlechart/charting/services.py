@@ -16,6 +16,7 @@ from django.utils import timezone
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.clinical import billing
+from needlechart.clinical.charting import needle_problems
 from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen
 from needlechart.knowledge import load
 
@@ -316,6 +317,9 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     allowed_sides = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
     if side not in allowed_sides:
         raise ChartingError(f"Side for {target_id} must be {' or '.join(allowed_sides)}.")
+    implausible = needle_problems(kb, data)
+    if implausible:
+        raise ChartingError(" ".join(f"{msg}." for msg in implausible.values()))
     _needle_gate(user, visit, visit.modality)
     es = data.get("es_frequency_hz") is not None
     if es:

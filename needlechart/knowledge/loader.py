@@ -52,6 +52,7 @@ from .model import (
     Icd10,
     KnowledgeBase,
     Muscle,
+    NeedleLimit,
     NeverNeedle,
     Prevalence,
     Region,
@@ -573,6 +574,50 @@ def _read_findings(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str
     return collected.indexed(problems)
 
 
+NEEDLE_FIELDS = (
+    "gauge_mm",
+    "length_mm",
+    "depth_mm",
+    "retention_minutes",
+    "twitch_responses",
+    "es_frequency_hz",
+    "es_pulse_width_ms",
+    "es_intensity_ma",
+    "es_minutes",
+)
+
+
+def _number(r: Reader, key: str) -> float:
+    r.seen.add(key)
+    value = r.raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        r.problem(key, f"must be a number, not {value!r}")
+        return 0.0
+    return float(value)
+
+
+def _read_needle_limits(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, NeedleLimit]:
+    collected = _Collected("id")
+    for r in _entries(data_dir, "needle_limits", problems):
+        limit = NeedleLimit(
+            id=r.text("id"),
+            field=r.choice("field", NEEDLE_FIELDS),
+            name=r.text("name"),
+            unit=r.text("unit"),
+            min=_number(r, "min"),
+            max=_number(r, "max"),
+            note=r.text("note"),
+            sources=r.sources(),
+            at_most_field=r.choice("at_most_field", NEEDLE_FIELDS, required=False),
+        )
+        r.finish()
+        if limit.min > limit.max:
+            r.problem("max", f"{limit.max} is below min {limit.min}")
+        refs.sources(limit.sources, r)
+        collected.add(limit, r)
+    return collected.indexed(problems)
+
+
 def _read_groups(data_dir: Path, problems: list[str], refs: _Refs) -> list[tuple[Reader, dict[str, Any]]]:
     """Target groups as read; their members are resolved once muscles and acupoints are known."""
     specs = []
@@ -812,6 +857,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
     billing = _read_billing(data_dir, problems, refs)
     billing_rules = _read_billing_rules(data_dir, problems, refs, billing)
     group_specs = _read_groups(data_dir, problems, refs)
+    needle_limits = _read_needle_limits(data_dir, problems, refs)
     aftercare = _read_aftercare(data_dir, problems, refs, [*muscles.values(), *acupoints.values()])
     instruments: dict[str, Any] = {}
     instrument_file = data_dir / "instruments.yaml"
@@ -859,6 +905,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         names=names,
         groups=groups,
         billing_rules=billing_rules,
+        needle_limits=needle_limits,
     )
 
 

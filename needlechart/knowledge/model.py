@@ -375,6 +375,21 @@ class AftercareItem:
     condition: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class NeedleLimit:
+    """A plausibility limit on one field of a charted needle (needle_limits.yaml)."""
+
+    id: str
+    field: str
+    name: str
+    unit: str
+    min: float
+    max: float
+    note: str
+    sources: tuple[SourceRef, ...]
+    at_most_field: str = ""  # capped by another field of the same needle (depth by length)
+
+
 @dataclass(frozen=True, eq=False)
 class KnowledgeBase:
     """The whole validated knowledge base, indexed by ID (hashed by identity, for per-base caches)."""
@@ -391,6 +406,7 @@ class KnowledgeBase:
     aftercare: tuple[AftercareItem, ...]
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     groups: dict[str, TargetGroup] = field(default_factory=dict)
+    needle_limits: dict[str, NeedleLimit] = field(default_factory=dict)
     billing_rules: dict[str, BillingRule] = field(default_factory=dict)
 
     def target(self, target_id: str) -> Muscle | Acupoint:

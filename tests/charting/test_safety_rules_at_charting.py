@@ -74,3 +74,33 @@ def test_the_modality_cannot_switch_once_a_needle_is_logged(physio, patient, epi
     visit.refresh_from_db()
     assert visit.modality == "dry_needling"
     services.update_draft(physio, visit, {"modality": "dry_needling", "plan": "Weekly"}, visit.version)
+
+
+def test_an_implausible_needle_is_refused_with_the_limit_named(physio, patient, episode):
+    visit = _visit(physio, patient, episode, [], "dry_needling")
+    with pytest.raises(ChartingError, match="more than the needle's length"):
+        services.add_insertion(
+            physio, visit, {"target": "gluteus_medius", "side": "left", "length_mm": 30, "depth_mm": 45}
+        )
+    with pytest.raises(ChartingError, match="Local twitch responses 99"):
+        services.add_insertion(physio, visit, {"target": "gluteus_medius", "side": "left", "twitch_responses": 99})
+    assert not visit.insertions.exists()
+
+
+def test_the_needle_form_marks_the_implausible_field():
+    from needlechart.charting.forms import InsertionForm
+
+    form = InsertionForm(
+        {
+            "target": "gluteus medius",
+            "side": "left",
+            "technique": "static",
+            "twitch_responses": 0,
+            "retention_minutes": 500,
+            "length_mm": 30,
+            "depth_mm": 45,
+        }
+    )
+    assert not form.is_valid()
+    assert "needle's length" in form.errors["depth_mm"][0]
+    assert "Retention time 500 min" in form.errors["retention_minutes"][0]

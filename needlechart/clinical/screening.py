@@ -422,6 +422,9 @@ def assess_target(
                 hits.append((rule.status, _reason(rule.status, finding.name, what, rule.change), finding.id))
     if isinstance(target, Acupoint) and target.restricted is not None:
         hits.append(_restricted(target, tuple(modalities)))
+    if isinstance(target, Acupoint) and target.dry_needling_caution is not None and "dry_needling" in modalities:
+        technique = target.dry_needling_caution.technique
+        hits.append((CAUTION, f"Caution: {target.code} for dry needling. {technique}", ""))
     if isinstance(target, Acupoint) and target.never_needle is not None:
         hits.append((BLOCKED, f"Blocked: {target.code} is never needled. {target.never_needle.note}", ""))
     return _combine(target_id, side, hits)

@@ -46,6 +46,7 @@ from .model import (
     Condition,
     CountsWhen,
     Division,
+    DryNeedlingCaution,
     Exercise,
     Finding,
     Hazard,
@@ -279,6 +280,16 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
+def _dry_needling_caution(r: Reader, refs: _Refs) -> DryNeedlingCaution | None:
+    if "dry_needling_caution" not in r.raw:
+        return None
+    x = r.sub(r.mapping("dry_needling_caution"), "dry_needling_caution")
+    caution = DryNeedlingCaution(technique=x.text("technique"), sources=x.sources())
+    x.finish()
+    refs.sources(caution.sources, r, "dry_needling_caution")
+    return caution
+
+
 def _never_needle(r: Reader, refs: _Refs) -> NeverNeedle | None:
     if "never_needle" not in r.raw:
         return None
@@ -329,6 +340,7 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
             restricted=_restriction(r, refs),
             prevalence=_prevalence(r, refs),
             never_needle=_never_needle(r, refs),
+            dry_needling_caution=_dry_needling_caution(r, refs),
         )
         r.finish()
         if not point.detailed and (point.distal_for or point.restricted or point.prevalence):

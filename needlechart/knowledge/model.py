@@ -145,6 +145,15 @@ class Restriction:
 
 
 @dataclass(frozen=True, slots=True)
+class DryNeedlingCaution:
+    """A point a dry needler treats with caution (the lung apex at GB21, the median nerve at PC6):
+    a caution with its technique limit when the visit is dry needling."""
+
+    technique: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class NeverNeedle:
     """A point over a site that is never needled (the nipple, the umbilicus): blocked for everyone."""
 
@@ -173,6 +182,7 @@ class Acupoint:
     restricted: Restriction | None = None
     prevalence: Prevalence | None = None
     never_needle: NeverNeedle | None = None
+    dry_needling_caution: DryNeedlingCaution | None = None
 
     kind = "acupoint"
 

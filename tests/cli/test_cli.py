@@ -252,3 +252,27 @@ def test_aftercare(capsys):
     assert code == 2 and "give the side as left or right" in err
     code, _, err = run(capsys, "aftercare", "--modality", "cupping")
     assert code == 2 and "--modality 'cupping'" in err
+
+
+def test_suggest_by_modality_in_table_and_json(capsys):
+    code, out, _ = run(capsys, "suggest", "--pain", "orbit:left", "--modality", "dry_needling", "--json")
+    assert code == 0
+    assert not {"BL1", "ST1", "EX-HN7"} & {p["id"] for p in json.loads(out)["acupoints"]}
+    code, out, _ = run(capsys, "suggest", "--pain", "orbit:left", "--modality", "acupuncture", "--top", "5")
+    assert code == 0 and "caution" in out and "for trained acupuncturists only" in out
+    with pytest.raises(SystemExit) as exited:
+        run(capsys, "suggest", "--pain", "orbit:left", "--modality", "cupping")
+    assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_screen_shows_rules_with_what_to_change(capsys, tmp_path):
+    path = write(
+        tmp_path,
+        "s.json",
+        {"findings": ["pregnancy"], "planned": [{"target": "CV4"}], "modalities": ["acupuncture"], "age": 30},
+    )
+    code, out, _ = run(capsys, "screen", str(path))
+    assert code == 0 and "CV4 (midline): caution" in out and "No deep needling over the uterus" in out
+    code, out, _ = run(capsys, "screen", str(path), "--json")
+    cv4 = json.loads(out)["targets"][0]
+    assert cv4["status"] == "caution" and any("uterus" in r for r in cv4["reasons"])

@@ -207,3 +207,15 @@ def test_an_infant_is_never_needled_over_the_fontanelles(kb):
     assert status(infant, "GV22", "midline") == "blocked"
     assert status(infant, "LI4", "left") == "ok"
     assert status(run(kb, age=3, planned=(("GV22", "midline"),)), "GV22", "midline") == "ok"
+
+
+@pytest.mark.parametrize("code", ["GB21", "PC6", "GB30", "CV17", "GV14", "LU1", "SI11", "BL13", "SI14", "GB20"])
+def test_points_a_dry_needler_treats_with_caution(kb, code):
+    """The addendum's 'Caution' points for dry needlers: a caution with the technique limit for dry
+    needling, while an acupuncture visit sees their hazards only."""
+    point = kb.acupoints[code]
+    side = "midline" if point.midline else "left"
+    dn = run(kb, planned=((code, side),), modalities=("dry_needling",))
+    assert status(dn, code, side) == "caution"
+    assert point.dry_needling_caution.technique in reasons(dn, code, side)
+    assert status(run(kb, planned=((code, side),), modalities=("acupuncture",)), code, side) == "ok"

@@ -63,8 +63,11 @@ def test_verdict_and_statuses_agree(age, reported, plan, mods):
         # With no finding, only the target itself (a point for trained acupuncturists only) or the plan
         # (lung-field targets on both sides) can mark anything.
         for t in r.targets + r.modalities:
-            restricted = t.item in KB.acupoints and KB.acupoints[t.item].restricted is not None
-            assert t.status == "ok" or restricted or r.plan_notes, t
+            point = KB.acupoints.get(t.item)
+            marked_by_itself = point is not None and (
+                point.restricted is not None or point.never_needle is not None or point.dry_needling_caution is not None
+            )
+            assert t.status == "ok" or marked_by_itself or r.plan_notes, t
     if r.verdict == "refer":
         assert r.urgency in ("emergency", "urgent", "soon")
     for item in r.targets + r.modalities:

@@ -95,14 +95,14 @@ def drop_lock(schema_editor, table: str, name: str) -> None:
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 
-def insert_guard(schema_editor, table: str, locked_condition_new: str, name: str) -> None:
-    """No INSERT into `table` when `locked_condition_new` (SQL over `NEW.`) holds: nothing is added
-    to a signed note's needle log, findings or events."""
+def _new_row_guard(schema_editor, table: str, op: str, locked_condition_new: str, name: str, bypass: bool) -> None:
+    """A BEFORE `op` (INSERT or UPDATE) trigger refusing a row whose new values meet the condition."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         install_maintenance_table(schema_editor)
+        when = f"({locked_condition_new}) AND {_sqlite_bypass()}" if bypass else f"({locked_condition_new})"
         schema_editor.execute(
-            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN ({locked_condition_new}) "
+            f"CREATE TRIGGER {name} BEFORE {op} ON {table} WHEN {when} "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
         )
     elif vendor == "postgresql":
@@ -111,9 +111,15 @@ def insert_guard(schema_editor, table: str, locked_condition_new: str, name: str
             f"BEGIN IF {locked_condition_new} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
             f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
         )
-        schema_editor.execute(f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+        schema_editor.execute(f"CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
     else:  # pragma: no cover
         raise NotImplementedError(vendor)
+
+
+def insert_guard(schema_editor, table: str, locked_condition_new: str, name: str) -> None:
+    """No INSERT into `table` when `locked_condition_new` (SQL over `NEW.`) holds: nothing is added
+    to a signed note's needle log, findings or events."""
+    _new_row_guard(schema_editor, table, "INSERT", locked_condition_new, name, bypass=False)
 
 
 def drop_insert_guard(schema_editor, table: str, name: str) -> None:
@@ -129,22 +135,7 @@ def update_guard(schema_editor, table: str, locked_condition_new: str, name: str
     """No UPDATE of a row of `table` that would leave it where `locked_condition_new` (SQL over `NEW.`)
     holds: a draft's needle, palpation, adverse event or exercise cannot be moved into a signed note
     by changing its visit (the lock on the old row alone would let that through)."""
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        install_maintenance_table(schema_editor)
-        schema_editor.execute(
-            f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN ({locked_condition_new}) AND {_sqlite_bypass()} "
-            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
-        )
-    elif vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF {locked_condition_new} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
-            f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
-        )
-        schema_editor.execute(f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
-    else:  # pragma: no cover
-        raise NotImplementedError(vendor)
+    _new_row_guard(schema_editor, table, "UPDATE", locked_condition_new, name, bypass=True)
 
 
 def drop_update_guard(schema_editor, table: str, name: str) -> None:

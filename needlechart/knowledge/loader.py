@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,39 +280,38 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
-def _dry_needling_caution(r: Reader, refs: _Refs) -> DryNeedlingCaution | None:
-    if "dry_needling_caution" not in r.raw:
+def _cited(r: Reader, refs: _Refs, key: str, build: Callable[[Reader], Any]) -> Any:
+    """An optional nested mapping with its own sources (`restricted:`, `never_needle:`...): built by
+    `build` from a reader over it, its sources checked like the entry's."""
+    if key not in r.raw:
         return None
-    x = r.sub(r.mapping("dry_needling_caution"), "dry_needling_caution")
-    caution = DryNeedlingCaution(technique=x.text("technique"), sources=x.sources())
+    x = r.sub(r.mapping(key), key)
+    record = build(x)
     x.finish()
-    refs.sources(caution.sources, r, "dry_needling_caution")
-    return caution
+    refs.sources(record.sources, r, key)
+    return record
+
+
+def _dry_needling_caution(r: Reader, refs: _Refs) -> DryNeedlingCaution | None:
+    return _cited(r, refs, "dry_needling_caution", lambda x: DryNeedlingCaution(x.text("technique"), x.sources()))
 
 
 def _never_needle(r: Reader, refs: _Refs) -> NeverNeedle | None:
-    if "never_needle" not in r.raw:
-        return None
-    x = r.sub(r.mapping("never_needle"), "never_needle")
-    never = NeverNeedle(note=x.text("note"), sources=x.sources())
-    x.finish()
-    refs.sources(never.sources, r, "never_needle")
-    return never
+    return _cited(r, refs, "never_needle", lambda x: NeverNeedle(x.text("note"), x.sources()))
 
 
 def _restriction(r: Reader, refs: _Refs) -> Restriction | None:
-    if "restricted" not in r.raw:
-        return None
-    x = r.sub(r.mapping("restricted"), "restricted")
-    restriction = Restriction(
-        reason=x.choice("reason", RESTRICTION_REASONS),
-        note=x.text("note"),
-        technique=x.text("technique"),
-        sources=x.sources(),
+    return _cited(
+        r,
+        refs,
+        "restricted",
+        lambda x: Restriction(
+            reason=x.choice("reason", RESTRICTION_REASONS),
+            note=x.text("note"),
+            technique=x.text("technique"),
+            sources=x.sources(),
+        ),
     )
-    x.finish()
-    refs.sources(restriction.sources, r, "restricted")
-    return restriction
 
 
 def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Acupoint]:

@@ -130,13 +130,22 @@ class InsertionForm(forms.ModelForm):
             "gauge_mm": "Gauge (mm)",
             "length_mm": "Length (mm)",
             "depth_mm": "Depth (mm)",
-            "twitch_responses": "Local twitch responses",
+            "twitch_responses": "Local twitch responses (dry needling)",
             "es_frequency_hz": "ES frequency (Hz)",
             "es_pulse_width_ms": "ES pulse width (ms)",
             "es_intensity_ma": "ES intensity (mA)",
             "es_minutes": "ES duration (min)",
             "retention_minutes": "Retention (min)",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A dry-needling field: an acupuncture needle has no twitch count to give (empty means none).
+        self.fields["twitch_responses"].required = False
+
+    def clean_twitch_responses(self):
+        value = self.cleaned_data.get("twitch_responses")
+        return 0 if value is None else value
 
     def clean_target(self):
         from needlechart.knowledge import UnknownName, resolve_target

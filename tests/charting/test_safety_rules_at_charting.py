@@ -104,3 +104,11 @@ def test_the_needle_form_marks_the_implausible_field():
     assert not form.is_valid()
     assert "needle's length" in form.errors["depth_mm"][0]
     assert "Retention time 500 min" in form.errors["retention_minutes"][0]
+
+
+def test_an_acupuncture_needle_needs_no_twitch_count():
+    from needlechart.charting.forms import InsertionForm
+
+    form = InsertionForm({"target": "LI4", "side": "left", "technique": "de_qi", "retention_minutes": 20})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["twitch_responses"] == 0

@@ -139,6 +139,9 @@ class InsertionForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs):
+        # Its own element IDs: the palpation form beside it also has a `side`, and the live target
+        # check must read this form's side, not the palpation's.
+        kwargs.setdefault("auto_id", "needle_%s")
         super().__init__(*args, **kwargs)
         # A dry-needling field: an acupuncture needle has no twitch count to give (empty means none).
         self.fields["twitch_responses"].required = False
@@ -171,6 +174,10 @@ class InsertionForm(forms.ModelForm):
 class PalpationForm(forms.ModelForm):
     muscle = forms.CharField(help_text="Name or synonym, e.g. upper trap, QL.")
     side = forms.ChoiceField(choices=SIDE_CHOICES[:2])
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "palpation_%s")
+        super().__init__(*args, **kwargs)
 
     class Meta:
         model = Palpation

@@ -186,3 +186,31 @@ def test_front_desk_and_other_clinic_in_chromium(page: Page, live_server, staff)
     sign_in(page, base, "stranger")
     response = page.goto(f"{base}/patients/{patient.pk}/")
     assert response.status == 404
+
+
+def test_the_live_check_reads_the_needle_forms_own_side_in_chromium(page: Page, live_server, staff):
+    """Lymphoedema of the right arm: the live check of LI4 on the right shows it blocked, whatever
+    side the palpation form beside it holds (the two forms once shared the element id of `side`)."""
+    base = live_server.url
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    sign_in(page, base, "physio")
+    register(page, "Nora", "Lind")
+    page.get_by_role("link", name="New episode").click()
+    page.locator("#id_condition").select_option("lateral_epicondylalgia")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Start a visit").click()
+    summary = page.locator("#screening summary")
+    if page.locator("#screening details[open]").count() == 0:
+        summary.click()
+    page.locator("input[name=f_lymphedema]").check()
+    page.locator("select[name=f_lymphedema_region]").select_option("upper_arm_anterior")
+    page.locator("select[name=f_lymphedema_side]").select_option("right")
+    page.locator("#screening input[name=modalities][value=dry_needling]").check()
+    page.get_by_role("button", name="Save screening").click()
+    expect(page.locator("#screening .verdict")).to_have_text("caution")
+    assert page.locator("[id=needle_side]").count() == 1 and page.locator("[id=id_side]").count() == 0
+    page.locator("#needles [name=target]").fill("LI4")
+    page.locator("#needles [name=side]").select_option("right")
+    expect(page.locator("#target-info")).to_contain_text("blocked")
+    page.locator("#needles [name=side]").select_option("left")
+    expect(page.locator("#target-info")).not_to_contain_text("blocked")

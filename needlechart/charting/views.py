@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
 from needlechart.clinical.aftercare import build_aftercare
@@ -195,9 +196,14 @@ def _message(exc: Exception) -> str:
 
 
 @clinic_staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def visit_action(request, pk: int, visit_id: int, action: str):
     visit = _visit(request, pk, visit_id)
+    if request.method == "GET":
+        # A form that failed validation is shown at its POST address; a link followed from there
+        # (or a reload) must land on the note again with its query kept, never on a blank 405.
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("charting:visit", args=[visit.patient_id, visit.pk]) + query)
     user = request.user
     try:
         if action == "screen":

@@ -243,3 +243,16 @@ def test_patient_page_lists_visits_newest_first(c, physio, patient, episode):
     html = c.get(f"/patients/{patient.pk}/").content.decode().split('id="visits-h"')[1]
     dates = [html.index(s) for s in ("2026-10-04", "2026-09-06", "2026-07-26", "2026-07-12")]
     assert dates == sorted(dates)
+
+
+def test_a_link_followed_after_a_form_error_lands_on_the_note_not_a_405(c, physio, patient, episode):
+    """After a validation error the page is shown at the action's POST address; the suggestion links
+    ("?target=...&side=...") and a reload then GET that address: they must reach the note."""
+    visit = start(c, patient)
+    action = f"/patients/{patient.pk}/visits/{visit.pk}/needle/"
+    failed = c.post(action, {"target": "not a muscle", "side": "left"})
+    assert failed.status_code == 400
+    followed = c.get(action, {"target": "LI4", "side": "left"})
+    assert followed.status_code == 302
+    assert followed["Location"] == f"/patients/{patient.pk}/visits/{visit.pk}/?target=LI4&side=left"
+    assert c.get(followed["Location"]).status_code == 200

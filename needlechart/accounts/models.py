@@ -56,6 +56,12 @@ class User(AbstractUser):
         return self.role in (Role.CLINICIAN, Role.CLINIC_ADMIN)
 
     @property
+    def records_clinical_content(self) -> bool:
+        """Only clinicians create clinical records (screenings, consents, episodes): a clinic admin
+        reads them, to run the clinic, but never writes a patient's clinical facts."""
+        return self.role == Role.CLINICIAN
+
+    @property
     def may_needle(self) -> bool:
         return self.is_clinician and bool(self.profession)
 

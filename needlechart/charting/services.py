@@ -73,7 +73,7 @@ def screen_patient(
     user, patient, findings: list[dict[str, str]], modalities: list[str], *, changed: bool = True, request=None
 ) -> Screening:
     """Run the core's screening on the patient's reported findings and keep the result."""
-    if not user.sees_clinical_content:
+    if not user.records_clinical_content:
         raise PermissionDenied("Screening is clinical content.")
     kb = load()
     reported = tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in findings)
@@ -124,7 +124,7 @@ def risks_for(modality: str, thorax: bool) -> list[str]:
 
 
 def record_consent(user, patient, modality: str, risks_explained: list[str], agreed: bool, request=None) -> Consent:
-    if not user.sees_clinical_content:
+    if not user.records_clinical_content:
         raise PermissionDenied("Consent is recorded by a clinician.")
     missing = [r for r in BASE_RISKS if r not in risks_explained]
     if agreed and missing:

@@ -95,8 +95,8 @@ def open_chart(user, patient: Patient, request=None) -> None:
 
 
 def start_episode(user, patient: Patient, data: dict[str, Any], request=None) -> Episode:
-    if not user.sees_clinical_content:
-        raise PermissionDenied("Front desk cannot open episodes of care.")
+    if not user.records_clinical_content:
+        raise PermissionDenied("Only a clinician opens an episode of care.")
     with transaction.atomic():
         episode = Episode.objects.create(patient=patient, created_by=user, **data)
         record(

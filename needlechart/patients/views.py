@@ -117,6 +117,9 @@ def patient_edit(request, pk: int):
 def episode_create(request, pk: int):
     patient = selectors.get_patient(request.user, pk)
     require_clinical(request.user)
+    if not request.user.records_clinical_content:
+        messages.error(request, "Only a clinician opens an episode of care.")
+        return redirect("patients:detail", pk=patient.pk)
     form = EpisodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.start_episode(request.user, patient, form.cleaned_data, request=request)

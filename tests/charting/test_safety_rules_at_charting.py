@@ -112,3 +112,27 @@ def test_an_acupuncture_needle_needs_no_twitch_count():
     form = InsertionForm({"target": "LI4", "side": "left", "technique": "de_qi", "retention_minutes": 20})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["twitch_responses"] == 0
+
+
+def test_a_clinic_admin_reads_but_never_creates_clinical_records(clinic, patient):
+    """Screenings, consents and episodes are written by clinicians only."""
+    from django.core.exceptions import PermissionDenied
+    from django.test import Client
+
+    from needlechart.accounts.models import Role
+    from needlechart.patients import services as patient_services
+    from tests import factories as f
+
+    admin = f.user(clinic, "boss", Role.CLINIC_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.screen_patient(admin, patient, [], ["dry_needling"])
+    with pytest.raises(PermissionDenied):
+        services.record_consent(admin, patient, "dry_needling", ALL_RISKS, True)
+    with pytest.raises(PermissionDenied):
+        patient_services.start_episode(admin, patient, {"condition": "neck_pain"})
+    c = Client()
+    c.force_login(admin)
+    page = c.get(f"/patients/{patient.pk}/").content.decode()
+    assert "New episode" not in page
+    response = c.get(f"/patients/{patient.pk}/episodes/new/")
+    assert response.status_code == 302  # back to the patient with a message, not a bare 403

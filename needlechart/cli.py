@@ -273,15 +273,15 @@ def cmd_codes(args: argparse.Namespace) -> int:
 
 
 def _parse_target(kb, text: str) -> tuple[str, str]:
+    from needlechart.clinical.screening import target_sides
     from needlechart.knowledge import resolve_target
 
     name, _, side = text.rpartition(":")
     if not name:
         name, side = text, ""
     target = resolve_target(kb, name)
-    midline = target in kb.acupoints and kb.acupoints[target].midline
-    side = side.strip().lower() or ("midline" if midline else "")
-    allowed = ("midline",) if midline else ("left", "right")
+    allowed = target_sides(kb.target(target))
+    side = side.strip().lower() or ("midline" if allowed == ("midline",) else "")
     if side not in allowed:
         raise BadInput(f"--target {text!r}: give the side as {' or '.join(allowed)}, e.g. {target}:{allowed[0]}")
     return target, side

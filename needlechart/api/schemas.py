@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from needlechart.charting.models import LungTechnique, Modality, Technique
 from needlechart.charting.services import counts_reconciled
-from needlechart.clinical.screening import URGENCY_ADVICE, finding_sides
+from needlechart.clinical.screening import URGENCY_ADVICE, finding_sides, target_sides
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import closest
 from needlechart.patients.models import Sex
@@ -553,7 +553,7 @@ class InsertionIn(In):
         if not target_id:
             return side
         target = load().target(target_id)
-        allowed = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
+        allowed = target_sides(target)
         if side not in allowed:
             raise ValueError(f"side for {target_id} must be {' or '.join(allowed)}")
         return side

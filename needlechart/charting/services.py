@@ -17,7 +17,7 @@ from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.clinical import billing
 from needlechart.clinical.charting import needle_problems
-from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen
+from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen, target_sides
 from needlechart.knowledge import load
 
 from .models import (
@@ -314,7 +314,7 @@ def add_insertion(user, visit: Visit, data: dict[str, Any], *, override_reason: 
     target = kb.target(target_id)
     if target.kind == "acupoint" and target.never_needle is not None:
         raise ChartingError(f"{target_id} is never needled: {target.never_needle.note} Choose another point.")
-    allowed_sides = ("midline",) if target.kind == "acupoint" and target.midline else ("left", "right")
+    allowed_sides = target_sides(target)
     if side not in allowed_sides:
         raise ChartingError(f"Side for {target_id} must be {' or '.join(allowed_sides)}.")
     implausible = needle_problems(kb, data)

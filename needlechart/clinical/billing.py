@@ -475,6 +475,7 @@ def _parse_pains(kb: KnowledgeBase, items: object) -> list[tuple[str, str]]:
 
 def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
     """Code a session described as JSON (the `needlechart codes` input format)."""
+    from needlechart.clinical.screening import target_sides
     from needlechart.knowledge.lookup import UnknownName, resolve, resolve_target
 
     if not isinstance(raw, dict):
@@ -497,7 +498,7 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
                     raise BillingInputError(f'each insertion is {{"target": ..., "side": ...}}, not {item!r}')
                 side = str(item["side"]).lower()
                 target = resolve_target(kb, str(item["target"]))
-                allowed = ("midline",) if target in kb.acupoints and kb.acupoints[target].midline else ("left", "right")
+                allowed = target_sides(kb.target(target))
                 if side not in allowed:
                     raise BillingInputError(
                         f"insertion side {item['side']!r} is not valid for {target}; use {' or '.join(allowed)}"

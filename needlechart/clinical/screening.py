@@ -221,8 +221,14 @@ def _target(kb: KnowledgeBase, target_id: str) -> Muscle | Acupoint:
         raise ScreeningInputError(f"unknown target '{target_id}': give a muscle ID or an acupoint code") from None
 
 
+def target_sides(target: Muscle | Acupoint) -> tuple[str, ...]:
+    """The sides a target is needled on: a midline point on the midline, everything else left or right.
+    The one rule for sides of a target: screening, billing, charting, the API and the CLI use it."""
+    return ("midline",) if isinstance(target, Acupoint) and target.midline else ("left", "right")
+
+
 def _check_target_side(target: Muscle | Acupoint, side: str) -> None:
-    allowed = ("midline",) if isinstance(target, Acupoint) and target.midline else ("left", "right")
+    allowed = target_sides(target)
     if side not in allowed:
         raise ScreeningInputError(f"side '{side}' is not valid for {target.id}: use {' or '.join(allowed)}")
 

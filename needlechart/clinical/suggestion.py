@@ -103,14 +103,12 @@ def _index(kb: KnowledgeBase) -> dict[str, dict]:
         points_in[p.region].append(p)
         for r in p.distal_for:
             distal_for[r].append(p)
-    order = {t: i for i, t in enumerate([*kb.muscles, *kb.acupoints])}
     return {
         "primary": primary,
         "spillover": spillover,
         "local": local,
         "points_in": points_in,
         "distal_for": distal_for,
-        "order": order,
     }
 
 

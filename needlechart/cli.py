@@ -83,23 +83,12 @@ def _cite(kb, refs: Sequence[SourceRef]) -> str:
 
 
 def _parse_pain(kb, text: str):
-    from needlechart.clinical.suggestion import Pain
+    from needlechart.clinical.locations import PainInputError, parse_pain_text
 
-    bits = text.split(":")
-    if len(bits) not in (2, 3):
-        raise BadInput(f"--pain {text!r}: write REGION:SIDE or REGION:SIDE:INTENSITY, e.g. temple:left:6")
-    region = resolve(kb, "region", bits[0])
-    side = bits[1].strip().lower()
-    sides = kb.regions[region].sides
-    if side not in sides:
-        close = closest_word(side, sides)
-        raise BadInput(f"--pain {text!r}: side '{bits[1]}' is not valid for {region}; use {close}")
-    intensity = None
-    if len(bits) == 3:
-        if not bits[2].strip().isdigit() or not 0 <= int(bits[2]) <= 10:
-            raise BadInput(f"--pain {text!r}: intensity '{bits[2]}' must be a whole number from 0 to 10")
-        intensity = int(bits[2])
-    return Pain(region, side, intensity)
+    try:
+        return parse_pain_text(kb, text)
+    except PainInputError as exc:
+        raise BadInput(f"--pain {text!r}: {exc}") from None
 
 
 def closest_word(word: str, options: Sequence[str]) -> str:
@@ -304,7 +293,7 @@ def cmd_aftercare(args: argparse.Namespace) -> int:
         return 0
     print("After your treatment")
     if care.treated:
-        print(f"Treated today: {', '.join(care.treated)}")
+        print(f"Treated today: {'; '.join(care.treated)}")
     if care.urgent:
         print("\nGet help straight away if:")
         for item in care.urgent:

@@ -1,10 +1,12 @@
 """The API object, mounted at /api/v1/, and how the services' refusals become HTTP answers.
 
 - PermissionDenied (a role or authorship rule) -> 403 {"detail": message}
-- Http404 (another clinic's or no such object) -> 404 (ninja's default)
-- NoteLocked (a signed note) -> 409 {"detail": message, "code": "locked"}
+- Http404 (another clinic's or no such object, or a row id not in the visit named) -> 404 (ninja's default)
+- NoteLocked (a signed or discarded note) -> 409 {"detail": message, "code": "locked"}
 - ChartingError and the core's input errors -> 422 {"detail": [{"type", "loc", "msg"}]}, the same
-  shape as ninja's own validation errors, so clients read every 422 one way.
+  shape as ninja's own validation errors, so clients read every 422 one way. A refused signing
+  (SignRefused) gives one item per unmet point.
+- A stale draft version is answered in visits.py: 409 {"code": "version_conflict", "current": ...}.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The clinical core over HTTP: safety screening of a patient, and target suggestions from a pain drawing.
+"""The clinical core over HTTP: safety screening and consent of a patient, and target suggestions from a
+pain drawing.
 
 Clinical content throughout, so front desk gets 403. The core's verdicts and ranks come back with
 their reasons, so a client can show why, not only what.
@@ -21,7 +22,18 @@ from needlechart.knowledge import load
 from needlechart.patients.selectors import get_patient
 
 from .access import audit_read, clinician_or_admin, field_error, patients_visit, staff
-from .schemas import ErrorOut, LockedOut, ScreeningIn, ScreeningOut, SuggestionIn, SuggestionsOut, ValidationErrorOut
+from .schemas import (
+    ConsentIn,
+    ConsentOut,
+    ConsentWithdrawIn,
+    ErrorOut,
+    LockedOut,
+    ScreeningIn,
+    ScreeningOut,
+    SuggestionIn,
+    SuggestionsOut,
+    ValidationErrorOut,
+)
 
 router = Router(tags=["clinical"])
 
@@ -50,6 +62,37 @@ def screen_patient(request: HttpRequest, patient_id: int, payload: ScreeningIn):
         if visit is not None:
             services.attach_screening(user, visit, screening, request=request)
     return Status(201, screening)
+
+
+_REFUSED = {403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+
+
+@router.post("/patients/{patient_id}/consents", response={201: ConsentOut, **_REFUSED})
+def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn):
+    """The patient's answer for one modality, with the risks explained. The latest answer per modality
+    counts: a refusal after an agreement ends it. Agreeing needs every standard risk explained (422)."""
+    user = staff(request)
+    patient = get_patient(user, patient_id)
+    require_clinical(user)
+    consent = services.record_consent(
+        user,
+        patient,
+        payload.modality,
+        list(dict.fromkeys(payload.risks_explained)),
+        payload.agreed,
+        request=request,
+    )
+    return Status(201, consent)
+
+
+@router.post("/patients/{patient_id}/consents/withdraw", response={201: ConsentOut, **_REFUSED})
+def withdraw_consent(request: HttpRequest, patient_id: int, payload: ConsentWithdrawIn):
+    """The patient withdraws consent to a modality: a new record, never a change to the consent given.
+    422 when there is no current consent to withdraw."""
+    user = staff(request)
+    patient = get_patient(user, patient_id)
+    require_clinical(user)
+    return Status(201, services.withdraw_consent(user, patient, payload.modality, request=request))
 
 
 def _screening_input(screening: Screening) -> ScreeningInput:

@@ -18,8 +18,9 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from needlechart.charting.models import LungTechnique, Modality, Technique
-from needlechart.charting.services import counts_reconciled
+from needlechart.charting.models import AdverseEventCode, LungTechnique, Modality, Severity, Technique
+from needlechart.charting.services import RISK_LABELS, counts_reconciled, current_consents
+from needlechart.clinical.locations import PainInputError, parse_intensity, parse_pain
 from needlechart.clinical.screening import URGENCY_ADVICE, finding_sides, target_sides
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import closest
@@ -32,12 +33,32 @@ ModalityId = Literal["dry_needling", "acupuncture", "electrical_stimulation"]
 SexId = Literal["female", "male", "other", "unknown"]
 TechniqueId = Literal["static", "pistoning", "winding", "de_qi"]
 LungTechniqueId = Literal["", "rib_bracketing", "pincer", "tangential", "ultrasound", "superficial"]
+VisitModalityId = Literal["dry_needling", "acupuncture"]  # electrical stimulation is recorded on the needles
+RiskId = Literal["soreness", "bruising", "bleeding", "infection", "fainting", "pneumothorax", "electrical"]
+AdverseEventCodeId = Literal[
+    "bruising",
+    "bleeding",
+    "pain_during",
+    "soreness_after",
+    "fainting",
+    "nausea",
+    "drowsiness",
+    "aggravation",
+    "suspected_pneumothorax",
+    "suspected_nerve_injury",
+    "broken_or_retained_needle",
+]
+SeverityId = Literal["mild", "significant", "serious"]
 
 # The Literals above are the API's contract; fail at import if a model's choices drift from them.
 assert set(ModalityId.__args__) == set(Modality.values)
 assert set(SexId.__args__) == set(Sex.values)
 assert set(TechniqueId.__args__) == set(Technique.values)
 assert set(LungTechniqueId.__args__) - {""} == set(LungTechnique.values)
+assert set(VisitModalityId.__args__) == set(Modality.values) - {Modality.ELECTRICAL_STIMULATION}
+assert set(RiskId.__args__) == set(RISK_LABELS)
+assert set(AdverseEventCodeId.__args__) == set(AdverseEventCode.values)
+assert set(SeverityId.__args__) == set(Severity.values)
 
 _LIST_ALL_BELOW = 20  # a category this small is listed in full when nothing is close
 
@@ -57,9 +78,15 @@ def _unknown(category: str, value: str, valid: list[str], near: list[str]) -> Py
 
 
 def known(category: str, value: str) -> str:
-    """`value` if it is an ID in the knowledge base's `category` (region, condition, finding)."""
+    """`value` if it is an ID in the knowledge base's `category` (region, condition, finding, muscle, exercise)."""
     kb = load()
-    table = {"region": kb.regions, "condition": kb.conditions, "finding": kb.findings}[category]
+    table = {
+        "region": kb.regions,
+        "condition": kb.conditions,
+        "finding": kb.findings,
+        "muscle": kb.muscles,
+        "exercise": kb.exercises,
+    }[category]
     if value not in table:
         raise _unknown(category, value, list(table), closest(kb, category, value))
     return value
@@ -74,15 +101,10 @@ def known_target(value: str) -> str:
     raise _unknown("target (muscle or acupoint)", value, [*kb.muscles, *kb.acupoints], near)
 
 
-def _side_for_region(region: str, side: str) -> str:
-    sides = load().regions[region].sides
-    if side not in sides:
-        raise PydanticCustomError(
-            "side_not_valid",
-            "side '{side}' is not valid for {region}; use {sides}",
-            {"side": side, "region": region, "sides": ", ".join(sides)},
-        )
-    return side
+def _pain_error(exc: PainInputError, **ctx: Any) -> PydanticCustomError:
+    """A field error carrying the core's pain-location message (and the valid choices, in ctx)."""
+    kind = {"side": "side_not_valid", "intensity": "intensity_not_valid"}.get(exc.field, "pain_not_valid")
+    return PydanticCustomError(kind, "{message}", {"message": exc.message, "choices": list(exc.choices), **ctx})
 
 
 class In(Schema):
@@ -270,6 +292,8 @@ class EpisodeOut(Schema):
 
 
 class PainIn(In):
+    """A pain location, checked by the core's rule (needlechart.clinical.locations)."""
+
     region: str = Field(..., max_length=40, examples=["lumbar"])
     side: Side
     intensity: int | None = Field(None, ge=0, le=10)
@@ -280,7 +304,21 @@ class PainIn(In):
     @classmethod
     def _side(cls, side: str, info: ValidationInfo) -> str:
         region = info.data.get("region")
-        return _side_for_region(region, side) if region else side
+        if not region:
+            return side  # the region's own error is reported
+        try:
+            return parse_pain(load(), region, side, resolve_names=False).side
+        except PainInputError as exc:
+            raise _pain_error(exc, side=side, region=region, sides=", ".join(exc.choices)) from None
+
+    @field_validator("intensity", mode="before")
+    @classmethod
+    def _intensity(cls, intensity: object) -> int | None:
+        # Before pydantic's own coercion, which would read true as 1.
+        try:
+            return parse_intensity(intensity)
+        except PainInputError as exc:
+            raise _pain_error(exc) from None
 
 
 class PainOut(Schema):
@@ -378,6 +416,8 @@ class ScreeningOut(Schema):
     urgency_advice: str
     may_needle: bool
     changed_since_last: bool
+    patient_confirmed_unchanged: bool = Field(..., description="A re-screen: the patient confirmed nothing changed.")
+    repeats_id: int | None = Field(..., description="The screening a re-screen repeats.")
     reported: list[ReportedFindingOut] = Field(..., description="The findings as reported.")
     findings: list[FindingResultOut]
     modalities: list[ItemStatusOut]
@@ -458,13 +498,59 @@ class SuggestionsOut(Schema):
     acupoints: list[SuggestionOut]
 
 
+# ------------------------------------------------------------------------------ consents
+
+
+class ConsentIn(In):
+    """The patient's answer for one modality. Agreeing needs every standard risk explained; a thorax
+    target needs "pneumothorax" too, electrical stimulation "electrical"."""
+
+    modality: ModalityId
+    risks_explained: list[RiskId] = Field(default_factory=list, max_length=20)
+    agreed: bool
+
+
+class ConsentWithdrawIn(In):
+    modality: ModalityId
+
+
+class ConsentOut(Schema):
+    id: int
+    patient_id: int
+    modality: str
+    risks_explained: list[str]
+    agreed: bool
+    withdrawal: bool = Field(..., description="A withdrawal of an earlier consent (never agreed).")
+    recorded_by_id: int
+    recorded_at: datetime
+
+
 # ------------------------------------------------------------------------------ visits
 
 
+def _visit_modality(value: Any) -> Any:
+    """Before the type check, so that electrical stimulation gets its own explanation."""
+    if value == Modality.ELECTRICAL_STIMULATION:
+        raise PydanticCustomError(
+            "modality_not_for_visit",
+            "a visit is dry_needling or acupuncture: electrical stimulation is recorded on the needles it is "
+            "applied to (the es_ fields of an insertion)",
+        )
+    return value
+
+
 class VisitStartIn(In):
-    modality: ModalityId = "dry_needling"
+    modality: VisitModalityId | None = Field(
+        None,
+        description="Default: from the clinician's profession (an acupuncturist's visit is acupuncture, anyone "
+        "else's dry needling). A follow-up (`copy_from`) keeps the modality of the visit it copies.",
+    )
     episode_id: int | None = Field(None, description="Default: the patient's active episode, if any.")
-    copy_from: int | None = Field(None, description="Copy forward the pain drawing, needle plan and plan text.")
+    copy_from: int | None = Field(
+        None, description="Copy forward the pain drawing and plan text; its needles become planned targets."
+    )
+
+    _modality = field_validator("modality", mode="before")(_visit_modality)
 
 
 class IncrementIn(In):
@@ -487,6 +573,7 @@ class IncrementOut(Schema):
 
 _DRAFT_NOT_NULL = (
     "pain_drawing",
+    "nprs_before_not_taken",
     "subjective",
     "objective",
     "assessment",
@@ -496,16 +583,23 @@ _DRAFT_NOT_NULL = (
     "aftercare_given",
     "increments",
     "modality",
+    "tcm_pattern",
+    "tcm_tongue",
+    "tcm_pulse",
 )
 
 
 class VisitPatch(In):
-    """Draft fields; only those sent change. Numbers may be sent as null to clear them."""
+    """Draft fields; only those sent change. Numbers may be sent as null to clear them. `version` is the
+    one you read: the save conflicts (409) only if a field it writes was saved elsewhere since."""
 
     version: int = Field(..., ge=1)
-    modality: ModalityId | None = None
+    modality: VisitModalityId | None = None
     pain_drawing: list[PainIn] | None = Field(None, max_length=60)
     nprs_before: int | None = Field(None, ge=0, le=10)
+    nprs_before_not_taken: str | None = Field(
+        None, max_length=5000, description="Why no pain score was taken before treatment (instead of nprs_before)."
+    )
     nprs_after: int | None = Field(None, ge=0, le=10)
     subjective: str | None = Field(None, max_length=20000)
     objective: str | None = Field(None, max_length=20000)
@@ -517,11 +611,39 @@ class VisitPatch(In):
     count_discrepancy: str | None = Field(None, max_length=5000)
     aftercare_given: bool | None = None
     increments: list[IncrementIn] | None = Field(None, max_length=20)
+    retention_minutes: int | None = Field(
+        None, ge=0, le=240, description="Acupuncture: the session's retention time (a needle's own is the exception)."
+    )
+    tcm_pattern: str | None = Field(None, max_length=5000)
+    tcm_tongue: str | None = Field(None, max_length=5000)
+    tcm_pulse: str | None = Field(None, max_length=5000)
 
     _no_nulls = field_validator(*_DRAFT_NOT_NULL, mode="before")(_not_null)
+    _modality = field_validator("modality", mode="before")(_visit_modality)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"version"})
+
+
+def _check_side(target_id: str | None, side: str | None) -> str | None:
+    if not target_id or side is None:
+        return side  # the target's own error is reported; without it the service checks the side
+    allowed = target_sides(load().target(target_id))
+    if side not in allowed:
+        raise ValueError(f"side for {target_id} must be {' or '.join(allowed)}")
+    return side
+
+
+def _check_times(out: time | None, info: ValidationInfo) -> time | None:
+    time_in = info.data.get("time_in")
+    if out and time_in and out < time_in:
+        raise ValueError("the needle came out before it went in: check the times")
+    return out
+
+
+_DEPTH_CUN = {"ge": 0, "le": 10, "max_digits": 3, "decimal_places": 1}
+_DE_QI = "Acupuncture: de qi obtained (true) or not (false); empty: not recorded."
+_RETENTION = "Empty: the session's retention (acupuncture) or none given."
 
 
 class InsertionIn(In):
@@ -532,31 +654,27 @@ class InsertionIn(In):
     gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
     length_mm: int | None = Field(None, gt=0, le=300)
     depth_mm: int | None = Field(None, ge=0, le=300)
+    depth_cun: Decimal | None = Field(None, description="Acupuncture: depth in cun, one decimal.", **_DEPTH_CUN)
     technique: TechniqueId = "static"
-    twitch_responses: int = Field(0, ge=0, le=1000)
+    twitch_responses: int | None = Field(None, ge=0, le=1000, description="Dry needling; empty: none.")
+    de_qi: bool | None = Field(None, description=_DE_QI)
     es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
     es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
     es_minutes: int | None = Field(None, ge=0, le=120)
     es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1, validate_default=True)
-    retention_minutes: int = Field(0, ge=0, le=240)
+    retention_minutes: int | None = Field(None, ge=0, le=240, description=_RETENTION)
     time_in: time | None = None
     time_out: time | None = None
     lung_technique: LungTechniqueId = ""
     override_reason: str = Field("", max_length=5000, description="Required when screening blocks this target.")
 
     _target = field_validator("target")(known_target)
+    _out_after_in = field_validator("time_out")(_check_times)
 
     @field_validator("side")
     @classmethod
     def _side(cls, side: str, info: ValidationInfo) -> str:
-        target_id = info.data.get("target")
-        if not target_id:
-            return side
-        target = load().target(target_id)
-        allowed = target_sides(target)
-        if side not in allowed:
-            raise ValueError(f"side for {target_id} must be {' or '.join(allowed)}")
-        return side
+        return _check_side(info.data.get("target"), side)
 
     @field_validator("es_frequency_hz")
     @classmethod
@@ -566,17 +684,113 @@ class InsertionIn(In):
             raise ValueError("give the frequency when recording electrical stimulation")
         return hz
 
-    @field_validator("time_out")
-    @classmethod
-    def _out_after_in(cls, out: time | None, info: ValidationInfo) -> time | None:
-        time_in = info.data.get("time_in")
-        if out and time_in and out < time_in:
-            raise ValueError("the needle came out before it went in: check the times")
-        return out
-
     def needle(self) -> dict[str, Any]:
         """The insertion's fields for the service, without blanks (as the page's form sends them)."""
         return {k: v for k, v in self.model_dump(exclude={"override_reason"}).items() if v not in (None, "")}
+
+
+_NEEDLE_NOT_NULL = ("target", "side", "technique", "twitch_responses", "lung_technique")
+
+
+class InsertionPatch(In):
+    """Correct a draft's needle: only the fields sent change (nullable parameters may be sent as null to
+    clear them), and the corrected needle passes every rule a new one would."""
+
+    target: str | None = Field(None, max_length=40, description="Muscle ID or acupoint code.")
+    side: Side | None = None
+    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
+    length_mm: int | None = Field(None, gt=0, le=300)
+    depth_mm: int | None = Field(None, ge=0, le=300)
+    depth_cun: Decimal | None = Field(None, **_DEPTH_CUN)
+    technique: TechniqueId | None = None
+    twitch_responses: int | None = Field(None, ge=0, le=1000)
+    de_qi: bool | None = Field(None, description=_DE_QI)
+    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
+    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
+    es_minutes: int | None = Field(None, ge=0, le=120)
+    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1)
+    retention_minutes: int | None = Field(None, ge=0, le=240, description=_RETENTION)
+    time_in: time | None = None
+    time_out: time | None = None
+    lung_technique: LungTechniqueId | None = None
+    override_reason: str | None = Field(
+        None,
+        max_length=5000,
+        description="Leave out to keep the reason given; required when screening blocks the corrected needle.",
+    )
+
+    _no_nulls = field_validator(*_NEEDLE_NOT_NULL, mode="before")(_not_null)
+    _target = field_validator("target")(known_target)
+    _out_after_in = field_validator("time_out")(_check_times)
+
+    @field_validator("side")
+    @classmethod
+    def _side(cls, side: str, info: ValidationInfo) -> str:
+        return _check_side(info.data.get("target"), side)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"override_reason"})
+
+
+def _keep_planned(value: Any, info: ValidationInfo) -> Any:
+    if value is None:
+        raise PydanticCustomError(
+            "not_null",
+            "{field} cannot be null when confirming: leave it out to keep the planned value",
+            {"field": info.field_name},
+        )
+    return value
+
+
+class PlannedConfirmIn(In):
+    """What was placed differently from the plan today (leave a field out to keep the planned value);
+    the needle then passes the full gate, like a new one."""
+
+    side: Side | None = None
+    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
+    length_mm: int | None = Field(None, gt=0, le=300)
+    depth_mm: int | None = Field(None, ge=0, le=300)
+    depth_cun: Decimal | None = Field(None, **_DEPTH_CUN)
+    technique: TechniqueId | None = None
+    twitch_responses: int | None = Field(None, ge=0, le=1000)
+    de_qi: bool | None = Field(None, description=_DE_QI)
+    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
+    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
+    es_minutes: int | None = Field(None, ge=0, le=120)
+    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1)
+    retention_minutes: int | None = Field(None, ge=0, le=240)
+    time_in: time | None = None
+    time_out: time | None = None
+    lung_technique: LungTechniqueId | None = None
+    override_reason: str = Field("", max_length=5000, description="Required when screening blocks this target.")
+
+    _keep = field_validator(
+        "side",
+        "gauge_mm",
+        "length_mm",
+        "depth_mm",
+        "depth_cun",
+        "technique",
+        "twitch_responses",
+        "es_pulse_width_ms",
+        "es_intensity_ma",
+        "es_minutes",
+        "es_frequency_hz",
+        "retention_minutes",
+        "time_in",
+        "time_out",
+        "lung_technique",
+        mode="before",
+    )(_keep_planned)
+    _out_after_in = field_validator("time_out")(_check_times)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"override_reason"})
+
+
+def _target_name(target_id: str) -> str:
+    kb = load()
+    return kb.target(target_id).label if target_id in kb.muscles or target_id in kb.acupoints else target_id
 
 
 class InsertionOut(Schema):
@@ -587,14 +801,16 @@ class InsertionOut(Schema):
     gauge_mm: float | None
     length_mm: int | None
     depth_mm: int | None
+    depth_cun: float | None
     technique: str
     twitch_responses: int
+    de_qi: bool | None
     electrical_stimulation: bool
     es_frequency_hz: float | None
     es_pulse_width_ms: float | None
     es_intensity_ma: float | None
     es_minutes: int | None
-    retention_minutes: int
+    retention_minutes: int | None = Field(..., description=_RETENTION)
     time_in: time | None
     time_out: time | None
     lung_technique: str
@@ -603,8 +819,99 @@ class InsertionOut(Schema):
 
     @staticmethod
     def resolve_target_name(obj: Any) -> str:
-        kb = load()
-        return kb.target(obj.target).label if obj.target in kb.muscles or obj.target in kb.acupoints else obj.target
+        return _target_name(obj.target)
+
+
+class PlannedOut(Schema):
+    """A target carried forward from an earlier visit: not a needle until confirmed today."""
+
+    id: int
+    planned_from_id: int
+    target: str
+    target_name: str
+    side: str
+    gauge_mm: float | None
+    length_mm: int | None
+    depth_mm: int | None
+    depth_cun: float | None
+    technique: str
+    electrical_stimulation: bool
+    es_frequency_hz: float | None
+    es_pulse_width_ms: float | None
+    es_intensity_ma: float | None
+    es_minutes: int | None
+    retention_minutes: int | None
+    lung_technique: str
+
+    @staticmethod
+    def resolve_target_name(obj: Any) -> str:
+        return _target_name(obj.target)
+
+
+_PALPATION_FLAGS = ("taut_band", "tender_spot", "referred_pain_recognised", "twitch_response")
+
+
+class PalpationIn(In):
+    """A palpation finding for one muscle."""
+
+    muscle: str = Field(..., max_length=40, description="A muscle ID.", examples=["upper_trapezius"])
+    side: Literal["left", "right"]
+    taut_band: bool = False
+    tender_spot: bool = False
+    referred_pain_recognised: bool = False
+    twitch_response: bool = False
+
+    _muscle = field_validator("muscle")(lambda v: known("muscle", v))
+
+
+class PalpationPatch(In):
+    muscle: str | None = Field(None, max_length=40, description="A muscle ID.")
+    side: Literal["left", "right"] | None = None
+    taut_band: bool | None = None
+    tender_spot: bool | None = None
+    referred_pain_recognised: bool | None = None
+    twitch_response: bool | None = None
+
+    _no_nulls = field_validator("muscle", "side", *_PALPATION_FLAGS, mode="before")(_not_null)
+    _muscle = field_validator("muscle")(lambda v: known("muscle", v))
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class PalpationOut(Schema):
+    id: int
+    muscle: str
+    muscle_name: str
+    side: str
+    taut_band: bool
+    tender_spot: bool
+    referred_pain_recognised: bool
+    twitch_response: bool
+
+    @staticmethod
+    def resolve_muscle_name(obj: Any) -> str:
+        muscle = load().muscles.get(obj.muscle)
+        return muscle.name if muscle else obj.muscle
+
+
+class AdverseEventIn(In):
+    code: AdverseEventCodeId
+    severity: SeverityId
+    action_taken: str = Field(..., min_length=1, max_length=5000)
+    note: str = Field("", max_length=5000)
+
+
+class AdverseEventPatch(In):
+    code: AdverseEventCodeId | None = None
+    severity: SeverityId | None = None
+    action_taken: str | None = Field(None, min_length=1, max_length=5000)
+    note: str | None = Field(None, max_length=5000)
+
+    _no_nulls = field_validator("code", "severity", "action_taken", "note", mode="before")(_not_null)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class AdverseEventOut(Schema):
@@ -613,6 +920,38 @@ class AdverseEventOut(Schema):
     severity: str
     action_taken: str
     note: str
+
+
+class ExerciseIn(In):
+    exercise: str = Field(..., max_length=60, description="An exercise ID from the library.", examples=["chin_tuck"])
+    dosage: str = Field("", max_length=200, description="Empty: the library's dosage.")
+
+    _exercise = field_validator("exercise")(lambda v: known("exercise", v))
+
+
+class ExercisePatch(In):
+    dosage: str = Field(..., max_length=200, description="Empty: the library's dosage.")
+
+
+class ExerciseOut(Schema):
+    id: int
+    exercise: str
+    name: str
+    dosage: str
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        exercise = load().exercises.get(obj.exercise)
+        return exercise.name if exercise else obj.exercise
+
+
+class DiscardIn(In):
+    reason: str = Field(..., min_length=1, max_length=2000, examples=["Started for the wrong patient"])
+
+
+class SignCheckOut(Schema):
+    ready: bool = Field(..., description="True when nothing stands between the note and its signature.")
+    problems: list[str] = Field(..., description="Every unmet point, as signing would list them.")
 
 
 class AddendumIn(In):
@@ -640,8 +979,9 @@ class VisitSummaryOut(Schema):
     clinician_name: str
     visit_date: date
     modality: str
-    status: Literal["draft", "signed"]
+    status: Literal["draft", "signed", "discarded"]
     signed_at: datetime | None
+    discarded_at: datetime | None
     version: int
 
     @staticmethod
@@ -658,6 +998,7 @@ class VisitOut(VisitSummaryOut):
     copied_from_id: int | None
     pain_drawing: list[PainOut]
     nprs_before: int | None
+    nprs_before_not_taken: str
     nprs_after: int | None
     subjective: str
     objective: str
@@ -670,12 +1011,25 @@ class VisitOut(VisitSummaryOut):
     counts_reconciled: bool
     aftercare_given: bool
     increments: list[IncrementOut]
+    retention_minutes: int | None = Field(..., description="Acupuncture: the session's retention time.")
+    tcm_pattern: str
+    tcm_tongue: str
+    tcm_pulse: str
     created_at: datetime
     updated_at: datetime
     signed_by_id: int | None
     billing: dict[str, Any] = Field(..., description="Codes suggested by the core at signing; empty for a draft.")
+    signed_record: dict[str, Any] = Field(
+        ..., description="What the note rested on when signed (screening, consents, episode); empty for a draft."
+    )
+    discarded_by_id: int | None
+    discard_reason: str
+    consents: list[ConsentOut] = Field(..., description="The patient's current, agreed consents.")
+    planned: list[PlannedOut] = Field(..., description="Targets carried forward, neither confirmed nor removed.")
     insertions: list[InsertionOut]
+    palpations: list[PalpationOut]
     adverse_events: list[AdverseEventOut]
+    exercises: list[ExerciseOut]
     addenda: list[AddendumOut]
 
     @staticmethod
@@ -683,8 +1037,28 @@ class VisitOut(VisitSummaryOut):
         return counts_reconciled(obj)
 
     @staticmethod
+    def resolve_consents(obj: Any) -> list[Any]:
+        return [c for c in current_consents(obj.patient).values() if c is not None]
+
+    @staticmethod
+    def resolve_planned(obj: Any) -> list[Any]:
+        return list(obj.plannedneedles.all())
+
+    @staticmethod
+    def resolve_insertions(obj: Any) -> list[Any]:
+        return list(obj.insertions.all())
+
+    @staticmethod
+    def resolve_palpations(obj: Any) -> list[Any]:
+        return list(obj.palpations.all())
+
+    @staticmethod
     def resolve_adverse_events(obj: Any) -> list[Any]:
         return list(obj.adverseevents.all())
+
+    @staticmethod
+    def resolve_exercises(obj: Any) -> list[Any]:
+        return list(obj.exerciseassignments.all())
 
     @staticmethod
     def resolve_addenda(obj: Any) -> list[Any]:

@@ -14,6 +14,8 @@ class Action(models.TextChoices):
     VIEW = "view", "Opened"
     CREATE = "create", "Created"
     CHANGE = "change", "Changed"
+    REMOVE = "remove", "Removed"
+    DISCARD = "discard", "Discarded"
     SIGN = "sign", "Signed"
     ADDENDUM = "addendum", "Addendum"
     OVERRIDE = "override", "Override"

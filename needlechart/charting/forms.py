@@ -91,8 +91,24 @@ class ConsentForm(forms.Form):
     )
 
 
+DE_QI_CHOICES = [("", "Not recorded"), ("yes", "Obtained"), ("no", "Not obtained")]
+
+
 class InsertionForm(forms.ModelForm):
+    """One needle. `editing` (a logged needle's id) corrects that needle; `planned` (a planned target's
+    id) places that planned target with these values. The form shows the fields of the visit's
+    modality: twitch responses for dry needling, de qi and depth in cun for acupuncture."""
+
     target = forms.CharField(help_text="Muscle or acupoint: name, synonym or code (e.g. upper trap, LI4).")
+    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    planned = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    de_qi = forms.TypedChoiceField(
+        choices=DE_QI_CHOICES,
+        required=False,
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        empty_value=None,
+        label="De qi",
+    )
     override_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -111,8 +127,10 @@ class InsertionForm(forms.ModelForm):
             "gauge_mm",
             "length_mm",
             "depth_mm",
+            "depth_cun",
             "technique",
             "twitch_responses",
+            "de_qi",
             "es_frequency_hz",
             "es_pulse_width_ms",
             "es_intensity_ma",
@@ -130,7 +148,8 @@ class InsertionForm(forms.ModelForm):
             "gauge_mm": "Gauge (mm)",
             "length_mm": "Length (mm)",
             "depth_mm": "Depth (mm)",
-            "twitch_responses": "Local twitch responses (dry needling)",
+            "depth_cun": "Depth (cun)",
+            "twitch_responses": "Local twitch responses",
             "es_frequency_hz": "ES frequency (Hz)",
             "es_pulse_width_ms": "ES pulse width (ms)",
             "es_intensity_ma": "ES intensity (mA)",
@@ -138,13 +157,20 @@ class InsertionForm(forms.ModelForm):
             "retention_minutes": "Retention (min)",
         }
 
-    def __init__(self, *args, **kwargs):
+    ACUPUNCTURE_ONLY = ("de_qi", "depth_cun")
+    DRY_NEEDLING_ONLY = ("twitch_responses",)
+
+    def __init__(self, *args, modality: str = "dry_needling", **kwargs):
         # Its own element IDs: the palpation form beside it also has a `side`, and the live target
         # check must read this form's side, not the palpation's.
         kwargs.setdefault("auto_id", "needle_%s")
         super().__init__(*args, **kwargs)
         # A dry-needling field: an acupuncture needle has no twitch count to give (empty means none).
         self.fields["twitch_responses"].required = False
+        for name in self.ACUPUNCTURE_ONLY if modality != "acupuncture" else self.DRY_NEEDLING_ONLY:
+            del self.fields[name]
+        if modality == "acupuncture":
+            self.fields["retention_minutes"].help_text = "Leave empty for the session's retention time."
 
     def clean_twitch_responses(self):
         value = self.cleaned_data.get("twitch_responses")
@@ -174,6 +200,7 @@ class InsertionForm(forms.ModelForm):
 class PalpationForm(forms.ModelForm):
     muscle = forms.CharField(help_text="Name or synonym, e.g. upper trap, QL.")
     side = forms.ChoiceField(choices=SIDE_CHOICES[:2])
+    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # a recorded finding corrected
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "palpation_%s")
@@ -208,6 +235,8 @@ class ExerciseForm(forms.Form):
 
 
 class AdverseEventForm(forms.ModelForm):
+    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # a recorded event corrected
+
     class Meta:
         model = AdverseEvent
         fields = ("code", "severity", "action_taken", "note")
@@ -216,10 +245,14 @@ class AdverseEventForm(forms.ModelForm):
 
 
 class NoteForm(forms.Form):
-    """The draft's free text and numbers; `version` guards against two people saving the same draft."""
+    """The draft's free text and numbers, autosaved field by field; `version` is the version the page
+    last saw (a field changed by someone else since then is a conflict, the others save)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     nprs_before = forms.IntegerField(min_value=0, max_value=10, required=False, label="NPRS before (0-10)")
+    nprs_before_not_taken = forms.CharField(
+        required=False, max_length=500, label="No NPRS before? Why not", help_text="e.g. the patient declined"
+    )
     nprs_after = forms.IntegerField(min_value=0, max_value=10, required=False, label="NPRS after (0-10)")
     subjective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     objective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -234,9 +267,25 @@ class NoteForm(forms.Form):
         label="If the counts differ: what happened and the action taken",
     )
     aftercare_given = forms.BooleanField(required=False, label="Aftercare handed out")
+    retention_minutes = forms.IntegerField(
+        min_value=0, max_value=240, required=False, label="Retention for the session (min)"
+    )
+    tcm_pattern = forms.CharField(required=False, max_length=5000, label="TCM pattern")
+    tcm_tongue = forms.CharField(required=False, max_length=5000, label="Tongue")
+    tcm_pulse = forms.CharField(required=False, max_length=5000, label="Pulse")
 
-    def clean_nprs_after(self):
-        return self.cleaned_data.get("nprs_after")
+    ACUPUNCTURE_ONLY = ("retention_minutes", "tcm_pattern", "tcm_tongue", "tcm_pulse")
+
+    def __init__(self, *args, modality: str = "dry_needling", **kwargs):
+        kwargs.setdefault("auto_id", "note_%s")
+        super().__init__(*args, **kwargs)
+        if modality != "acupuncture":
+            for name in self.ACUPUNCTURE_ONLY:
+                del self.fields[name]
+
+
+class DiscardForm(forms.Form):
+    reason = forms.CharField(max_length=2000, label="Why discard this draft", help_text="Kept as void, never billed.")
 
 
 class AddendumForm(forms.Form):

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class NoteLocked(Exception):
-    """The note is signed; it can only be amended by an addendum."""
+    """The note is signed (it can only be amended by an addendum) or discarded (void, kept as it was)."""
 
-    def __init__(self) -> None:
-        super().__init__("This note is signed and locked; add a dated addendum instead.")
+    def __init__(self, message: str = "This note is signed and locked; add a dated addendum instead.") -> None:
+        super().__init__(message)
+
+
+DISCARDED_MESSAGE = "This draft was discarded: it is kept as void and can no longer change."
 
 
 class Modality(models.TextChoices):
@@ -25,12 +29,31 @@ class Modality(models.TextChoices):
     ELECTRICAL_STIMULATION = "electrical_stimulation", "Electrical stimulation"
 
 
-class Screening(models.Model):
-    """One safety screening (intake or the per-visit re-screen), with the core's verdict as given."""
+class AppendOnly(models.Model):
+    """Refuses to change or delete a stored row (a trigger refuses too)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise NoteLocked(f"{type(self).__name__} records are append-only: record a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise NoteLocked(f"{type(self).__name__} records are append-only: record a new one instead.")
+
+
+class Screening(AppendOnly):
+    """One safety screening (intake or the per-visit re-screen), with the core's verdict as given.
+
+    Append-only (a trigger refuses UPDATE and DELETE): a signed note rests on it. A re-screen with
+    nothing changed is a new row with the same findings, `changed_since_last` false and the patient's
+    confirmation."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="screenings")
     performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    performed_at = models.DateTimeField(auto_now_add=True)
+    performed_at = models.DateTimeField(default=timezone.now)
     age = models.PositiveSmallIntegerField()
     findings = models.JSONField(default=list)  # [{"code", "region", "side"}]
     modalities = models.JSONField(default=list)
@@ -38,6 +61,8 @@ class Screening(models.Model):
     urgency = models.CharField(max_length=20, blank=True)
     result = models.JSONField(default=dict)  # the core's full result, for the record
     changed_since_last = models.BooleanField(default=True)
+    patient_confirmed_unchanged = models.BooleanField(default=False)
+    repeats = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-performed_at", "-id"]
@@ -47,16 +72,19 @@ class Screening(models.Model):
         return self.verdict in ("clear", "caution")
 
 
-class Consent(models.Model):
-    """Informed consent for one modality: the risks explained and the patient's answer."""
+class Consent(AppendOnly):
+    """Informed consent for one modality: the risks explained and the patient's answer.
+
+    Append-only (a trigger refuses UPDATE and DELETE). The latest row per modality is the patient's
+    current answer; a withdrawal is a new row (`withdrawal`, not agreed), never a change to an old one."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="consents")
     modality = models.CharField(max_length=30, choices=Modality.choices)
     risks_explained = models.JSONField(default=list)
     agreed = models.BooleanField()
+    withdrawal = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -65,6 +93,7 @@ class Consent(models.Model):
 class VisitStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
+    DISCARDED = "discarded", "Discarded"
 
 
 class LockedWithNote(models.Model):
@@ -78,7 +107,11 @@ class LockedWithNote(models.Model):
 
     def _locked(self) -> bool:
         visit_id = self._locked_visit_id()
-        return bool(visit_id) and Visit.objects.filter(pk=visit_id, signed_at__isnull=False).exists()
+        return bool(visit_id) and (
+            Visit.objects.filter(pk=visit_id)
+            .filter(models.Q(signed_at__isnull=False) | models.Q(discarded_at__isnull=False))
+            .exists()
+        )
 
     def save(self, *args, **kwargs):
         if self._locked():
@@ -100,6 +133,7 @@ class Visit(LockedWithNote):
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     pain_drawing = models.JSONField(default=list, blank=True)  # [{"region", "side", "intensity"}]
     nprs_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    nprs_before_not_taken = models.TextField(blank=True)  # why no pain score before treatment
     nprs_after = models.PositiveSmallIntegerField(null=True, blank=True)
     subjective = models.TextField(blank=True)
     objective = models.TextField(blank=True)
@@ -113,8 +147,17 @@ class Visit(LockedWithNote):
     # Acupuncture face-to-face time in segments, coded by the CPT time rule on the total:
     # [{"minutes", "electrical_stimulation", "reinserted"}]; "reinserted" is required after the first segment.
     increments = models.JSONField(default=list, blank=True)
+    # Acupuncture: one retention time for the session (a needle's own retention is the exception),
+    # and the optional TCM assessment.
+    retention_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    tcm_pattern = models.TextField(blank=True)
+    tcm_tongue = models.TextField(blank=True)
+    tcm_pulse = models.TextField(blank=True)
     copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)
+    # The version at which each draft field last changed: a save conflicts only when a field it
+    # writes changed after the version the writer saw, so two sections never conflict.
+    field_versions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     signed_at = models.DateTimeField(null=True, blank=True)
@@ -122,6 +165,15 @@ class Visit(LockedWithNote):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     billing = models.JSONField(default=dict, blank=True)  # codes suggested by the core at signing
+    # What the note rested on when signed (screening, consents, episode condition), copied in so that a
+    # later change to any of them changes nothing signed.
+    signed_record = models.JSONField(default=dict, blank=True)
+    # A draft that should not exist is discarded, never deleted: kept, void, never billed or signed.
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    discard_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-visit_date", "-id"]
@@ -132,8 +184,18 @@ class Visit(LockedWithNote):
         return self.signed_at is not None
 
     @property
+    def is_discarded(self) -> bool:
+        return self.discarded_at is not None
+
+    @property
+    def is_draft(self) -> bool:
+        return not self.is_signed and not self.is_discarded
+
+    @property
     def status(self) -> str:
-        return VisitStatus.SIGNED if self.is_signed else VisitStatus.DRAFT
+        if self.is_signed:
+            return VisitStatus.SIGNED
+        return VisitStatus.DISCARDED if self.is_discarded else VisitStatus.DRAFT
 
     def _locked_visit_id(self) -> int | None:
         return self.pk
@@ -166,33 +228,75 @@ class LungTechnique(models.TextChoices):
     SUPERFICIAL = "superficial", "Superficial needling only"
 
 
-class Insertion(VisitPart):
-    """One row of the needle log."""
+class NeedleParameters(VisitPart):
+    """What a needle is: target, side and the parameters a plan carries forward."""
 
     target = models.CharField(max_length=40)  # muscle ID or acupoint code
     side = models.CharField(max_length=10)
     gauge_mm = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     length_mm = models.PositiveSmallIntegerField(null=True, blank=True)
     depth_mm = models.PositiveSmallIntegerField(null=True, blank=True)
+    depth_cun = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     technique = models.CharField(max_length=20, choices=Technique.choices, default=Technique.STATIC)
-    twitch_responses = models.PositiveSmallIntegerField(default=0)
     es_frequency_hz = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     es_pulse_width_ms = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     es_intensity_ma = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     es_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    retention_minutes = models.PositiveSmallIntegerField(default=0)
+    # Empty: the session's retention (acupuncture) or none given.
+    retention_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    lung_technique = models.CharField(max_length=20, choices=LungTechnique.choices, blank=True)
+
+    PLAN_FIELDS = (
+        "target",
+        "side",
+        "gauge_mm",
+        "length_mm",
+        "depth_mm",
+        "depth_cun",
+        "technique",
+        "es_frequency_hz",
+        "es_pulse_width_ms",
+        "es_intensity_ma",
+        "es_minutes",
+        "retention_minutes",
+        "lung_technique",
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    @property
+    def electrical_stimulation(self) -> bool:
+        return self.es_frequency_hz is not None
+
+    def plan_values(self) -> dict:
+        return {name: getattr(self, name) for name in self.PLAN_FIELDS}
+
+
+class Insertion(NeedleParameters):
+    """One row of the needle log: a needle placed at this visit."""
+
+    twitch_responses = models.PositiveSmallIntegerField(default=0)  # dry needling
+    de_qi = models.BooleanField(null=True, blank=True)  # acupuncture: obtained or not; empty = not recorded
     time_in = models.TimeField(null=True, blank=True)
     time_out = models.TimeField(null=True, blank=True)
-    lung_technique = models.CharField(max_length=20, choices=LungTechnique.choices, blank=True)
     override_reason = models.TextField(blank=True)  # required when screening blocked the target
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
 
-    @property
-    def electrical_stimulation(self) -> bool:
-        return self.es_frequency_hz is not None
+
+class PlannedNeedle(NeedleParameters):
+    """A target carried forward from an earlier visit's needle log: a plan, not a needle. It becomes a
+    logged needle only when the clinician confirms it at this visit (through the full needle gate); a
+    note with a planned target neither confirmed nor removed does not sign."""
+
+    planned_from = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
 
 
 class Palpation(VisitPart):

@@ -1,20 +1,31 @@
-"""The visit page and its actions. Each action posts one form; success redirects back to the page,
-failure re-renders it with that form bound, so nothing typed is lost."""
+"""The visit page and its actions.
+
+Each action posts one form. With htmx (the normal case) the answer is the note's live parts, swapped in
+place: the read-only views every action can change, and the form that was posted (fresh after success,
+bound with its errors after a refusal), never another form the clinician may be typing in. Without
+JavaScript, success redirects back to the note and a refusal re-renders it with the form bound. Either
+way the address stays the note's own and nothing typed is lost.
+
+The note's text and numbers are autosaved field by field (`autosave`, JSON): a bad value is refused
+beside its field while every other field saves.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import CharField
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
 from needlechart.clinical.aftercare import build_aftercare
-from needlechart.clinical.screening import ReportedFinding, ScreeningInput, ScreeningInputError
-from needlechart.clinical.suggestion import Pain, suggest
+from needlechart.clinical.charting import default_modality
+from needlechart.clinical.locations import drawing_pains
+from needlechart.clinical.screening import ScreeningInputError
+from needlechart.clinical.suggestion import suggest
 from needlechart.explorer import bodymap
 from needlechart.knowledge import UnknownName, load, resolve_target
 from needlechart.patients.selectors import get_patient
@@ -24,6 +35,7 @@ from .forms import (
     AddendumForm,
     AdverseEventForm,
     ConsentForm,
+    DiscardForm,
     ExerciseForm,
     InsertionForm,
     NoteForm,
@@ -31,8 +43,33 @@ from .forms import (
     ScreeningForm,
     SegmentsForm,
 )
-from .models import NoteLocked, Visit
+from .models import Modality, NoteLocked, Visit
 from .selectors import current_precautions
+
+# The read-only parts of a draft that any action may change: re-rendered after every action.
+VIEWS = (
+    "precautions_view",
+    "screening_view",
+    "consent_view",
+    "suggestions_view",
+    "planned_view",
+    "needle_view",
+    "palpation_view",
+    "ae_view",
+    "exercise_view",
+    "readiness_view",
+)
+# The form each action posts, re-rendered only after that action.
+ACTION_FORM = {
+    "screen": "screening_form",
+    "consent": "consent_form",
+    "needle": "needle_form",
+    "segments": "segments_form",
+    "palpation": "palpation_form",
+    "exercise": "exercise_form",
+    "adverse-event": "ae_form",
+    "drawing": "drawing_form",
+}
 
 
 def _visit(request, pk: int, visit_id: int) -> Visit:
@@ -41,32 +78,40 @@ def _visit(request, pk: int, visit_id: int) -> Visit:
     try:
         return (
             Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
-            .prefetch_related("insertions", "palpations", "adverseevents", "exerciseassignments")
+            .prefetch_related("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
             .get(pk=visit_id, patient=patient)
         )
     except Visit.DoesNotExist:
         raise Http404("No such visit") from None
 
 
-def _pains(visit: Visit) -> list[Pain]:
-    kb = load()
-    return [
-        Pain(p["region"], p["side"], p.get("intensity"))
-        for p in visit.pain_drawing
-        if p.get("region") in kb.regions and p.get("side") in kb.regions[p["region"]].sides
-    ]
+def _target_label(kb, target_id: str) -> str:
+    target = kb.target(target_id)
+    return target.name if target.kind == "muscle" else target.label
+
+
+def _first_signed_visit(visit: Visit) -> Visit | None:
+    """The episode's first signed visit, as it stood when this note was signed: a draft or a discarded
+    note never counts, and a later signature never rewrites a signed note's course."""
+    if not visit.episode_id:
+        return None
+    visits = Visit.objects.filter(episode=visit.episode, signed_at__isnull=False)
+    if visit.is_signed:
+        visits = visits.filter(signed_at__lte=visit.signed_at)
+    return visits.order_by("visit_date", "id").first()
 
 
 def _context(request, visit: Visit, **forms) -> dict:
-    """What the visit page shows. A signed note needs only its record; the forms, the body map and the
-    suggestions are built for drafts alone."""
+    """What the visit page shows. A signed, discarded or read-only note needs only its record; the
+    forms, the body map and the suggestions are built for the author's draft alone."""
     kb = load()
     patient = visit.patient
     condition = visit.episode.condition if visit.episode else ""
-    first = (
-        Visit.objects.filter(episode=visit.episode).order_by("visit_date", "id").first() if visit.episode_id else None
-    )
-    pains = _pains(visit)
+    if visit.is_signed and visit.signed_record.get("episode"):
+        condition = visit.signed_record["episode"]["condition"]
+    first = _first_signed_visit(visit)
+    pains = drawing_pains(kb, visit.pain_drawing)
+    refusal = services.edit_refusal(request.user, visit)
     context = {
         "kb": kb,
         "patient": patient,
@@ -79,6 +124,11 @@ def _context(request, visit: Visit, **forms) -> dict:
             for i in visit.insertions.all()
             if i.target in kb.muscles or i.target in kb.acupoints
         ],
+        "planned": [
+            (p, kb.target(p.target))
+            for p in visit.plannedneedles.all()
+            if p.target in kb.muscles or p.target in kb.acupoints
+        ],
         "adverse_events": list(visit.adverseevents.all()),
         "palpations": list(visit.palpations.all()),
         "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
@@ -86,27 +136,28 @@ def _context(request, visit: Visit, **forms) -> dict:
         "addenda": list(visit.addenda.select_related("author")),
         "addendum_form": forms.get("addendum_form") or AddendumForm(),
         "error": forms.get("error", ""),
+        "errors": forms.get("errors", []),
         "is_author": visit.clinician_id == request.user.pk,
+        "refusal": refusal,
+        "editable": not refusal,
+        "acupuncture": visit.modality == Modality.ACUPUNCTURE,
     }
-    if visit.is_signed:
+    if refusal:
         return context
-    screening = visit.screening or patient.screenings.first()
-    screening_input = None
-    if visit.screening is not None:
-        screening_input = ScreeningInput(
-            visit.screening.age,
-            tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in visit.screening.findings),
-            (),
-            (visit.modality,),
-        )
-    suggestions = (
-        suggest(kb, pains, condition, screening_input, top=8, modality=visit.modality) if (pains or condition) else None
-    )
+    screening = visit.screening
+    last_screening = patient.screenings.first()
+    suggestions = None
+    if pains or condition:
+        screening_input = services._screening_input(screening, modalities=(visit.modality,)) if screening else None
+        suggestions = suggest(kb, pains, condition, screening_input, top=8, modality=visit.modality)
     consents = services.current_consents(patient)
     context.update(
         {
             "consents": consents,
             "consent_for_modality": consents.get(visit.modality),
+            "last_screening": last_screening,
+            "screened_today": screening is not None
+            and services.timezone.localtime(screening.performed_at).date() == visit.visit_date,
             "intensity_range": range(11),
             "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
             "suggestions": suggestions,
@@ -114,15 +165,18 @@ def _context(request, visit: Visit, **forms) -> dict:
             if suggestions
             else [],
             "reconciled": services.counts_reconciled(visit),
+            "sign_problems": services.sign_problems(request.user, visit),
             "screening_form": forms.get("screening_form")
-            or ScreeningForm(initial=ScreeningForm.initial_from(screening)),
+            or ScreeningForm(initial=ScreeningForm.initial_from(last_screening)),
             "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
-            "insertion_form": forms.get("insertion_form") or InsertionForm(initial=_insertion_initial(request)),
+            "insertion_form": forms.get("insertion_form")
+            or InsertionForm(initial=_insertion_initial(request), modality=visit.modality),
             "palpation_form": forms.get("palpation_form") or PalpationForm(),
             "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
             "ae_form": forms.get("ae_form") or AdverseEventForm(),
-            "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit)),
+            "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit), modality=visit.modality),
             "segments_form": forms.get("segments_form") or SegmentsForm(initial=SegmentsForm.initial_from(visit)),
+            "discard_form": forms.get("discard_form") or DiscardForm(),
             "conflict": forms.get("conflict"),
         }
     )
@@ -133,19 +187,22 @@ def _insertion_initial(request) -> dict:
     return {k: request.GET[k] for k in ("target", "side") if k in request.GET}
 
 
-NOTE_FIELDS = tuple(name for name in NoteForm.base_fields if name != "version")
+def _note_fields(visit: Visit) -> tuple[str, ...]:
+    return tuple(n for n in NoteForm(modality=visit.modality).fields if n != "version")
 
 
 def _note_initial(visit: Visit) -> dict:
-    return {"version": visit.version, **{f: getattr(visit, f) for f in NOTE_FIELDS}}
+    return {"version": visit.version, **{f: getattr(visit, f) for f in _note_fields(visit)}}
 
 
-def _note_data(form: NoteForm) -> dict:
-    """The note form's fields for update_draft; empty text fields are stored as empty strings."""
-    data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-    for name, field in NoteForm.base_fields.items():
-        if isinstance(field, CharField):
-            data[name] = data.get(name) or ""
+def _posted_note_data(form: NoteForm, posted: set[str]) -> dict:
+    """The valid note fields that were posted (an autosave sends only what changed)."""
+    data = {}
+    for name in posted:
+        if name == "version" or name not in form.fields or name in form.errors:
+            continue
+        value = form.cleaned_data.get(name)
+        data[name] = (value or "") if isinstance(form.fields[name], CharField) else value
     return data
 
 
@@ -156,17 +213,14 @@ def visit_start(request, pk: int):
     patient = get_patient(request.user, pk)
     require_clinical(request.user)
     copy_from = None
-    if request.POST.get("copy_from"):
+    if request.POST.get("copy_from", "").isdigit():
         copy_from = Visit.objects.filter(patient=patient, pk=request.POST["copy_from"]).first()
-    episode = patient.episodes.filter(status="active").first()
-    visit = services.start_visit(
-        request.user,
-        patient,
-        episode=episode,
-        copy_from=copy_from,
-        modality=request.POST.get("modality", "dry_needling"),
-        request=request,
-    )
+    modality = request.POST.get("modality") or default_modality(request.user.profession)
+    try:
+        visit = services.start_visit(request.user, patient, copy_from=copy_from, modality=modality, request=request)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+        return redirect("patients:detail", pk=patient.pk)
     return redirect("charting:visit", pk=patient.pk, visit_id=visit.pk)
 
 
@@ -177,13 +231,46 @@ def visit_page(request, pk: int, visit_id: int):
     return render(request, "charting/visit.html", _context(request, visit))
 
 
-def _fail(request, visit, message: str | None = None, **forms):
-    if message:
+def _reloaded(visit: Visit) -> Visit:
+    return (
+        Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
+        .prefetch_related("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+        .get(pk=visit.pk)
+    )
+
+
+def _live(request, visit: Visit, action: str, *, failed: bool = False, **forms):
+    """The htmx answer: every read-only view, the posted form, and the note's version."""
+    visit = _reloaded(visit)
+    context = _context(request, visit, **forms)
+    if not context["editable"]:
+        # Signed meanwhile (another tab), discarded, or not this user's: the whole page, read only.
+        response = render(request, "charting/visit.html", context)
+        response["HX-Refresh"] = "true"
+        return response
+    parts = list(VIEWS)
+    form = ACTION_FORM.get(action)
+    if form:
+        parts.append(form)
+    if action in ("planned-edit", "needle-edit"):
+        parts.append("needle_form")
+    context.update({"live_parts": parts, "failed": failed, "focus": ACTION_FORM.get(action, "")})
+    return render(request, "charting/_live.html", context)
+
+
+def _fail(request, visit, action: str, message: str | list[str] | None = None, **forms):
+    if isinstance(message, list):
+        forms["errors"] = message
+    elif message:
         forms["error"] = message
-    return render(request, "charting/visit.html", _context(request, visit, **forms), status=400)
+    if request.htmx:
+        return _live(request, visit, action, failed=True, **forms)
+    return render(request, "charting/visit.html", _context(request, _reloaded(visit), **forms), status=400)
 
 
-def _done(visit, anchor: str):
+def _done(request, visit, action: str, anchor: str):
+    if request.htmx:
+        return _live(request, visit, action)
     response = redirect("charting:visit", pk=visit.patient_id, visit_id=visit.pk)
     response["Location"] += f"#{anchor}"
     return response
@@ -195,161 +282,291 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def _int(value: str | None) -> int:
+    if value is None or not str(value).isdigit():
+        raise services.ChartingError("That row is not on this note: reload the note.")
+    return int(value)
+
+
+FORMS = {
+    "needle": ("insertion_form", InsertionForm),
+    "consent": ("consent_form", ConsentForm),
+    "screen": ("screening_form", ScreeningForm),
+    "addendum": ("addendum_form", AddendumForm),
+    "segments": ("segments_form", SegmentsForm),
+    "palpation": ("palpation_form", PalpationForm),
+    "adverse-event": ("ae_form", AdverseEventForm),
+    "discard": ("discard_form", DiscardForm),
+}
+
+
+def _bound(action: str, visit: Visit, data) -> dict:
+    """The posted form bound again, so a refusal shows it with everything typed."""
+    if action not in FORMS:
+        return {}
+    name, form_class = FORMS[action]
+    form = form_class(data, modality=visit.modality) if form_class is InsertionForm else form_class(data)
+    form.is_valid()
+    return {name: form}
+
+
 @clinic_staff_required
 @require_http_methods(["GET", "POST"])
 def visit_action(request, pk: int, visit_id: int, action: str):
     visit = _visit(request, pk, visit_id)
     if request.method == "GET":
+        if action == "edit" and request.htmx:
+            return _edit_form(request, visit)
         # A form that failed validation is shown at its POST address; a link followed from there
         # (or a reload) must land on the note again with its query kept, never on a blank 405.
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(reverse("charting:visit", args=[visit.patient_id, visit.pk]) + query)
-    user = request.user
+    if action == "autosave":
+        return _autosave(request, visit)
     try:
-        if action == "screen":
-            form = ScreeningForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the screening answers marked below.", screening_form=form)
-            screening = services.screen_patient(
-                user, visit.patient, form.findings(), form.cleaned_data["modalities"], request=request
-            )
-            services.attach_screening(user, visit, screening, request=request)
-            return _done(visit, "screening")
-        if action == "consent":
-            form = ConsentForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Complete the consent form.", consent_form=form)
-            services.record_consent(
-                user,
-                visit.patient,
-                form.cleaned_data["modality"],
-                form.cleaned_data["risks"],
-                form.cleaned_data["agreed"],
-                request=request,
-            )
-            return _done(visit, "consent")
-        if action == "drawing":
-            kb = load()
-            drawing = []
-            for value in request.POST.getlist("pain"):
-                region, _, side = value.partition(":")
-                if region in kb.regions and side in kb.regions[region].sides:
-                    raw = request.POST.get(f"intensity_{region}_{side}", "")
-                    intensity = int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
-                    drawing.append({"region": region, "side": side, "intensity": intensity})
-            services.update_draft(
-                user, visit, {"pain_drawing": drawing}, int(request.POST.get("version", 0)), request=request
-            )
-            return _done(visit, "drawing")
-        if action == "needle":
-            form = InsertionForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the needle fields marked below.", insertion_form=form)
-            data = {k: v for k, v in form.cleaned_data.items() if k != "override_reason" and v not in (None, "")}
-            services.add_insertion(
-                user, visit, data, override_reason=form.cleaned_data["override_reason"], request=request
-            )
-            return _done(visit, "needles")
-        if action == "segments":
-            form = SegmentsForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the acupuncture time marked below.", segments_form=form)
-            services.update_draft(
-                user, visit, {"increments": form.segments()}, form.cleaned_data["version"], request=request
-            )
-            return _done(visit, "segments")
-        if action == "palpation":
-            form = PalpationForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the palpation fields marked below.", palpation_form=form)
-            services.add_palpation(user, visit, form.cleaned_data, request=request)
-            return _done(visit, "palpation")
-        if action == "exercise":
-            condition = visit.episode.condition if visit.episode else ""
-            form = ExerciseForm(request.POST, condition=condition)
-            if not form.is_valid():
-                return _fail(request, visit, "Choose an exercise from the library.", exercise_form=form)
-            services.assign_exercise(
-                user, visit, form.cleaned_data["exercise"], form.cleaned_data["dosage"], request=request
-            )
-            return _done(visit, "exercises")
-        if action == "adverse-event":
-            form = AdverseEventForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the adverse event fields.", ae_form=form)
-            services.add_adverse_event(user, visit, form.cleaned_data, request=request)
-            return _done(visit, "adverse-events")
-        if action == "note":
-            form = NoteForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Check the note fields marked below.", note_form=form)
-            data = _note_data(form)
-            services.update_draft(user, visit, data, form.cleaned_data["version"], request=request)
-            messages.success(request, "Draft saved.")
-            return _done(visit, "note")
-        if action == "autosave":
-            return _autosave(request, visit)
-        if action == "sign":
-            services.sign_visit(user, visit, request=request)
-            messages.success(request, "Signed. The note is locked; add an addendum to amend it.")
-            return _done(visit, "top")
-        if action == "addendum":
-            form = AddendumForm(request.POST)
-            if not form.is_valid():
-                return _fail(request, visit, "Write the addendum text.", addendum_form=form)
-            services.add_addendum(user, visit, form.cleaned_data["text"], request=request)
-            return _done(visit, "addenda")
+        return _act(request, visit, action)
     except services.DraftConflict as exc:
-        form = NoteForm(request.POST) if action == "note" else None
         return _fail(
             request,
             visit,
-            "Someone saved this draft since you opened it. Your text is kept below beside "
-            "the saved version; merge and save again.",
-            note_form=form,
+            action,
+            "Someone saved this part of the draft since you opened it. Your input is kept; compare and save again.",
             conflict=exc.current,
+            **_bound(action, visit, request.POST),
         )
     except NoteLocked as exc:
-        return _fail(request, visit, str(exc))
-    except (ValidationError, PermissionDenied) as exc:
-        bound = {
-            "needle": ("insertion_form", InsertionForm),
-            "consent": ("consent_form", ConsentForm),
-            "note": ("note_form", NoteForm),
-            "addendum": ("addendum_form", AddendumForm),
-            "segments": ("segments_form", SegmentsForm),
-        }.get(action)
-        forms = {}
-        if bound:
-            form = bound[1](request.POST)
-            form.is_valid()
-            forms[bound[0]] = form
-        if isinstance(exc, PermissionDenied):
-            raise
-        return _fail(request, visit, _message(exc), **forms)
+        return _fail(request, visit, action, str(exc))
+    except PermissionDenied:
+        raise
+    except services.SignRefused as exc:
+        return _fail(request, visit, action, list(exc.messages))
+    except (ValidationError, ScreeningInputError) as exc:
+        return _fail(request, visit, action, _message(exc), **_bound(action, visit, request.POST))
+
+
+def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per action, each two lines
+    user, post = request.user, request.POST
+    if action == "screen":
+        form = ScreeningForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Check the screening answers marked below.", screening_form=form)
+        screening = services.screen_patient(
+            user, visit.patient, form.findings(), form.cleaned_data["modalities"], request=request
+        )
+        services.attach_screening(user, visit, screening, request=request)
+        return _done(request, visit, action, "screening")
+    if action == "rescreen":
+        services.rescreen_unchanged(user, visit, request=request)
+        return _done(request, visit, action, "screening")
+    if action == "consent":
+        form = ConsentForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Complete the consent form.", consent_form=form)
+        data = form.cleaned_data
+        services.record_consent(user, visit.patient, data["modality"], data["risks"], data["agreed"], request=request)
+        return _done(request, visit, action, "consent")
+    if action == "withdraw-consent":
+        services.withdraw_consent(user, visit.patient, post.get("modality", ""), request=request)
+        return _done(request, visit, action, "consent")
+    if action == "drawing":
+        drawing = []
+        for value in post.getlist("pain"):
+            region, _, side = value.partition(":")
+            drawing.append(
+                {"region": region, "side": side, "intensity": post.get(f"intensity_{region}_{side}") or None}
+            )
+        services.update_draft(user, visit, {"pain_drawing": drawing}, _int(post.get("version")), request=request)
+        return _done(request, visit, action, "drawing")
+    if action == "needle":
+        form = InsertionForm(post, modality=visit.modality)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Check the needle fields marked below.", insertion_form=form)
+        extra = {"override_reason", "editing", "planned"}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in extra and v not in (None, "")}
+        reason = form.cleaned_data["override_reason"]
+        if form.cleaned_data.get("editing"):
+            services.update_insertion(
+                user, visit, form.cleaned_data["editing"], _with_empties(form), override_reason=reason, request=request
+            )
+        elif form.cleaned_data.get("planned"):
+            services.confirm_planned(
+                user, visit, form.cleaned_data["planned"], _with_empties(form), override_reason=reason, request=request
+            )
+        else:
+            services.add_insertion(user, visit, data, override_reason=reason, request=request)
+        return _done(request, visit, action, "needles")
+    if action == "confirm":
+        services.confirm_planned(user, visit, _int(post.get("planned")), request=request)
+        return _done(request, visit, action, "needles")
+    if action == "confirm-all":
+        services.confirm_all_planned(user, visit, request=request)
+        return _done(request, visit, action, "needles")
+    if action == "remove":
+        services.remove_part(user, visit, post.get("kind", ""), _int(post.get("id")), request=request)
+        return _done(request, visit, action, "needles")
+    if action == "segments":
+        form = SegmentsForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Check the acupuncture time marked below.", segments_form=form)
+        services.update_draft(
+            user, visit, {"increments": form.segments()}, form.cleaned_data["version"], request=request
+        )
+        return _done(request, visit, action, "segments")
+    if action == "palpation":
+        form = PalpationForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Check the palpation fields marked below.", palpation_form=form)
+        _add_or_correct(request, visit, form, services.add_palpation, services.update_palpation)
+        return _done(request, visit, action, "palpation")
+    if action == "exercise":
+        condition = visit.episode.condition if visit.episode else ""
+        form = ExerciseForm(post, condition=condition)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Choose an exercise from the library.", exercise_form=form)
+        services.assign_exercise(
+            user, visit, form.cleaned_data["exercise"], form.cleaned_data["dosage"], request=request
+        )
+        return _done(request, visit, action, "exercises")
+    if action == "adverse-event":
+        form = AdverseEventForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Check the adverse event fields.", ae_form=form)
+        _add_or_correct(request, visit, form, services.add_adverse_event, services.update_adverse_event)
+        return _done(request, visit, action, "adverse-events")
+    if action == "note":
+        return _save_note(request, visit)
+    if action == "sign":
+        services.sign_visit(user, visit, request=request)
+        messages.success(request, "Signed. The note is locked; add an addendum to amend it.")
+        if request.htmx:
+            response = render(request, "charting/_autosave.html", {})
+            response["HX-Redirect"] = reverse("charting:visit", args=[visit.patient_id, visit.pk])
+            return response
+        return redirect("charting:visit", pk=visit.patient_id, visit_id=visit.pk)
+    if action == "discard":
+        form = DiscardForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Say why the draft is discarded.", discard_form=form)
+        services.discard_visit(user, visit, form.cleaned_data["reason"], request=request)
+        messages.success(request, "Draft discarded: kept as void, never billed.")
+        return redirect("patients:detail", pk=visit.patient_id)
+    if action == "addendum":
+        form = AddendumForm(post)
+        if not form.is_valid():
+            return _fail(request, visit, action, "Write the addendum text.", addendum_form=form)
+        services.add_addendum(user, visit, form.cleaned_data["text"], request=request)
+        return redirect(reverse("charting:visit", args=[visit.patient_id, visit.pk]) + "#addenda")
     raise Http404("Unknown action")
 
 
-def _autosave(request, visit: Visit):
-    """Save the note in the background while the clinician types. Answers a one-line status and the new
-    version for the form; on a conflict or an error it saves nothing and the typed text stays put."""
-    form = NoteForm(request.POST)
+def _add_or_correct(request, visit: Visit, form, add, correct) -> None:
+    """A palpation finding or adverse event: recorded, or (the form's `editing` row) corrected."""
+    data = {k: v for k, v in form.cleaned_data.items() if k != "editing"}
+    if form.cleaned_data.get("editing"):
+        correct(request.user, visit, form.cleaned_data["editing"], data, request=request)
+    else:
+        add(request.user, visit, data, request=request)
+
+
+def _with_empties(form: InsertionForm) -> dict:
+    """A corrected needle's fields as posted: an emptied field is cleared, not kept."""
+    skip = {"override_reason", "editing", "planned"}
+    return {k: v for k, v in form.cleaned_data.items() if k not in skip and k in form.fields}
+
+
+def _save_note(request, visit: Visit):
+    """The Save button (and the no-JavaScript path): the posted note fields through the versioned path."""
+    form = NoteForm(request.POST, modality=visit.modality)
     if not form.is_valid():
-        fields = ", ".join(form[name].label for name in form.errors)
-        return render(request, "charting/_autosave.html", {"error": f"Not saved yet: check {fields}."})
-    data = _note_data(form)
+        return _fail(request, visit, "note", "Check the note fields marked below.", note_form=form)
+    data = _posted_note_data(form, set(form.fields))
+    services.update_draft(request.user, visit, data, form.cleaned_data["version"], request=request)
+    messages.success(request, "Draft saved.")
+    return redirect(reverse("charting:visit", args=[visit.patient_id, visit.pk]) + "#note")
+
+
+def _autosave(request, visit: Visit):
+    """Save the note fields the page sends while the clinician types. Answers JSON: the new version,
+    the time, and an error for each field it could not save (every other field is saved)."""
+    posted = {k for k in request.POST if k != "csrfmiddlewaretoken"}
+    form = NoteForm(request.POST, modality=visit.modality)
+    form.is_valid()
+    if "version" in form.errors or "version" not in request.POST:
+        return JsonResponse({"ok": False, "error": "Reload the note: the page did not say which version it saw."})
+    errors = {name: " ".join(form.errors[name]) for name in form.errors if name in posted}
+    data = _posted_note_data(form, posted)
+    version = form.cleaned_data["version"]
     try:
-        saved = services.update_draft(request.user, visit, data, form.cleaned_data["version"], request=request)
+        saved = services.update_draft(request.user, visit, data, version, request=request) if data else visit
     except services.DraftConflict as exc:
-        return render(
-            request,
-            "charting/_autosave.html",
+        return JsonResponse(
             {
-                "error": f"Not saved: someone else saved this draft (version {exc.current.version}). "
-                "Your text is still here; press Save draft to compare both side by side.",
-            },
+                "ok": False,
+                "conflict": exc.fields,
+                "version": exc.current.version,
+                "error": "Not saved: someone else changed "
+                + ", ".join(str(form[f].label) for f in exc.fields if f in form.fields)
+                + " meanwhile. Your text is still here; copy it, reload and merge.",
+            }
         )
-    return render(request, "charting/_autosave.html", {"saved": saved})
+    except NoteLocked as exc:
+        return JsonResponse({"ok": False, "locked": True, "error": str(exc)})
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "error": _message(exc), "errors": errors})
+    problems = services.sign_problems(request.user, _reloaded(saved))
+    return JsonResponse(
+        {
+            "ok": not errors,
+            "version": saved.version,
+            "saved_at": services.timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
+            "saved": sorted(data),
+            "errors": errors,
+            "sign_problems": list(problems),
+        }
+    )
+
+
+def _edit_form(request, visit: Visit):
+    """The needle form filled from a logged needle (to correct it) or a planned target (to place it
+    with changes), swapped into the page."""
+    if services.edit_refusal(request.user, visit):
+        raise PermissionDenied(services.edit_refusal(request.user, visit))
+    kind, row_id = request.GET.get("kind", ""), request.GET.get("id", "")
+    if kind == "none":  # back to an empty needle form
+        context = _context(request, _reloaded(visit))
+        context.update({"live_parts": ["needle_form"], "failed": False, "focus": "needle_form"})
+        return render(request, "charting/_live.html", context)
+    rows = {
+        "insertion": visit.insertions,
+        "planned": visit.plannedneedles,
+        "palpation": visit.palpations,
+        "adverse-event": visit.adverseevents,
+    }
+    if kind not in rows or not row_id.isdigit():
+        raise Http404("No such row")
+    row = rows[kind].filter(pk=row_id).first()
+    if row is None:
+        raise Http404("No such row")
+    if kind in ("palpation", "adverse-event"):
+        form_class, name, part = (
+            (PalpationForm, "palpation_form", "palpation_form")
+            if kind == "palpation"
+            else (AdverseEventForm, "ae_form", "ae_form")
+        )
+        initial = {f: getattr(row, f) for f in form_class().fields if hasattr(row, f)}
+        initial["editing"] = row.pk
+        context = _context(request, _reloaded(visit), **{name: form_class(initial=initial)})
+        context.update({"live_parts": [part], "failed": False, "focus": part, "open_form": True})
+        return render(request, "charting/_live.html", context)
+    initial = {name: getattr(row, name) for name in InsertionForm(modality=visit.modality).fields if hasattr(row, name)}
+    initial["editing" if kind == "insertion" else "planned"] = row.pk
+    if kind == "insertion":
+        initial["override_reason"] = row.override_reason
+        initial["de_qi"] = {True: "yes", False: "no"}.get(row.de_qi, "")
+    form = InsertionForm(initial=initial, modality=visit.modality)
+    context = _context(request, _reloaded(visit), insertion_form=form)
+    context.update({"live_parts": ["needle_form"], "failed": False, "focus": "needle_form"})
+    return render(request, "charting/_live.html", context)
 
 
 @clinic_staff_required
@@ -358,6 +575,7 @@ def target_info(request, pk: int, visit_id: int):
     visit = _visit(request, pk, visit_id)
     kb = load()
     text, side = request.GET.get("target", "").strip(), request.GET.get("side", "")
+    es = request.GET.get("es_frequency_hz", "").strip() != ""
     context: dict = {"query": text}
     if text:
         try:
@@ -369,7 +587,10 @@ def target_info(request, pk: int, visit_id: int):
             context["over_lung"] = any(h.kind == "lung" for h in target.hazards)
             if visit.screening is not None and side in ("left", "right", "midline"):
                 try:
-                    context["status"] = services.screen_target(kb, visit, target.id, side)[0]
+                    status, result = services.screen_target(kb, visit, target.id, side, es=es)
+                    context["status"] = status
+                    es_status = result.status_of("electrical_stimulation") if es else None
+                    context["es_status"] = es_status if es_status is not None and es_status.status != "ok" else None
                 except ScreeningInputError as exc:
                     context["error"] = str(exc)
     return render(request, "charting/_target_info.html", context)
@@ -383,13 +604,10 @@ def aftercare_sheet(request, pk: int, visit_id: int):
     modalities = [visit.modality] + (
         ["electrical_stimulation"] if any(i.electrical_stimulation for i in visit.insertions.all()) else []
     )
-    care = build_aftercare(
-        kb,
-        modalities,
-        [(i.target, i.side) for i in visit.insertions.all()],
-        findings,
-        visit.episode.condition if visit.episode else "",
-    )
+    condition = visit.episode.condition if visit.episode else ""
+    if visit.is_signed and visit.signed_record.get("episode"):
+        condition = visit.signed_record["episode"]["condition"]  # as signed
+    care = build_aftercare(kb, modalities, [(i.target, i.side) for i in visit.insertions.all()], findings, condition)
     assigned = [(a, kb.exercises[a.exercise]) for a in visit.exerciseassignments.all() if a.exercise in kb.exercises]
     return render(
         request,

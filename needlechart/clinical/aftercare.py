@@ -11,12 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from needlechart.knowledge.model import AftercareItem, AftercareTrigger, Exercise, Hazard, KnowledgeBase
+from needlechart.knowledge.model import (
+    Acupoint,
+    AftercareItem,
+    AftercareTrigger,
+    Exercise,
+    Hazard,
+    KnowledgeBase,
+    Muscle,
+)
 
 
 @dataclass(frozen=True)
 class Aftercare:
-    treated: tuple[str, ...]  # "left upper trapezius", "right LI4 (Hegu)"
+    # "left upper trapezius", "right LI4 (Hegu, Union Valley), back of hand": a point by its code and
+    # names, then where it is in plain words (its body region), so the patient can find it.
+    treated: tuple[str, ...]
     urgent: tuple[AftercareItem, ...]
     routine: tuple[AftercareItem, ...]
     exercises: tuple[Exercise, ...]
@@ -34,12 +44,11 @@ def build_aftercare(
     targets = list(targets)
     session = {"always": {"True"}, "modality": set(modalities), "finding": set(findings), "condition": {condition}}
     hazards: list[Hazard] = []
-    treated = []
+    treated: list[str] = []
     for target_id, side in targets:
         target = kb.target(target_id)
         hazards.extend(target.hazards)
-        where = "" if side == "midline" else f"{side} "
-        treated.append(f"{where}{target.label if target.kind == 'acupoint' else target.name.lower()}")
+        treated.append(_treated(kb, target, side))
 
     def fires(trigger: AftercareTrigger) -> bool:
         if trigger.kind == "hazard":
@@ -53,6 +62,16 @@ def build_aftercare(
         routine=tuple(i for i in chosen if not i.urgent),
         exercises=tuple(_exercises(kb, [t for t, _ in targets], condition, max_exercises)),
     )
+
+
+def _treated(kb: KnowledgeBase, target: Muscle | Acupoint, side: str) -> str:
+    """'left upper trapezius'; 'right LI4 (Hegu, Union Valley), back of hand'; 'GV14 (...), neck (back)'."""
+    where = "" if side == "midline" else f"{side} "
+    if isinstance(target, Muscle):
+        return f"{where}{target.name.lower()}"
+    region = kb.regions.get(target.region)
+    place = f", {region.name.lower()}" if region is not None else ""
+    return f"{where}{target.label}{place}"
 
 
 def _exercises(kb: KnowledgeBase, target_ids: list[str], condition: str, limit: int) -> list[Exercise]:

@@ -456,21 +456,13 @@ def parse_increments(items: object) -> list[Increment]:
 
 
 def _parse_pains(kb: KnowledgeBase, items: object) -> list[tuple[str, str]]:
-    from needlechart.knowledge.lookup import resolve
+    """The (region, side) pairs of a JSON pain drawing, read by the core's pain-location rule."""
+    from needlechart.clinical.locations import PainInputError, parse_pain_drawing
 
-    if not isinstance(items, list):
-        raise BillingInputError('\'pain\' must be a list of {"region", "side"}')
-    pains = []
-    for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or "region" not in item or "side" not in item:
-            raise BillingInputError(f'pain {n}: each pain is {{"region": ..., "side": ...}}, not {item!r}')
-        region = resolve(kb, "region", str(item["region"]))
-        side = str(item["side"]).lower()
-        sides = kb.regions[region].sides
-        if side not in sides:
-            raise BillingInputError(f"pain {n}: side {side!r} is not valid for {region}; use {' or '.join(sides)}")
-        pains.append((region, side))
-    return pains
+    try:
+        return [(p.region, p.side) for p in parse_pain_drawing(kb, items)]
+    except PainInputError as exc:
+        raise BillingInputError(str(exc)) from None
 
 
 def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle, Prevalence
 
+from .locations import Pain, PainInputError, parse_pain  # Pain lives in locations; imported from here too
 from .screening import CAUTION, OK, ScreeningInput, assess_target, needling_blocked, screen
 
 PRIMARY, SPILLOVER, LOCAL = 1.0, 0.5, 0.25
@@ -45,17 +46,6 @@ POINT_DISTAL_CONDITION, POINT_LOCAL_CONDITION = 0.8, 0.5
 
 class SuggestionInputError(ValueError):
     """A pain location or condition that cannot be used; the message says what is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pain:
-    region: str
-    side: str
-    intensity: int | None = None
-
-    @property
-    def weight(self) -> float:
-        return 1.0 if self.intensity is None else 0.5 + self.intensity / 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +102,17 @@ def _index(kb: KnowledgeBase) -> dict[str, dict]:
     }
 
 
-def _validate(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> None:
+def _validate(kb: KnowledgeBase, pains: Sequence[Pain], condition: str) -> tuple[Pain, ...]:
+    """The pains as the core's location rule reads them (side in lower case, intensity a number)."""
+    checked = []
     for pain in pains:
-        region = kb.regions.get(pain.region)
-        if region is None:
-            raise SuggestionInputError(f"unknown region '{pain.region}'")
-        if pain.side not in region.sides:
-            raise SuggestionInputError(
-                f"side '{pain.side}' is not valid for {pain.region}: use {', '.join(region.sides)}"
-            )
-        if pain.intensity is not None and not 0 <= pain.intensity <= 10:
-            raise SuggestionInputError(f"pain intensity {pain.intensity} is out of range: use 0 to 10")
+        try:
+            checked.append(parse_pain(kb, pain.region, pain.side, pain.intensity, resolve_names=False))
+        except PainInputError as exc:
+            raise SuggestionInputError(str(exc)) from None
     if condition and condition not in kb.conditions:
         raise SuggestionInputError(f"unknown condition '{condition}'")
+    return tuple(checked)
 
 
 def _muscle_sides(muscle: Muscle, pain: Pain) -> tuple[str, ...]:
@@ -187,7 +175,7 @@ def suggest(
 ) -> Suggestions:
     """Rank muscles and acupoints for the pain drawing, optionally a condition, the patient's screening
     and the visit's modality (dry needling never gets points for trained acupuncturists only)."""
-    _validate(kb, pains, condition)
+    pains = _validate(kb, pains, condition)
     modalities = tuple(screening.modalities) if screening is not None else ()
     if modality:
         # The visit's modality replaces the needling modality the screening was recorded for; its

@@ -13,6 +13,7 @@ deployment changes comes from the environment:
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,6 +98,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("NEEDLECHART_SQLITE_PATH", str(PROJECT_DIR / "db.sqlite3")),
+            # Wait for a writer instead of failing at once (the page's autosave and a reload can meet).
+            "OPTIONS": {"timeout": 20},
+            # Tests use a file too: an in-memory database shared between the live server's threads
+            # refuses a second writer at once ("table is locked") where a file waits for the first.
+            # One file per test run, so two runs side by side never share it.
+            "TEST": {
+                "NAME": os.environ.get("NEEDLECHART_TEST_SQLITE_PATH")
+                or os.path.join(tempfile.gettempdir(), f"needlechart-test-{os.getpid()}.sqlite3")
+            },
         }
     }
 

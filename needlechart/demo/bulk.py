@@ -34,8 +34,9 @@ from django.db.models.functions import Cast
 
 from needlechart.accounts.models import Clinic, User
 from needlechart.charting.models import AdverseEvent, Consent, Insertion, Modality, Screening, Technique, Visit
-from needlechart.charting.services import risks_for
+from needlechart.charting.services import NEEDLE_NUMBERS, risks_for
 from needlechart.clinical import billing
+from needlechart.clinical import charting as rules
 from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen
 from needlechart.knowledge import load
 from needlechart.knowledge.model import KnowledgeBase
@@ -223,6 +224,11 @@ def _plan(kb: KnowledgeBase, clinic, staff, rng: random.Random, index: int, n_vi
         pain = max(0, min(10, pain + rng.choice((-1, -1, 0, 0, 1)) - (1 if n % 4 == 3 else 0)))
         relief = rng.randint(0, 3)
         chosen = rng.sample(allowed, min(len(allowed), rng.randint(2, 6))) if allowed else []
+        # One side of the thorax per session (the core's lung-field rule): lung targets of the first
+        # lung side chosen stay, the other side's go.
+        lung_sides = [side for t, side in chosen if _over_lung(kb, t) and side in ("left", "right")]
+        if lung_sides:
+            chosen = [(t, side) for t, side in chosen if not _over_lung(kb, t) or side == lung_sides[0]]
         plan.visits.append(
             {
                 "visit_date": start + timedelta(weeks=n),
@@ -250,7 +256,7 @@ def _insertion(kb: KnowledgeBase, visit_pk: int, modality: str, target: str, sid
             side=side,
             gauge_mm=Decimal("0.25"),
             length_mm=25,
-            depth_mm=rng.randint(5, 15),
+            depth_mm=_within_safe_depth(kb, target, rng.randint(5, 15)),
             technique=Technique.DE_QI,
             retention_minutes=20,
             lung_technique="superficial" if lung else "",
@@ -263,12 +269,61 @@ def _insertion(kb: KnowledgeBase, visit_pk: int, modality: str, target: str, sid
         side=side,
         gauge_mm=Decimal("0.30") if deep else Decimal("0.25"),
         length_mm=60 if deep else 40,
-        depth_mm=rng.randint(25, 50) if deep else rng.randint(8, 25),
+        depth_mm=_within_safe_depth(kb, target, rng.randint(25, 50) if deep else rng.randint(8, 25)),
         technique=Technique.PISTONING,
         twitch_responses=rng.randint(0, 4),
         retention_minutes=rng.choice((0, 0, 5, 10)),
         lung_technique=("pincer" if muscle.compressible else "rib_bracketing") if lung else "",
     )
+
+
+def _within_safe_depth(kb: KnowledgeBase, target: str, depth: int) -> int:
+    """The depth, kept under the target's recorded safe depth where it has one (rhomboids, GB21...)."""
+    limit = kb.target(target).max_depth_mm
+    return min(depth, int(limit.value)) if limit is not None else depth
+
+
+def _sign_problems(kb: KnowledgeBase, plan: _Plan, v: dict, increments, cache: dict) -> tuple[str, ...]:
+    """The core's sign rule for a bulk visit, as the note's Sign button runs it. Notes with the same
+    targets under the same plan are judged once (the rule depends on nothing else that varies)."""
+    key = (id(plan), tuple(v["targets"]))
+    if key not in cache:
+        risks = tuple(risks_for(plan.modality, any(_over_lung(kb, t) for t, _ in plan.targets)))
+        findings = tuple(ReportedFinding(c, r, s) for c, r, s in plan.findings)
+        needles = tuple(
+            rules.Needle(
+                t,
+                s,
+                lung_technique=_lung_technique(kb, plan.modality, t) if _over_lung(kb, t) else "",
+            )
+            for t, s in v["targets"]
+        )
+        count = len(needles)
+        note = rules.NoteForSigning(
+            gate=rules.Gate(
+                modality=plan.modality,
+                screening=ScreeningInput(plan.screening["age"], findings),
+                verdict=plan.screening["verdict"],
+                consents={plan.modality: rules.ConsentOnFile(plan.modality, risks)},
+                clinician=rules.Clinician(plan.clinician.profession, plan.clinician.certified_for_dry_needling),
+            ),
+            screened_on=v["visit_date"],
+            visit_date=v["visit_date"],
+            needles=needles,
+            nprs_before=v["nprs_before"],
+            needles_in=count,
+            needles_out=count,
+            face_to_face_minutes=sum(i["minutes"] for i in increments),
+        )
+        cache[key] = rules.sign_problems(kb, note)
+    return cache[key]
+
+
+def _lung_technique(kb: KnowledgeBase, modality: str, target: str) -> str:
+    """The safe technique a bulk needle over the lung records (as `_insertion` writes it)."""
+    if modality == Modality.ACUPUNCTURE:
+        return "superficial"
+    return "pincer" if kb.muscles[target].compressible else "rib_bracketing"
 
 
 def _billing(kb: KnowledgeBase, plan: _Plan, targets, increments) -> dict:
@@ -323,9 +378,13 @@ def _write(kb: KnowledgeBase, plans: list[_Plan], stats: BulkStats) -> None:
         batch_size=BATCH,
     )
     screenings = Screening.objects.bulk_create(
-        [Screening(patient=p.patient, performed_by=p.clinician, **p.screening) for p in plans], batch_size=BATCH
+        [
+            Screening(patient=p.patient, performed_by=p.clinician, performed_at=_at(p.start, 8 * 60), **p.screening)
+            for p in plans
+        ],
+        batch_size=BATCH,
     )
-    consents = Consent.objects.bulk_create(
+    Consent.objects.bulk_create(
         [
             Consent(
                 patient=p.patient,
@@ -333,22 +392,43 @@ def _write(kb: KnowledgeBase, plans: list[_Plan], stats: BulkStats) -> None:
                 risks_explained=risks_for(p.modality, any(_over_lung(kb, t) for t, _ in p.targets)),
                 agreed=True,
                 recorded_by=p.clinician,
+                recorded_at=_at(p.start, 8 * 60),
             )
             for p in plans
         ],
         batch_size=BATCH,
     )
-    # auto_now_add stamped these "now": date them to the start of care (none of these tables is locked).
-    for p, ep, sc, co in zip(plans, episodes, screenings, consents, strict=True):
-        ep.created_at = sc.performed_at = co.recorded_at = _at(p.start, 8 * 60)
+    # auto_now_add stamped the episodes "now": date them to the start of care. Screenings and consents
+    # are append-only, so they were dated as they were written.
+    for p, ep in zip(plans, episodes, strict=True):
+        ep.created_at = _at(p.start, 8 * 60)
     Episode.objects.bulk_update(episodes, ["created_at"], batch_size=SIGN_BATCH)
-    Screening.objects.bulk_update(screenings, ["performed_at"], batch_size=SIGN_BATCH)
-    Consent.objects.bulk_update(consents, ["recorded_at"], batch_size=SIGN_BATCH)
+
+    # Every visit is screened on its day: the intake, then the patient confirming nothing has changed
+    # (what the note's one-click re-screen records), as the core's sign rule requires.
+    visit_screenings = Screening.objects.bulk_create(
+        [
+            Screening(
+                patient=p.patient,
+                performed_by=p.clinician,
+                performed_at=_at(v["visit_date"], p.slot),
+                changed_since_last=False,
+                patient_confirmed_unchanged=True,
+                repeats=intake,
+                **p.screening,
+            )
+            for p, intake in zip(plans, screenings, strict=True)
+            for v in p.visits
+        ],
+        batch_size=BATCH,
+    )
+    screening_of = iter(visit_screenings)
 
     # Visits go in as drafts so that their needle logs may be written...
     visits, facts = [], []
-    for p, episode, screening in zip(plans, episodes, screenings, strict=True):
+    for p, episode in zip(plans, episodes, strict=True):
         for v in p.visits:
+            screening = next(screening_of)
             # 15 min, then 12 min after new needles: 27 min is two units, 97810 + 97811.
             increments = (
                 [
@@ -388,6 +468,10 @@ def _write(kb: KnowledgeBase, plans: list[_Plan], stats: BulkStats) -> None:
         for visit, (p, v, _) in zip(visits, facts, strict=True)
         for t, s in v["targets"]
     ]
+    for needle in insertions:  # the core's plausibility limits, as the needle form applies them
+        numbers = {k: getattr(needle, k) for k in NEEDLE_NUMBERS}
+        if problems := rules.needle_problems(kb, {**numbers, "target": needle.target}):
+            raise RuntimeError(f"bulk needle {needle.target} is implausible: {'; '.join(problems.values())}")
     Insertion.objects.bulk_create(insertions, batch_size=BATCH)
     events = [
         AdverseEvent(
@@ -405,8 +489,12 @@ def _write(kb: KnowledgeBase, plans: list[_Plan], stats: BulkStats) -> None:
     # the notes are still drafts. Then one UPDATE per appointment slot per batch signs them, which
     # locks them: from here on the database refuses any change.
     signed = []
+    checked: dict[tuple, tuple[str, ...]] = {}
     for visit, (p, v, increments) in zip(visits, facts, strict=True):
         if v["signed"]:
+            problems = _sign_problems(kb, p, v, increments, checked)
+            if problems:  # a seeder bug: never sign a note the core would refuse
+                raise RuntimeError(f"bulk visit of {v['visit_date']} would not sign: {'; '.join(problems)}")
             visit.billing = _billing(kb, p, v["targets"], increments)
             signed.append(visit)
     Visit.objects.bulk_update(signed, ["billing"], batch_size=SIGN_BATCH)

@@ -7,9 +7,10 @@ Idempotent: running it again changes nothing. The demo password works for the de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from needlechart.accounts.models import Clinic, Profession, Role, User
 from needlechart.charting import services as charting
@@ -191,16 +192,26 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
     previous = None
     for week in range(weeks):
         visit = charting.start_visit(clinician, patient, episode=episode, modality=modality, copy_from=previous)
-        Visit.objects.filter(pk=visit.pk).update(visit_date=start + timedelta(weeks=week))
-        screening = charting.screen_patient(clinician, patient, reported, [modality], changed=week == 0)
-        visit = charting.attach_screening(clinician, Visit.objects.get(pk=visit.pk), screening)
+        day = start + timedelta(weeks=week)
+        Visit.objects.filter(pk=visit.pk).update(visit_date=day)
+        visit = Visit.objects.get(pk=visit.pk)
+        at = timezone.make_aware(datetime.combine(day, time(9, 0)))
         if previous is None:
+            screening = charting.screen_patient(clinician, patient, reported, [modality], performed_at=at)
+            visit = charting.attach_screening(clinician, visit, screening)
+        else:
+            charting.rescreen_unchanged(clinician, visit, performed_at=at)
+        if previous is not None:
+            charting.confirm_all_planned(clinician, visit)
+        else:
             for target in targets:
                 point = kb.acupoints.get(target)
                 data = {
                     "target": target,
                     "side": "midline" if point is not None and point.midline else side,
-                    "depth_mm": 15,
+                    "depth_mm": min(15, int(kb.target(target).max_depth_mm.value))
+                    if kb.target(target).max_depth_mm
+                    else 15,
                     "retention_minutes": 20 if acupuncture else 0,
                     "technique": "de_qi" if acupuncture else "pistoning",
                     "twitch_responses": 0 if acupuncture else 2,

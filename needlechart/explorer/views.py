@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from needlechart.clinical.suggestion import Pain, suggest
+from needlechart.clinical.locations import Pain, PainInputError, parse_pain
+from needlechart.clinical.suggestion import suggest
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import search as search_names
 
@@ -19,20 +20,18 @@ def _kb():
 
 
 def _parse_pains(kb, values: list[str]) -> tuple[list[Pain], list[str]]:
-    """Pain locations from `?pain=temple:left`; bad ones are reported, good ones kept."""
-    pains, errors, seen = [], [], set()
+    """Pain locations from `?pain=temple:left`; bad ones are reported and left out, good ones kept once."""
+    pains: dict[tuple[str, str], Pain] = {}
+    errors = []
     for value in values[:MAX_PAINS]:
         region, _, side = value.partition(":")
-        if region not in kb.regions:
-            errors.append(f"'{value}' names no body region; it was left out.")
+        try:
+            pain = parse_pain(kb, region, side)
+        except PainInputError as exc:
+            errors.append(f"'{value}' was left out: {exc}.")
             continue
-        if side not in kb.regions[region].sides:
-            errors.append(f"'{value}': the side must be {' or '.join(kb.regions[region].sides)}; it was left out.")
-            continue
-        if (region, side) not in seen:
-            seen.add((region, side))
-            pains.append(Pain(region, side))
-    return pains, errors
+        pains.setdefault((pain.region, pain.side), pain)
+    return list(pains.values()), errors
 
 
 def explorer(request: HttpRequest) -> HttpResponse:

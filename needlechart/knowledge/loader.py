@@ -9,6 +9,7 @@ The validated base is cached per data directory: it is immutable and loading it 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ from .model import (
     Hazard,
     Icd10,
     KnowledgeBase,
+    MaxDepth,
     Muscle,
     NeedleLimit,
     NeverNeedle,
@@ -236,6 +238,28 @@ def _prevalence(r: Reader, refs: _Refs) -> Prevalence | None:
     return prevalence
 
 
+def _max_depth(r: Reader, refs: _Refs) -> MaxDepth | None:
+    """`max_depth_mm: {value: 14, note: ..., sources: [...]}`: the deepest a needle may be charted at this
+    target, with why (measured or derived) and where the figure comes from."""
+    return _cited(r, refs, "max_depth_mm", lambda x: MaxDepth(_millimetres(x, "value"), x.text("note"), x.sources()))
+
+
+def _millimetres(r: Reader, key: str) -> float:
+    """A required depth in millimetres: a number above zero."""
+    r.seen.add(key)
+    value = r.raw.get(key)
+    if value is None:
+        r.problem(key, "is required: the depth in millimetres")
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        r.problem(key, f"must be a number of millimetres, not {value!r}")
+        return 0.0
+    if value <= 0:
+        r.problem(key, f"must be more than 0 mm, not {value!r}")
+        return 0.0
+    return float(value)
+
+
 def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str, Muscle]:
     collected = _Collected("id")
     for r in _entries(data_dir, "muscles", problems):
@@ -271,6 +295,7 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
             crosses_midline=crosses,
             divisions=tuple(divisions),
             prevalence=_prevalence(r, refs),
+            max_depth_mm=_max_depth(r, refs),
         )
         r.finish()
         refs.add("region", muscle.regions, r, "regions")
@@ -340,6 +365,7 @@ def _read_acupoints(data_dir: Path, problems: list[str], refs: _Refs) -> dict[st
             prevalence=_prevalence(r, refs),
             never_needle=_never_needle(r, refs),
             dry_needling_caution=_dry_needling_caution(r, refs),
+            max_depth_mm=_max_depth(r, refs),
         )
         r.finish()
         if not point.detailed and (point.distal_for or point.restricted or point.prevalence):
@@ -589,6 +615,7 @@ NEEDLE_FIELDS = (
     "gauge_mm",
     "length_mm",
     "depth_mm",
+    "depth_cun",
     "retention_minutes",
     "twitch_responses",
     "es_frequency_hz",

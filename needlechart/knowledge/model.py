@@ -102,6 +102,23 @@ class Prevalence:
 
 
 @dataclass(frozen=True, slots=True)
+class MaxDepth:
+    """The deepest a needle may be charted at a target, in millimetres along the needle (`max_depth_mm:`),
+    from a depth study: a measured depth or a limit derived from one. The charting check refuses a deeper
+    needle. `note` says why and whether the figure is measured or derived; its first sentence is the
+    short reason the refusal quotes. It is a ceiling, not a recommended depth."""
+
+    value: float
+    note: str
+    sources: tuple[SourceRef, ...]
+
+    @property
+    def reason(self) -> str:
+        """The note's first sentence, without its full stop."""
+        return re.split(r"(?<=[.!?])\s+(?=[A-Z])", self.note, maxsplit=1)[0].rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
 class Muscle:
     id: str
     name: str
@@ -119,6 +136,7 @@ class Muscle:
     crosses_midline: tuple[str, ...] = ()  # referral zones that reach both sides of the body
     divisions: tuple[Division, ...] = ()  # parts with their own zones; primary/spillover are their union
     prevalence: Prevalence | None = None
+    max_depth_mm: MaxDepth | None = None
 
     kind = "muscle"
 
@@ -183,6 +201,7 @@ class Acupoint:
     prevalence: Prevalence | None = None
     never_needle: NeverNeedle | None = None
     dry_needling_caution: DryNeedlingCaution | None = None
+    max_depth_mm: MaxDepth | None = None
 
     kind = "acupoint"
 

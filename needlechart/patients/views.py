@@ -15,6 +15,7 @@ from needlechart.accounts.permissions import clinic_staff_required, require_clin
 from needlechart.audit.selectors import trail_for_patient
 from needlechart.charting.models import AdverseEvent
 from needlechart.charting.selectors import current_precautions
+from needlechart.clinical.charting import default_modality
 from needlechart.common.svgchart import Series, line_chart
 from needlechart.knowledge import load
 
@@ -62,10 +63,15 @@ def patient_detail(request, pk: int):
             .order_by("-visit_date", "-id")[:VISITS_SHOWN]
         )
         context["visits"] = visits
+        # A follow-up starts from the latest signed visit (never a draft or a discarded note).
+        context["follow_up_from"] = next((v for v in visits if v.is_signed), None)
+        context["modalities"] = [("dry_needling", "Dry needling"), ("acupuncture", "Acupuncture")]
+        context["default_modality"] = default_modality(request.user.profession)
+        charted = [v for v in reversed(visits) if not v.is_discarded]
         context["nprs_chart"] = line_chart(
             [
-                Series("Before treatment", "before", [(v.visit_date, v.nprs_before) for v in reversed(visits)]),
-                Series("After treatment", "after", [(v.visit_date, v.nprs_after) for v in reversed(visits)]),
+                Series("Before treatment", "before", [(v.visit_date, v.nprs_before) for v in charted]),
+                Series("After treatment", "after", [(v.visit_date, v.nprs_after) for v in charted]),
             ],
             title=f"Pain (NPRS 0-10) at each visit for {patient.full_name}",
         )

@@ -46,6 +46,9 @@ class Api:
     def patch(self, path: str, body: Any, **extra):
         return self._send("patch", path, body, **extra)
 
+    def delete(self, path: str, **extra):
+        return self._send("delete", path, **extra)
+
 
 @pytest.fixture
 def world(db):
@@ -100,7 +103,9 @@ def signed_visit(world, ready_visit):
     services.add_insertion(
         physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
     )
-    visit = services.update_draft(physio, ready_visit, {"needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1)
+    visit = services.update_draft(
+        physio, ready_visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 5, "plan": "Weekly"}, 1
+    )
     return services.sign_visit(physio, visit)
 
 

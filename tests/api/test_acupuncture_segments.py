@@ -19,7 +19,15 @@ def acu_visit(world):
     episode = Episode.objects.create(
         patient=patient, condition="hip_pain", started_on=date(2026, 1, 5), created_by=physio
     )
-    return services.start_visit(physio, patient, episode=episode, modality="acupuncture")
+    # Acupuncture is an acupuncturist's or a physician's: this clinician is both physio and physician.
+    type(physio).objects.filter(pk=physio.pk).update(profession="physician")
+    physio.refresh_from_db()
+    risks = ["soreness", "bruising", "bleeding", "infection", "fainting"]
+    services.record_consent(physio, patient, "acupuncture", risks, True)
+    services.record_consent(physio, patient, "electrical_stimulation", [*risks, "electrical"], True)
+    visit = services.start_visit(physio, patient, episode=episode, modality="acupuncture")
+    screening = services.screen_patient(physio, patient, [], ["acupuncture"])
+    return services.attach_screening(physio, visit, screening)
 
 
 def test_segments_with_reinserted_round_trip_and_bill(world, acu_visit, as_physio):
@@ -29,7 +37,12 @@ def test_segments_with_reinserted_round_trip_and_bill(world, acu_visit, as_physi
     ]
     saved = as_physio.patch(
         f"/visits/{acu_visit.pk}",
-        {"version": 1, "increments": segments, "pain_drawing": [{"region": "lateral_hip", "side": "right"}]},
+        {
+            "version": 1,
+            "increments": segments,
+            "nprs_before": 5,
+            "pain_drawing": [{"region": "lateral_hip", "side": "right"}],
+        },
     )
     assert saved.status_code == 200, saved.content
     assert [s["reinserted"] for s in saved.json()["increments"]] == [None, True]

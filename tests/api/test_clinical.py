@@ -130,6 +130,21 @@ def test_suggestion_field_errors(world, as_physio):
     assert nothing.status_code == 422 and "pain location or a condition" in nothing.json()["detail"][0]["msg"]
 
 
+def test_pain_fields_carry_the_core_location_rule_message(world, as_physio):
+    response = as_physio.post(
+        "/suggestions",
+        {"pains": [{"region": "temple", "side": "midline"}, {"region": "lumbar", "side": "left", "intensity": True}]},
+    )
+    assert response.status_code == 422
+    errors = {tuple(e["loc"][2:]): e for e in response.json()["detail"]}
+    side = errors[("pains", 0, "side")]
+    assert side["type"] == "side_not_valid"
+    assert side["msg"] == "side 'midline' is not valid for temple; use left or right"
+    assert side["ctx"]["choices"] == ["left", "right"]
+    intensity = errors[("pains", 1, "intensity")]
+    assert intensity["type"] == "intensity_not_valid" and "not true or false" in intensity["msg"]
+
+
 def test_suggestions_for_dry_needling_leave_out_points_for_trained_acupuncturists_only(world, as_physio):
     orbit = [{"region": "orbit", "side": "left"}]
     dry = as_physio.post("/suggestions", {"pains": orbit, "modality": "dry_needling", "top": 50}).json()

@@ -47,7 +47,9 @@ def test_full_flow_from_registration_to_addendum(world, as_physio):
     assert second.status_code == 201, second.content
 
     unreconciled = as_physio.post(f"/visits/{v}/sign")
-    assert unreconciled.status_code == 422 and "not reconciled" in unreconciled.json()["detail"][0]["msg"]
+    assert unreconciled.status_code == 422
+    refusals = [e["msg"] for e in unreconciled.json()["detail"]]
+    assert len(refusals) == 2 and "pain score before treatment" in refusals[0] and "not reconciled" in refusals[1]
     saved = as_physio.patch(
         f"/visits/{v}",
         {
@@ -191,7 +193,12 @@ def test_copy_forward_from_a_previous_visit(world, signed_visit, as_physio):
     assert response.status_code == 201
     visit = response.json()
     assert visit["copied_from_id"] == signed_visit.pk and visit["plan"] == "Weekly"
-    assert [i["target"] for i in visit["insertions"]] == ["levator_scapulae"]
+    # The needles come forward as planned targets: nothing counts as placed until confirmed today.
+    assert visit["insertions"] == []
+    assert [(p["target"], p["side"], p["lung_technique"]) for p in visit["planned"]] == [
+        ("levator_scapulae", "left", "pincer")
+    ]
+    assert visit["planned"][0]["planned_from_id"] == signed_visit.pk
 
 
 def test_copy_from_and_episode_must_be_this_patients(world, signed_visit, their_visit, as_physio):

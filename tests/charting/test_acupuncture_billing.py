@@ -11,8 +11,9 @@ from django.test import Client
 
 from needlechart.charting import services
 from needlechart.charting.models import Visit
-from needlechart.charting.services import ChartingError
+from needlechart.charting.services import ChartingError, SignRefused
 from needlechart.patients.models import Episode
+from tests.charting.conftest import ALL_RISKS
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,14 @@ def hip_episode(patient, acupuncturist):
 
 @pytest.fixture
 def acu_visit(acupuncturist, patient, hip_episode):
-    return services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
+    """An acupuncture visit with what signing needs besides its time: today's screening, the pain score
+    before treatment, and consent to acupuncture and to the electrical stimulation of TWO_SETS."""
+    visit = services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
+    screening = services.screen_patient(acupuncturist, patient, [], ["acupuncture", "electrical_stimulation"])
+    services.attach_screening(acupuncturist, visit, screening)
+    services.record_consent(acupuncturist, patient, "acupuncture", ALL_RISKS, True)
+    services.record_consent(acupuncturist, patient, "electrical_stimulation", [*ALL_RISKS, "electrical"], True)
+    return services.update_draft(acupuncturist, visit, {"nprs_before": 5}, visit.version)
 
 
 def test_segments_with_reinsertion_sign_as_initial_plus_add_on(acupuncturist, acu_visit):
@@ -66,6 +74,19 @@ def test_old_segments_without_reinserted_are_refused_at_signing_not_a_crash(acup
     with pytest.raises(ChartingError, match=r"segment 2: 'reinserted' is missing"):
         services.sign_visit(acupuncturist, Visit.objects.get(pk=acu_visit.pk))
     assert not Visit.objects.get(pk=acu_visit.pk).is_signed
+
+
+def test_acupuncture_needles_sign_only_with_their_face_to_face_time(acupuncturist, patient, acu_visit):
+    services.add_insertion(acupuncturist, acu_visit, {"target": "LI4", "side": "left", "technique": "de_qi"})
+    visit = services.update_draft(acupuncturist, acu_visit, {"needles_in": 1, "needles_out": 1}, acu_visit.version)
+    with pytest.raises(SignRefused) as refused:
+        services.sign_visit(acupuncturist, visit)
+    assert refused.value.messages == ["Enter the acupuncture face-to-face time (the time segments) before signing."]
+    manual = [{"minutes": 15, "electrical_stimulation": False}, {**TWO_SETS[1], "electrical_stimulation": False}]
+    visit = services.update_draft(acupuncturist, visit, {"increments": manual}, visit.version)
+    signed = services.sign_visit(acupuncturist, visit)
+    assert [(p["code"], p["units"]) for p in signed.billing["procedures"]] == [("97810", 1), ("97811", 1)]
+    assert set(signed.signed_record["consents"]) == {"acupuncture"}
 
 
 def test_the_visit_page_records_needles_re_inserted(acupuncturist, patient, acu_visit):
@@ -127,7 +148,8 @@ def test_a_second_acupuncture_visit_on_the_same_day_takes_add_on_codes_only(
     services.sign_visit(acupuncturist, first)
     later = services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
     assert later.visit_date == first.visit_date
-    later = services.update_draft(acupuncturist, later, {"increments": TWO_SETS}, later.version)
+    services.rescreen_unchanged(acupuncturist, later)
+    later = services.update_draft(acupuncturist, later, {"increments": TWO_SETS, "nprs_before": 4}, later.version)
     signed = services.sign_visit(acupuncturist, later)
     codes = [p["code"] for p in signed.billing["procedures"]]
     assert "97810" not in codes and "97813" not in codes  # one initial code a day
@@ -149,3 +171,51 @@ def test_the_page_shows_and_keeps_every_segment_the_api_recorded(acupuncturist, 
     bound = SegmentsForm(posted)
     assert bound.is_valid(), bound.errors
     assert bound.segments() == five
+
+
+NO_ES_CONSENT = "No current consent to electrical stimulation: record the patient's consent."
+
+
+def test_an_electrical_stimulation_segment_needs_consent_and_no_block(acupuncturist, patient, hip_episode):
+    """Electroacupuncture billed from the time segments rests on the gate as an ES needle would: its
+    consent, and a screening that does not block it (a pacemaker here)."""
+    visit = services.start_visit(acupuncturist, patient, episode=hip_episode, modality="acupuncture")
+    pacemaker = services.screen_patient(acupuncturist, patient, [{"code": "pacemaker"}], ["acupuncture"])
+    services.attach_screening(acupuncturist, visit, pacemaker)
+    services.record_consent(acupuncturist, patient, "acupuncture", ALL_RISKS, True)
+    services.add_insertion(acupuncturist, visit, {"target": "LI4", "side": "left"})  # manual needle
+    visit = services.update_draft(
+        acupuncturist,
+        visit,
+        {
+            "nprs_before": 5,
+            "needles_in": 1,
+            "needles_out": 1,
+            "increments": [{"minutes": 15, "electrical_stimulation": True}],
+        },
+        visit.version,
+    )
+    with pytest.raises(SignRefused) as refused:
+        services.sign_visit(acupuncturist, visit)
+    assert len(refused.value.messages) == 2
+    assert refused.value.messages[0] == NO_ES_CONSENT
+    assert refused.value.messages[1].startswith("Electrical stimulation is blocked by the screening (")
+    assert "Pacemaker" in refused.value.messages[1]
+    assert not Visit.objects.get(pk=visit.pk).is_signed
+
+
+def test_acupuncture_time_is_not_billed_without_certification_or_consent(physio, patient, hip_episode):
+    """Acupuncture time with no needle logged is still treatment, and billed: a physical therapist with no
+    consent on file does not sign it."""
+    visit = services.start_visit(physio, patient, episode=hip_episode, modality="acupuncture")
+    services.attach_screening(physio, visit, services.screen_patient(physio, patient, [], ["acupuncture"]))
+    visit = services.update_draft(
+        physio, visit, {"nprs_before": 5, "increments": [{"minutes": 15, "electrical_stimulation": False}]}, 1
+    )
+    with pytest.raises(SignRefused) as refused:
+        services.sign_visit(physio, visit)
+    assert refused.value.messages == [
+        "No current consent to acupuncture: record the patient's consent.",
+        "Acupuncture is charted by an acupuncturist or a physician; your profile says otherwise.",
+    ]
+    assert not Visit.objects.get(pk=visit.pk).is_signed

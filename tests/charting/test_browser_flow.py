@@ -56,6 +56,8 @@ def consent(page: Page, modality: str) -> None:
         box.check()
     page.get_by_label("The patient agrees").check()
     page.get_by_role("button", name="Record consent").click()
+    label = modality.replace("_", " ").capitalize()
+    expect(page.locator("#consent_view")).to_contain_text(f"{label}: agreed")
 
 
 def needle_form(page: Page, **fields: str) -> None:
@@ -113,15 +115,15 @@ def test_full_visit_in_chromium(page: Page, live_server, staff):
         es_intensity_ma="4",
         es_minutes="10",
     )
-    expect(page.locator("#needles table")).to_contain_text("Upper trapezius")
-    expect(page.locator("#needles table")).to_contain_text("2.0 Hz")
+    expect(page.locator("#needle_view table")).to_contain_text("Upper trapezius")
+    expect(page.locator("#needle_view table")).to_contain_text("2.0 Hz")
 
     # A blocked target needs a written override.
     needle_form(page, target="psoas", side="left")
     expect(page.locator(".form-errors")).to_contain_text("Blocked by screening")
     expect(page.locator("#needles input[name=target]")).to_have_value("psoas")  # kept
     needle_form(page, override_reason="Ultrasound-guided, INR 2.1 today")
-    expect(page.locator("#needles table")).to_contain_text("override")
+    expect(page.locator("#needle_view table")).to_contain_text("override")
 
     # Counts must reconcile before signing.
     page.get_by_label("Needles in", exact=True).fill("2")
@@ -148,7 +150,9 @@ def test_full_visit_in_chromium(page: Page, live_server, staff):
     # Follow-up copies the drawing and needle plan forward.
     page.get_by_role("link", name="Iris Calder").click()
     page.get_by_role("button", name=re.compile("Follow-up from")).click()
-    expect(page.locator("#needles table")).to_contain_text("Upper trapezius")
+    # The needles come forward as a plan to confirm, not as needles placed today.
+    expect(page.locator("#planned_view table")).to_contain_text("Upper trapezius")
+    expect(page.locator("#needle_view table")).to_contain_text("No needle charted yet")
     expect(page.locator('path.region[data-region="temple"][data-side="left"]')).to_have_attribute(
         "aria-pressed", "true"
     )
@@ -166,7 +170,7 @@ def test_red_flag_stops_charting_in_chromium(page: Page, live_server, staff):
     consent(page, "dry_needling")
     needle_form(page, target="quadratus lumborum", side="left")
     expect(page.locator(".form-errors")).to_contain_text("Screening says refer")
-    expect(page.locator("#needles table")).to_contain_text("No needle charted yet")
+    expect(page.locator("#needle_view table")).to_contain_text("No needle charted yet")
 
 
 def test_front_desk_and_other_clinic_in_chromium(page: Page, live_server, staff):

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services
-from needlechart.charting.models import NoteLocked
-from needlechart.charting.services import ChartingError
+from needlechart.charting.models import NoteLocked, Visit
+from needlechart.charting.services import ChartingError, SignRefused
 from tests import factories as f
 from tests.charting.conftest import ALL_RISKS
 
@@ -108,13 +108,22 @@ def test_uncertified_clinician_cannot_chart_dry_needling(patient, clinic, episod
         services.add_insertion(uncertified, visit, TRAP_LEFT)
 
 
+NOT_RECONCILED = (
+    "The needle count is not reconciled: enter needles in and out; if they differ, document what "
+    "happened and the action taken."
+)
+
+
 def test_signing_needs_reconciled_counts(ready_visit, physio):
     services.add_insertion(physio, ready_visit, TRAP_LEFT)
-    with pytest.raises(ChartingError, match="not reconciled"):
-        services.sign_visit(physio, ready_visit)
-    visit = services.update_draft(physio, ready_visit, {"needles_in": 3, "needles_out": 2}, ready_visit.version)
-    with pytest.raises(ChartingError, match="not reconciled"):
+    visit = services.update_draft(physio, ready_visit, {"nprs_before": 6}, ready_visit.version)
+    with pytest.raises(SignRefused) as refused:
         services.sign_visit(physio, visit)
+    assert refused.value.messages == [NOT_RECONCILED]
+    visit = services.update_draft(physio, visit, {"needles_in": 3, "needles_out": 2}, visit.version)
+    with pytest.raises(SignRefused) as refused:
+        services.sign_visit(physio, visit)
+    assert refused.value.messages == [NOT_RECONCILED]
     visit = services.update_draft(
         physio,
         visit,
@@ -130,12 +139,16 @@ def test_matching_counts_sign(ready_visit, physio):
     services.add_insertion(physio, ready_visit, TRAP_LEFT)
     for muscle in ("levator_scapulae", "splenius_capitis"):
         services.add_insertion(physio, ready_visit, {"target": muscle, "side": "left", "lung_technique": "pincer"})
-    visit = services.update_draft(physio, ready_visit, {"needles_in": 3, "needles_out": 3}, ready_visit.version)
+    visit = services.update_draft(
+        physio, ready_visit, {"nprs_before": 6, "needles_in": 3, "needles_out": 3}, ready_visit.version
+    )
     assert services.sign_visit(physio, visit).billing["procedures"][0]["code"] == "20561"
 
 
 def test_a_signed_note_takes_only_addenda_by_its_author(ready_visit, physio, clinic):
-    visit = services.update_draft(physio, ready_visit, {"needles_in": 0, "needles_out": 0}, ready_visit.version)
+    visit = services.update_draft(
+        physio, ready_visit, {"nprs_before": 6, "needles_in": 0, "needles_out": 0}, ready_visit.version
+    )
     visit = services.sign_visit(physio, visit)
     with pytest.raises(NoteLocked):
         services.update_draft(physio, visit, {"plan": "changed"}, visit.version)
@@ -158,7 +171,13 @@ def test_concurrent_draft_saves_conflict(ready_visit, physio):
     assert caught.value.current.subjective == "Neck pain 6/10"
 
 
-def test_copy_forward_prefills_drawing_and_needle_plan(ready_visit, physio, patient):
+ONE_PLANNED_LEFT = (
+    "1 planned target is neither confirmed nor removed: confirm what was placed today and remove the rest."
+)
+
+
+@pytest.fixture
+def signed_with_trap(ready_visit, physio):
     services.add_insertion(physio, ready_visit, TRAP_LEFT)
     visit = services.update_draft(
         physio,
@@ -166,16 +185,60 @@ def test_copy_forward_prefills_drawing_and_needle_plan(ready_visit, physio, pati
         {
             "pain_drawing": [{"region": "temple", "side": "left", "intensity": 6}],
             "plan": "Weekly x4",
+            "nprs_before": 6,
             "needles_in": 1,
             "needles_out": 1,
         },
         ready_visit.version,
     )
-    services.sign_visit(physio, visit)
+    return services.sign_visit(physio, visit)
+
+
+def _follow_up_ready_but_for_the_plan(physio, patient, visit):
+    """A follow-up, screened today (nothing changed) with its pain score and counts entered."""
+    follow_up = services.start_visit(physio, patient, copy_from=visit)
+    services.rescreen_unchanged(physio, follow_up)
+    return services.update_draft(
+        physio, follow_up, {"nprs_before": 4, "needles_in": 1, "needles_out": 1}, follow_up.version
+    )
+
+
+def test_copy_forward_prefills_drawing_and_needle_plan(signed_with_trap, physio, patient):
+    visit = signed_with_trap
     follow_up = services.start_visit(physio, patient, copy_from=visit)
     assert follow_up.pain_drawing == visit.pain_drawing and follow_up.plan == "Weekly x4"
-    assert [(i.target, i.side) for i in follow_up.insertions.all()] == [("upper_trapezius", "left")]
+    # The needles come forward as a plan: nothing counts as placed today.
+    planned = [
+        (p.target, p.side, p.depth_mm, p.technique, p.lung_technique, p.planned_from_id)
+        for p in follow_up.plannedneedles.all()
+    ]
+    assert planned == [("upper_trapezius", "left", 15, "pistoning", "pincer", visit.pk)]
+    assert not follow_up.insertions.exists()
     assert not follow_up.is_signed and follow_up.episode == visit.episode
+
+
+def test_a_follow_up_signs_only_once_its_planned_targets_are_confirmed(signed_with_trap, physio, patient):
+    follow_up = _follow_up_ready_but_for_the_plan(physio, patient, signed_with_trap)
+    with pytest.raises(SignRefused) as refused:
+        services.sign_visit(physio, follow_up)
+    assert refused.value.messages == [ONE_PLANNED_LEFT]
+    planned = follow_up.plannedneedles.get()
+    insertion = services.confirm_planned(physio, follow_up, planned.pk, {"depth_mm": 12})
+    assert (insertion.visit_id, insertion.target, insertion.side) == (follow_up.pk, "upper_trapezius", "left")
+    assert (insertion.depth_mm, insertion.technique, insertion.lung_technique) == (12, "pistoning", "pincer")
+    assert insertion.twitch_responses == 0  # last visit's twitches are last visit's
+    assert not follow_up.plannedneedles.exists() and list(follow_up.insertions.all()) == [insertion]
+    signed = services.sign_visit(physio, Visit.objects.get(pk=follow_up.pk))
+    assert signed.is_signed and signed.billing["procedures"][0]["code"] == "20560"
+
+
+def test_a_follow_up_signs_once_a_planned_target_not_placed_is_removed(signed_with_trap, physio, patient):
+    follow_up = _follow_up_ready_but_for_the_plan(physio, patient, signed_with_trap)
+    follow_up = services.update_draft(physio, follow_up, {"needles_in": None, "needles_out": None}, follow_up.version)
+    services.remove_part(physio, follow_up, "planned", follow_up.plannedneedles.get().pk)
+    assert AuditEvent.objects.filter(action="remove", summary="Planned target removed from the draft").count() == 1
+    signed = services.sign_visit(physio, Visit.objects.get(pk=follow_up.pk))
+    assert signed.is_signed and not signed.insertions.exists()
 
 
 def test_front_desk_cannot_screen_or_chart(patient, clinic):

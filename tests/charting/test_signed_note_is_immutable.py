@@ -18,7 +18,10 @@ def signed(ready_visit, physio):
     services.add_insertion(
         physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
     )
-    visit = services.update_draft(physio, ready_visit, {"needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1)
+    # Signing needs today's screening (ready_visit's), the pain score before treatment and reconciled counts.
+    visit = services.update_draft(
+        physio, ready_visit, {"nprs_before": 6, "needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1
+    )
     return services.sign_visit(physio, visit)
 
 

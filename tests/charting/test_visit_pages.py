@@ -169,29 +169,41 @@ def test_follow_up_copies_forward(c, patient, episode, ready_visit, physio):
     from needlechart.charting import services
 
     services.add_insertion(physio, ready_visit, {"target": "masseter", "side": "left"})
+    drawing = [{"region": "jaw", "side": "left", "intensity": None}]
     v = services.update_draft(
-        physio, ready_visit, {"needles_in": 1, "needles_out": 1, "pain_drawing": [{"region": "jaw", "side": "left"}]}, 1
+        physio, ready_visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 5, "pain_drawing": drawing}, 1
     )
     services.sign_visit(physio, v)
     c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
     follow = Visit.objects.latest("id")
-    assert follow.copied_from == v and follow.pain_drawing == [{"region": "jaw", "side": "left"}]
+    assert follow.copied_from == v and follow.pain_drawing == drawing
+    # The needle comes forward as a plan, not as a needle placed today.
+    assert follow.insertions.count() == 0
+    assert [(p.target, p.side) for p in follow.plannedneedles.all()] == [("masseter", "left")]
+    page = c.get(f"/patients/{patient.pk}/visits/{follow.pk}/").content.decode()
+    assert "not placed until confirmed" in page and "Placed as planned" in page
 
 
 def test_autosave_saves_in_the_background_and_never_overwrites(c, patient, episode, physio):
     visit = start(c, patient)
     url = f"/patients/{patient.pk}/visits/{visit.pk}/autosave/"
-    r = c.post(url, {"version": 1, "subjective": "Typing..."}, HTTP_HX_REQUEST="true")
-    html = r.content.decode()
-    assert r.status_code == 200 and "saved automatically" in html and 'value="2"' in html
+    r = c.post(url, {"version": 1, "subjective": "Typing..."})
+    answer = r.json()
+    assert r.status_code == 200 and answer["ok"] and answer["version"] == 2 and answer["saved"] == ["subjective"]
     visit.refresh_from_db()
     assert visit.subjective == "Typing..." and visit.version == 2
-    stale = c.post(url, {"version": 1, "subjective": "Other tab"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "Not saved: someone else saved this draft" in stale
+    # Another tab that saw version 1 cannot overwrite the field saved since...
+    stale = c.post(url, {"version": 1, "subjective": "Other tab"}).json()
+    assert not stale["ok"] and stale["conflict"] == ["subjective"] and "someone else changed" in stale["error"]
     visit.refresh_from_db()
     assert visit.subjective == "Typing..."
-    bad = c.post(url, {"version": 2, "nprs_before": 14}, HTTP_HX_REQUEST="true").content.decode()
-    assert "Not saved yet: check NPRS before" in bad
+    # ...but its other fields save: a different field is no conflict.
+    assert c.post(url, {"version": 1, "objective": "Tender band"}).json()["saved"] == ["objective"]
+    # A bad value is refused beside its field while the good ones in the same save are kept.
+    bad = c.post(url, {"version": 3, "nprs_before": 14, "plan": "Weekly"}).json()
+    assert not bad["ok"] and "nprs_before" in bad["errors"] and bad["saved"] == ["plan"]
+    visit.refresh_from_db()
+    assert visit.nprs_before is None and visit.plan == "Weekly" and visit.objective == "Tender band"
 
 
 def test_palpation_and_home_exercises(c, patient, episode, ready_visit):

@@ -63,7 +63,12 @@ def test_suggest_with_screening_marks_status(capsys, tmp_path):
         (("suggest", "--pain", "templ:left"), "unknown region 'templ'; closest: temple"),
         (("suggest", "--pain", "temple"), "write REGION:SIDE"),
         (("suggest", "--pain", "temple:midline"), "side 'midline' is not valid for temple"),
-        (("suggest", "--pain", "temple:left:12"), "intensity '12' must be a whole number from 0 to 10"),
+        (("suggest", "--pain", "temple:left:12"), "intensity '12' is out of range: use a whole number from 0 to 10"),
+        (("suggest", "--pain", "temple:left:six"), "intensity 'six' must be a whole number from 0 to 10"),
+        (
+            ("suggest", "--pain", "temple:up"),
+            "--pain 'temple:up': side 'up' is not valid for temple; use left or right",
+        ),
         (("suggest", "--pain", "temple:left", "--condition", "tension headache x"), "unknown condition"),
         (("score", "ndi", "--answers", "2,3,1,2,0,2,1,3,2,9"), "item 10"),
         (("score", "ndl", "--answers", "1"), "unknown instrument 'ndl'; closest: ndi"),

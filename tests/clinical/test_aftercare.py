@@ -41,11 +41,26 @@ def test_treated_sites_and_condition_exercises(kb):
     care = build_aftercare(
         kb, ["dry_needling"], [("upper_trapezius", "left"), ("GV14", "midline")], condition="neck_pain"
     )
-    assert care.treated == ("left upper trapezius", kb.acupoints["GV14"].label)
+    assert care.treated == ("left upper trapezius", f"{kb.acupoints['GV14'].label}, neck (back)")
     assert 0 < len(care.exercises) <= 5
     # Exercises for the treated muscle and the condition come first.
     first = care.exercises[0]
     assert "upper_trapezius" in first.muscles and first.id in kb.conditions["neck_pain"].exercises
+
+
+def test_each_acupoint_is_named_by_its_code_and_where_it_is_in_plain_words(kb):
+    care = build_aftercare(kb, ["acupuncture"], [("LI4", "right"), ("ST36", "left"), ("upper_trapezius", "left")])
+    li4, st36, trapezius = care.treated
+    assert li4 == "right LI4 (Hegu, Union Valley), back of hand"
+    assert st36.startswith("left ST36 (Zusanli") and st36.endswith(", shin")
+    assert trapezius == "left upper trapezius"  # a muscle's name is already plain words
+
+
+def test_every_acupoint_line_carries_its_code_and_its_region_words(kb):
+    for point in kb.acupoints.values():
+        side = "midline" if point.midline else "left"
+        (line,) = build_aftercare(kb, ["acupuncture"], [(point.code, side)]).treated
+        assert point.code in line and line.endswith(", " + kb.regions[point.region].name.lower()), line
 
 
 def test_exercises_without_condition_follow_the_treated_muscles(kb):

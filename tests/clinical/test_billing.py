@@ -325,6 +325,27 @@ def test_pain_input_is_checked(kb):
         codes_from_dict(kb, {**base, "pain": [{"region": "lateral_hip", "side": "midline"}]})
     with pytest.raises(BillingInputError, match="unknown region"):
         codes_from_dict(kb, {**base, "pain": [{"region": "hipp", "side": "left"}]})
+    with pytest.raises(BillingInputError, match="pain 2: intensity 11 is out of range"):
+        codes_from_dict(
+            kb,
+            {
+                **base,
+                "pain": [
+                    {"region": "lateral_hip", "side": "left"},
+                    {"region": "lateral_hip", "side": "right", "intensity": 11},
+                ],
+            },
+        )
+    with pytest.raises(BillingInputError, match="a pain drawing is a list"):
+        codes_from_dict(kb, {**base, "pain": {"region": "lateral_hip", "side": "left"}})
+
+
+def test_pain_drawing_names_and_sides_are_read_by_the_core_rule(kb):
+    base = {"modality": "acupuncture", "condition": "hip_pain", "increments": [{"minutes": 15}]}
+    drawn = [{"region": "Outer hip", "side": " LEFT "}, {"region": "lateral_hip", "side": "left", "intensity": 4}]
+    assert codes_from_dict(kb, {**base, "pain": drawn}) == codes_from_dict(
+        kb, {**base, "pain": [{"region": "lateral_hip", "side": "left"}]}
+    )
 
 
 def test_every_side_specific_code_has_its_side(kb):

@@ -204,12 +204,23 @@ def test_red_flag_blocks_every_suggestion(kb):
         ([Pain("elbw", "left")], "unknown region 'elbw'"),
         ([Pain("temple", "midline")], "side 'midline' is not valid for temple"),
         ([Pain("temple", "left", 11)], "intensity 11 is out of range"),
+        ([Pain("temple", "left", True)], "intensity True must be a whole number from 0 to 10, not true or false"),
+        (
+            [Pain("temple", "left"), Pain("lumbar", "up")],
+            "side 'up' is not valid for lumbar; use left, right or midline",
+        ),
     ],
 )
 def test_bad_pain_input_is_named(kb, bad, message):
     with pytest.raises(SuggestionInputError) as caught:
         suggest(kb, bad)
     assert message in str(caught.value)
+
+
+def test_pains_are_read_by_the_core_location_rule(kb):
+    result = suggest(kb, [Pain("temple", " LEFT ", "6")])
+    assert result.pains == (Pain("temple", "left", 6),)
+    assert result == suggest(kb, [Pain("temple", "left", 6)])
 
 
 def test_unknown_condition_is_named(kb):

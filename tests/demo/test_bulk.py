@@ -103,3 +103,16 @@ def test_management_command(capsys):
     assert "Seeded 3 patients, 6 visits" in capsys.readouterr().out
     call_command("seed_bulk", "--patients", "3", "--visits-per-patient", "2")
     assert "already present (3 patients)" in capsys.readouterr().out
+
+
+def test_every_signed_bulk_visit_meets_the_cores_sign_rule(seeded):
+    """The bulk notes were signed by UPDATE for speed; the core's sign rule must find nothing missing in
+    any of them, judged through the same service the Sign button uses (screened that day, NPRS before,
+    counts, consent, certification, one side of the thorax)."""
+    from needlechart.charting import services
+
+    signed = _bulk_visits().filter(signed_at__isnull=False).select_related("screening", "clinician", "patient")
+    assert signed.exists()
+    for visit in signed:
+        assert services.sign_problems(visit.clinician, visit) == (), visit.visit_date
+        assert visit.screening.performed_at.date() == visit.visit_date

@@ -36,9 +36,22 @@ def test_htmx_request_returns_only_the_results(client):
 
 def test_bad_pain_values_are_named_and_good_ones_kept(client):
     html = client.get("/?pain=templ:left&pain=jaw:up&pain=jaw:left").content.decode()
-    assert "&#x27;templ:left&#x27; names no body region" in html
-    assert "&#x27;jaw:up&#x27;: the side must be left or right" in html
+    assert "&#x27;templ:left&#x27; was left out: unknown region &#x27;templ&#x27;; closest: temple" in html
+    assert "&#x27;jaw:up&#x27; was left out: side &#x27;up&#x27; is not valid for jaw; use left or right" in html
     assert "Masseter" in html
+
+
+def test_pain_values_are_read_by_the_core_rule_once_each_and_capped(kb):
+    from needlechart.explorer.views import MAX_PAINS, _parse_pains
+
+    pains, errors = _parse_pains(kb, ["Low back:LEFT", "lumbar:left", "temple", "temple:left:6"])
+    assert [(p.region, p.side) for p in pains] == [("lumbar", "left")]
+    assert errors == [
+        "'temple' was left out: no side given for temple: use left or right.",
+        "'temple:left:6' was left out: side 'left:6' is not valid for temple; use left or right (closest: left).",
+    ]
+    pains, errors = _parse_pains(kb, ["jaw:left"] * MAX_PAINS + ["temple:left"])
+    assert [(p.region, p.side) for p in pains] == [("jaw", "left")] and not errors
 
 
 def test_unknown_condition_is_named(client):

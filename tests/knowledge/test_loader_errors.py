@@ -263,3 +263,73 @@ def test_synonyms_of_a_group_modality_depth_or_limb_are_caught_too(data_dir, wor
     edit(data_dir / "findings.yaml", lambda es: finding(es, "latex_allergy").__setitem__("action", words))
     found = problems(data_dir)
     assert any("entry 'latex_allergy'" in p and f"no rule acts on {named}" in p for p in found), found
+
+
+def _set_max_depth(data_dir: Path, code: str, max_depth) -> None:
+    edit(
+        data_dir / "acupoints.yaml",
+        lambda es: next(e for e in es if e["code"] == code).__setitem__("max_depth_mm", max_depth),
+    )
+
+
+def test_a_recorded_safe_depth_is_read_with_its_note_and_sources(kb):
+    depth = kb.acupoints["GB21"].max_depth_mm
+    assert depth.value == 14 and "pleura" in depth.note
+    assert [ref.id for ref in depth.sources] == ["chen_2018_gb21"]
+    assert kb.muscles["rhomboids"].max_depth_mm.value == 19
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (0, "must be more than 0 mm, not 0"),
+        (-3, "must be more than 0 mm, not -3"),
+        ("deep", "must be a number of millimetres, not 'deep'"),
+        (True, "must be a number of millimetres, not True"),
+        (None, "is required: the depth in millimetres"),
+    ],
+)
+def test_a_bad_safe_depth_value_is_rejected(data_dir, value, message):
+    _set_max_depth(data_dir, "GB21", {"value": value, "note": "Why.", "sources": ["chen_2018_gb21"]})
+    found = problems(data_dir)
+    assert any("acupoints.yaml: entry 'GB21' field 'max_depth_mm': field 'value': " + message in p for p in found), (
+        found
+    )
+
+
+def test_a_safe_depth_without_a_note_is_rejected(data_dir):
+    _set_max_depth(data_dir, "GB21", {"value": 14, "sources": ["chen_2018_gb21"]})
+    found = problems(data_dir)
+    assert any("entry 'GB21' field 'max_depth_mm': field 'note': is required" in p for p in found), found
+
+
+def test_a_safe_depth_with_an_unknown_or_missing_source_is_rejected(data_dir):
+    _set_max_depth(data_dir, "GB21", {"value": 14, "note": "Why.", "sources": ["chen_2099"]})
+    found = problems(data_dir)
+    assert any("acupoints.yaml: entry 'GB21': field 'max_depth_mm': unknown source 'chen_2099'" in p for p in found), (
+        found
+    )
+    _set_max_depth(data_dir, "GB21", {"value": 14, "note": "Why."})
+    assert any("field 'max_depth_mm': field 'sources': is required" in p for p in problems(data_dir))
+
+
+def test_a_safe_depth_that_is_not_a_mapping_or_has_a_stray_key_is_rejected(data_dir):
+    path = muscle_file(data_dir, "rhomboids")
+    edit(path, lambda es: next(e for e in es if e["id"] == "rhomboids").__setitem__("max_depth_mm", 19))
+    found = problems(data_dir)
+    assert any("entry 'rhomboids': field 'max_depth_mm': must be a mapping, not 19" in p for p in found), found
+    edit(
+        path,
+        lambda es: next(e for e in es if e["id"] == "rhomboids").__setitem__(
+            "max_depth_mm", {"value": 19, "unit": "cm", "note": "Why.", "sources": ["valera_calero_rhomboid_pleura"]}
+        ),
+    )
+    assert any("field 'max_depth_mm': field 'unit': is not a known field" in p for p in problems(data_dir))
+
+
+def test_a_needle_limit_may_have_a_decimal_min_but_not_a_word(data_dir):
+    edit(
+        data_dir / "needle_limits.yaml",
+        lambda es: next(e for e in es if e["id"] == "depth_cun").__setitem__("min", "a little"),
+    )
+    assert any("entry 'depth_cun': field 'min': must be a number" in p for p in problems(data_dir))

@@ -15,8 +15,6 @@ from ninja import Router, Status
 
 from needlechart.accounts.permissions import require_clinical
 from needlechart.charting import services
-from needlechart.charting.models import Screening
-from needlechart.clinical.screening import ReportedFinding, ScreeningInput
 from needlechart.clinical.suggestion import Pain, suggest
 from needlechart.knowledge import load
 from needlechart.patients.selectors import get_patient
@@ -95,11 +93,6 @@ def withdraw_consent(request: HttpRequest, patient_id: int, payload: ConsentWith
     return Status(201, services.withdraw_consent(user, patient, payload.modality, request=request))
 
 
-def _screening_input(screening: Screening) -> ScreeningInput:
-    reported = tuple(ReportedFinding(f["code"], f.get("region", ""), f.get("side", "")) for f in screening.findings)
-    return ScreeningInput(screening.age, reported, (), tuple(screening.modalities))
-
-
 @router.post("/suggestions", response={200: SuggestionsOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut})
 def suggestions(request: HttpRequest, payload: SuggestionIn) -> dict[str, Any]:
     """Muscles and acupoints worth examining for the pains (and condition), best first, each with the reason
@@ -119,7 +112,7 @@ def suggestions(request: HttpRequest, payload: SuggestionIn) -> dict[str, Any]:
         load(),
         [Pain(p.region, p.side, p.intensity) for p in payload.pains],
         payload.condition,
-        _screening_input(screening) if screening else None,
+        services.screening_input(screening) if screening else None,
         top=payload.top,
         modality=payload.modality or "",
     )

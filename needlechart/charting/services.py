@@ -179,8 +179,11 @@ def rescreen_unchanged(user, visit: Visit, *, performed_at=None, request=None) -
     return screening
 
 
-def _screening_input(screening: Screening, planned=(), modalities=()) -> ScreeningInput:
-    return ScreeningInput(screening.age, _reported(screening.findings), tuple(planned), tuple(modalities))
+def screening_input(screening: Screening, planned=(), modalities=None) -> ScreeningInput:
+    """A stored screening as the core's input: its findings and age, the targets to judge, and the
+    modalities (default: those the screening was for; a visit passes its own)."""
+    chosen = screening.modalities if modalities is None else modalities
+    return ScreeningInput(screening.age, _reported(screening.findings), tuple(planned), tuple(chosen))
 
 
 # ------------------------------------------------------------------------------------ consent
@@ -448,7 +451,7 @@ def gate(user, visit: Visit) -> rules.Gate:
     screening = visit.screening
     return rules.Gate(
         modality=visit.modality,
-        screening=_screening_input(screening) if screening is not None else None,
+        screening=screening_input(screening, modalities=()) if screening is not None else None,
         verdict=screening.verdict if screening is not None else "",
         consents=consents,
         clinician=_clinician(user),
@@ -459,7 +462,7 @@ def screen_target(kb, visit: Visit, target_id: str, side: str, *, es: bool = Fal
     """The core's screening of one target at this visit, exactly as charting judges it: the visit's
     screening, its modality (and electrical stimulation if used). Returns (target status, result)."""
     modalities = [visit.modality] + (["electrical_stimulation"] if es else [])
-    data = _screening_input(visit.screening, planned=[PlannedTarget(target_id, side)], modalities=modalities)
+    data = screening_input(visit.screening, planned=[PlannedTarget(target_id, side)], modalities=modalities)
     result = screen(kb, data)
     return result.targets[0], result
 

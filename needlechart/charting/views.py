@@ -148,7 +148,7 @@ def _context(request, visit: Visit, **forms) -> dict:
     last_screening = patient.screenings.first()
     suggestions = None
     if pains or condition:
-        screening_input = services._screening_input(screening, modalities=(visit.modality,)) if screening else None
+        screening_input = services.screening_input(screening, modalities=(visit.modality,)) if screening else None
         suggestions = suggest(kb, pains, condition, screening_input, top=8, modality=visit.modality)
     consents = services.current_consents(patient)
     context.update(
@@ -496,34 +496,38 @@ def _autosave(request, visit: Visit):
     errors = {name: " ".join(form.errors[name]) for name in form.errors if name in posted}
     data = _posted_note_data(form, posted)
     version = form.cleaned_data["version"]
+    conflict: list[str] = []
     try:
-        saved = services.update_draft(request.user, visit, data, version, request=request) if data else visit
+        try:
+            saved = services.update_draft(request.user, visit, data, version, request=request) if data else visit
+        except services.DraftConflict as exc:
+            # The fields changed elsewhere are not written; every other field still saves.
+            conflict = exc.fields or sorted(data)
+            data = {k: v for k, v in data.items() if k not in conflict}
+            saved = services.update_draft(request.user, visit, data, version, request=request) if data else exc.current
     except services.DraftConflict as exc:
-        return JsonResponse(
-            {
-                "ok": False,
-                "conflict": exc.fields,
-                "version": exc.current.version,
-                "error": "Not saved: someone else changed "
-                + ", ".join(str(form[f].label) for f in exc.fields if f in form.fields)
-                + " meanwhile. Your text is still here; copy it, reload and merge.",
-            }
-        )
+        conflict, data, saved = sorted(set(conflict) | set(exc.fields)), {}, exc.current
     except NoteLocked as exc:
         return JsonResponse({"ok": False, "locked": True, "error": str(exc)})
     except ValidationError as exc:
         return JsonResponse({"ok": False, "error": _message(exc), "errors": errors})
     problems = services.sign_problems(request.user, _reloaded(saved))
-    return JsonResponse(
-        {
-            "ok": not errors,
-            "version": saved.version,
-            "saved_at": services.timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
-            "saved": sorted(data),
-            "errors": errors,
-            "sign_problems": list(problems),
-        }
-    )
+    answer = {
+        "ok": not errors and not conflict,
+        "version": saved.version,
+        "saved_at": services.timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
+        "saved": sorted(data),
+        "errors": errors,
+        "sign_problems": list(problems),
+    }
+    if conflict:
+        answer["conflict"] = conflict
+        answer["error"] = (
+            "Not saved: someone else changed "
+            + ", ".join(str(form[f].label) for f in conflict if f in form.fields)
+            + " meanwhile. Your text is still here; copy it, reload and merge."
+        )
+    return JsonResponse(answer)
 
 
 def _edit_form(request, visit: Visit):

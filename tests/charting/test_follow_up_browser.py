@@ -256,3 +256,41 @@ def test_another_clinician_sees_the_draft_read_only_with_the_reason(page: Page, 
     assert response.status == 200
     expect(page.locator(".notice")).to_contain_text("Read only")
     assert page.locator("#note-live").count() == 0 and page.locator("form[action$='/needle/']").count() == 0
+
+
+def test_two_tabs_never_overwrite_each_other(page: Page, live_server, physio_patient):
+    """The same draft open in two tabs: the second tab's typing into a field the first saved since is
+    refused with a message and kept in its field; its other fields still save."""
+    physio, patient = physio_patient
+    draft = services.start_visit(physio, patient)
+    sign_in(page, live_server.url, "physio")
+    url = f"{live_server.url}/patients/{patient.pk}/visits/{draft.pk}/"
+    page.goto(url)
+    other = page.context.new_page()
+    other.set_default_timeout(8000)
+    other.goto(url)
+    page.get_by_label("Subjective").fill("First tab: neck easier.")
+    expect(page.locator("#autosave-status")).to_contain_text("All changes saved")
+    other.get_by_label("Subjective").fill("Second tab: typed on an old page.")
+    expect(other.locator("#autosave-status")).to_contain_text("someone else changed Subjective")
+    expect(other.get_by_label("Subjective")).to_have_value("Second tab: typed on an old page.")
+    other.get_by_role("textbox", name="Plan").fill("Weekly for four weeks.")
+    # The status stays true: the clash is named, the rest is saved.
+    expect(other.locator("#autosave-status")).to_contain_text("Everything else is saved")
+    expect(other.locator("#autosave-status")).to_contain_text("Subjective (changed elsewhere")
+    draft.refresh_from_db()
+    assert draft.subjective == "First tab: neck easier." and draft.plan == "Weekly for four weeks."
+
+
+def test_leaving_with_input_that_is_not_saved_asks_first(page: Page, live_server, physio_patient):
+    physio, patient = physio_patient
+    draft = services.start_visit(physio, patient)
+    sign_in(page, live_server.url, "physio")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/visits/{draft.pk}/")
+    page.get_by_label("NPRS before (0-10)").fill("11")  # refused by the server: not saved
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved: NPRS before")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]

@@ -268,3 +268,19 @@ def test_a_link_followed_after_a_form_error_lands_on_the_note_not_a_405(c, physi
     assert followed.status_code == 302
     assert followed["Location"] == f"/patients/{patient.pk}/visits/{visit.pk}/?target=LI4&side=left"
     assert c.get(followed["Location"]).status_code == 200
+
+
+def test_a_clinic_admin_and_another_clinician_read_a_draft_but_get_no_form(patient, physio, episode):
+    from needlechart.accounts.models import Role
+
+    visit = start(logged_in(physio), patient)
+    admin = f.user(physio.clinic, "boss", Role.CLINIC_ADMIN)
+    colleague = f.user(physio.clinic, "colleague", dry_needling_certified_on=physio.dry_needling_certified_on)
+    for reader, reason in ((admin, "only the treating clinician charts a visit"), (colleague, "this draft is")):
+        page = logged_in(reader).get(f"/patients/{patient.pk}/visits/{visit.pk}/")
+        html = page.content.decode()
+        assert page.status_code == 200 and "Read only" in html and reason in html
+        assert 'id="note-live"' not in html and "/needle/" not in html
+        # ...and a post anyway is refused, never a half-saved note.
+        refused = logged_in(reader).post(f"/patients/{patient.pk}/visits/{visit.pk}/note/", {"version": 1})
+        assert refused.status_code == 403

@@ -15,6 +15,8 @@
   var statusLine = document.getElementById("autosave-status");
   var storeKey = "needlechart-draft-" + root.dataset.visit;
   var dirty = {};          // field name -> true while its latest value is not saved
+  var sentValue = {};      // field name -> the value last sent (a blur with no new typing is no change)
+  var conflicted = {};     // field name -> true when another tab changed it since this page saw it
   var invalid = {};        // field name -> the server's message
   var timer = null;
   var inFlight = null;     // the Promise of the save under way
@@ -74,7 +76,7 @@
     }
   }
   function pending() { return Object.keys(dirty).length > 0 || inFlight !== null || timer !== null || drawingDirty; }
-  function unsaved() { return pending() || Object.keys(invalid).length > 0; }
+  function unsaved() { return pending() || Object.keys(invalid).length > 0 || Object.keys(conflicted).length > 0; }
 
   function showProblems(problems) {
     var view = document.getElementById("readiness_view");
@@ -108,6 +110,7 @@
       var el = field(name);
       if (!el) { return; }
       sent[name] = valueOf(el);
+      sentValue[name] = sent[name];
       body.append(name, sent[name]);
     });
     dirty = {};
@@ -123,10 +126,14 @@
     }).then(function (answer) {
       inFlight = null;
       var errors = answer.errors || {};
+      var clash = answer.conflict || [];
       Object.keys(sent).forEach(function (name) {
         var el = field(name);
         var changedSince = el && valueOf(el) !== sent[name];
-        if (errors[name]) {
+        if (clash.indexOf(name) >= 0) {
+          conflicted[name] = true;  // kept in its field and in storage, never sent again by itself
+          markField(name, "Changed in another tab or by someone else since this page loaded: reload to see it.");
+        } else if (errors[name]) {
           invalid[name] = errors[name];
           markField(name, errors[name]);
         } else if (answer.saved && answer.saved.indexOf(name) >= 0) {
@@ -140,10 +147,12 @@
         if (changedSince) { dirty[name] = true; }
       });
       if (answer.locked) { dirty = {}; say(answer.error, "error"); return; }
-      if (answer.conflict) { dirty = {}; say(answer.error, "error"); return; }
-      var bad = Object.keys(invalid);
+      clash.forEach(function (name) { delete dirty[name]; });
+      if (clash.length) { say(answer.error, "error"); showProblems(answer.sign_problems); return Object.keys(dirty).length ? save() : null; }
+      var bad = Object.keys(invalid).map(function (n) { return labelOf(n) + " (" + invalid[n] + ")"; }).concat(
+        Object.keys(conflicted).map(function (n) { return labelOf(n) + " (changed elsewhere since this page loaded: reload)"; }));
       if (bad.length) {
-        say("Not saved: " + bad.map(function (n) { return labelOf(n) + " (" + invalid[n] + ")"; }).join("; ") +
+        say("Not saved: " + bad.join("; ") +
             ". Everything else is saved" + (answer.saved_at ? " (" + answer.saved_at + ")." : "."), "error");
       } else if (answer.error) {
         say("Not saved: " + answer.error, "error");
@@ -184,6 +193,7 @@
   form.addEventListener("input", function (event) {
     var name = event.target.name;
     if (!name || name === "version" || name === "csrfmiddlewaretoken") { return; }
+    if (conflicted[name]) { store(name, valueOf(event.target)); return; }  // kept, not sent: it would clash
     dirty[name] = true;
     store(name, valueOf(event.target));
     schedule();
@@ -191,6 +201,7 @@
   form.addEventListener("change", function (event) {
     var name = event.target.name;
     if (!name || name === "version" || name === "csrfmiddlewaretoken") { return; }
+    if (sentValue[name] === valueOf(event.target) || conflicted[name]) { return; }  // a blur, nothing new
     dirty[name] = true;
     store(name, valueOf(event.target));
     schedule();

@@ -223,6 +223,7 @@ class PalpationForm(forms.ModelForm):
 class ExerciseForm(forms.Form):
     exercise = forms.ChoiceField(choices=())
     dosage = forms.CharField(required=False, help_text="Leave empty for the library's dosage.")
+    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # an assigned exercise's dosage
 
     def __init__(self, *args, condition: str = "", **kwargs):
         super().__init__(*args, **kwargs)

@@ -208,18 +208,22 @@ def record_consent(user, patient, modality: str, risks_explained: list[str], agr
             + ", ".join(RISK_LABELS[r].lower() for r in missing)
             + " not yet ticked."
         )
+    summary = f"Consent for {modality.replace('_', ' ')}: {'agreed' if agreed else 'declined'}"
+    return _store_consent(user, patient, modality, risks_explained, agreed, summary, request=request)
+
+
+def _store_consent(user, patient, modality, risks, agreed, summary, *, withdrawal=False, request=None) -> Consent:
+    """A new consent row (the table is append-only) with its audit row, in one transaction."""
     with transaction.atomic():
         consent = Consent.objects.create(
-            patient=patient, modality=modality, risks_explained=risks_explained, agreed=agreed, recorded_by=user
-        )
-        record(
-            user,
-            Action.CREATE,
-            consent,
             patient=patient,
-            request=request,
-            summary=f"Consent for {modality.replace('_', ' ')}: {'agreed' if agreed else 'declined'}",
+            modality=modality,
+            risks_explained=risks,
+            agreed=agreed,
+            withdrawal=withdrawal,
+            recorded_by=user,
         )
+        record(user, Action.CREATE, consent, patient=patient, request=request, summary=summary)
     return consent
 
 
@@ -229,19 +233,8 @@ def withdraw_consent(user, patient, modality: str, request=None) -> Consent:
         raise PermissionDenied("Consent is recorded by a clinician.")
     if current_consent(patient, modality) is None:
         raise ChartingError(f"There is no current consent to {modality.replace('_', ' ')} to withdraw.")
-    with transaction.atomic():
-        consent = Consent.objects.create(
-            patient=patient, modality=modality, risks_explained=[], agreed=False, withdrawal=True, recorded_by=user
-        )
-        record(
-            user,
-            Action.CREATE,
-            consent,
-            patient=patient,
-            request=request,
-            summary=f"Consent to {modality.replace('_', ' ')} withdrawn",
-        )
-    return consent
+    summary = f"Consent to {modality.replace('_', ' ')} withdrawn"
+    return _store_consent(user, patient, modality, [], False, summary, withdrawal=True, request=request)
 
 
 def current_consents(patient) -> dict[str, Consent | None]:

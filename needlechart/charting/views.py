@@ -423,9 +423,11 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
         form = ExerciseForm(post, condition=condition)
         if not form.is_valid():
             return _fail(request, visit, action, "Choose an exercise from the library.", exercise_form=form)
-        services.assign_exercise(
-            user, visit, form.cleaned_data["exercise"], form.cleaned_data["dosage"], request=request
-        )
+        data = form.cleaned_data
+        if data.get("editing"):
+            services.update_exercise(user, visit, data["editing"], data["dosage"], request=request)
+        else:
+            services.assign_exercise(user, visit, data["exercise"], data["dosage"], request=request)
         return _done(request, visit, action, "exercises")
     if action == "adverse-event":
         form = AdverseEventForm(post)
@@ -545,12 +547,21 @@ def _edit_form(request, visit: Visit):
         "planned": visit.plannedneedles,
         "palpation": visit.palpations,
         "adverse-event": visit.adverseevents,
+        "exercise": visit.exerciseassignments,
     }
     if kind not in rows or not row_id.isdigit():
         raise Http404("No such row")
     row = rows[kind].filter(pk=row_id).first()
     if row is None:
         raise Http404("No such row")
+    if kind == "exercise":
+        condition = visit.episode.condition if visit.episode else ""
+        form = ExerciseForm(
+            initial={"exercise": row.exercise, "dosage": row.dosage, "editing": row.pk}, condition=condition
+        )
+        context = _context(request, _reloaded(visit), exercise_form=form)
+        context.update({"live_parts": ["exercise_form"], "failed": False, "focus": "exercise_form"})
+        return render(request, "charting/_live.html", context)
     if kind in ("palpation", "adverse-event"):
         form_class, name, part = (
             (PalpationForm, "palpation_form", "palpation_form")

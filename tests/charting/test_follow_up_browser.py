@@ -21,6 +21,7 @@ from needlechart.charting import services
 from needlechart.charting.models import Visit
 from needlechart.patients.models import Episode
 from tests import factories as f
+from tests.charting.test_browser_flow import sign_in as signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ALL_RISKS = ["soreness", "bruising", "bleeding", "infection", "fainting", "pneumothorax"]
@@ -43,11 +44,7 @@ class Actions:
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    signed_in(page, base, username)
     page.set_default_timeout(8000)
 
 

@@ -284,3 +284,98 @@ def test_a_clinic_admin_and_another_clinician_read_a_draft_but_get_no_form(patie
         # ...and a post anyway is refused, never a half-saved note.
         refused = logged_in(reader).post(f"/patients/{patient.pk}/visits/{visit.pk}/note/", {"version": 1})
         assert refused.status_code == 403
+
+
+def test_every_draft_row_is_corrected_and_removed_on_the_page_in_place(c, patient, ready_visit, physio):
+    """Needles, palpation findings, adverse events and exercises: Edit fills the form with the row,
+    saving changes that row (audited), Remove takes it out; each answer is the note's live parts."""
+    from needlechart.audit.models import AuditEvent
+    from needlechart.charting import services
+
+    base = f"/patients/{patient.pk}/visits/{ready_visit.pk}"
+    hx = {"HTTP_HX_REQUEST": "true"}
+    needle = services.add_insertion(physio, ready_visit, {"target": "masseter", "side": "left", "depth_mm": 10})
+    form = c.get(base + f"/edit/?kind=insertion&id={needle.pk}", **hx).content.decode()
+    assert f'name="editing" value="{needle.pk}"' in form and 'value="masseter"' in form and "Save needle" in form
+    r = c.post(
+        base + "/needle/",
+        {"target": "masseter", "side": "left", "depth_mm": 15, "technique": "static", "editing": needle.pk},
+        **hx,
+    )
+    assert r.status_code == 200 and 'hx-swap-oob="true"' in r.content.decode()
+    needle.refresh_from_db()
+    assert needle.depth_mm == 15 and ready_visit.insertions.count() == 1
+
+    palp = services.add_palpation(physio, ready_visit, {"muscle": "masseter", "side": "left", "taut_band": True})
+    assert f'value="{palp.pk}"' in c.get(base + f"/edit/?kind=palpation&id={palp.pk}", **hx).content.decode()
+    c.post(base + "/palpation/", {"muscle": "masseter", "side": "left", "tender_spot": "on", "editing": palp.pk}, **hx)
+    palp.refresh_from_db()
+    assert (palp.taut_band, palp.tender_spot) == (False, True)
+
+    event = services.add_adverse_event(
+        physio, ready_visit, {"code": "bruising", "severity": "mild", "action_taken": "Pressure"}
+    )
+    c.post(
+        base + "/adverse-event/",
+        {"code": "bruising", "severity": "mild", "action_taken": "Pressure for 2 minutes", "editing": event.pk},
+        **hx,
+    )
+    event.refresh_from_db()
+    assert event.action_taken == "Pressure for 2 minutes"
+
+    exercise_id = next(iter(services.load().exercises))
+    assigned = services.assign_exercise(physio, ready_visit, exercise_id)
+    c.post(base + "/exercise/", {"exercise": exercise_id, "dosage": "Twice a day", "editing": assigned.pk}, **hx)
+    assigned.refresh_from_db()
+    assert assigned.dosage == "Twice a day"
+
+    for kind, row in (("insertion", needle), ("palpation", palp), ("adverse-event", event), ("exercise", assigned)):
+        assert c.post(base + "/remove/", {"kind": kind, "id": row.pk}, **hx).status_code == 200
+        assert not type(row).objects.filter(pk=row.pk).exists()
+    changes = AuditEvent.objects.filter(action__in=["change", "remove"]).values_list("action", "object_type")
+    assert set(changes) >= {
+        ("change", "charting.insertion"),
+        ("change", "charting.palpation"),
+        ("change", "charting.adverseevent"),
+        ("change", "charting.exerciseassignment"),
+        ("remove", "charting.insertion"),
+        ("remove", "charting.exerciseassignment"),
+    }
+    # A row of another note is never reached through this one.
+    assert c.get(base + "/edit/?kind=insertion&id=99999", **hx).status_code == 404
+
+
+def test_a_planned_target_placed_with_changes_today(c, patient, ready_visit, physio):
+    """Edit first: the needle form opens with the plan; what is changed or cleared (no stimulation
+    today) is what is logged, and the plan row goes."""
+    from needlechart.charting import services
+
+    services.record_consent(
+        physio,
+        patient,
+        "electrical_stimulation",
+        ["soreness", "bruising", "bleeding", "infection", "fainting", "electrical"],
+        True,
+    )
+    planned_needle = {"target": "masseter", "side": "left", "depth_mm": 10, "es_frequency_hz": 2, "es_minutes": 10}
+    services.add_insertion(physio, ready_visit, planned_needle)
+    v = services.update_draft(
+        physio, ready_visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 4}, ready_visit.version
+    )
+    services.sign_visit(physio, v)
+    c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
+    follow = Visit.objects.latest("id")
+    plan = follow.plannedneedles.get()
+    base = f"/patients/{patient.pk}/visits/{follow.pk}"
+    hx = {"HTTP_HX_REQUEST": "true"}
+    services.rescreen_unchanged(physio, follow)
+    form = c.get(base + f"/edit/?kind=planned&id={plan.pk}", **hx).content.decode()
+    assert f'name="planned" value="{plan.pk}"' in form and "Place this target" in form and 'value="2.0"' in form
+    c.post(
+        base + "/needle/",
+        {"target": "masseter", "side": "left", "depth_mm": 12, "technique": "static", "planned": plan.pk},
+        **hx,
+    )
+    needle = follow.insertions.get()
+    assert (needle.depth_mm, needle.es_frequency_hz, needle.es_minutes) == (12, None, None)
+    assert not follow.plannedneedles.exists()

@@ -30,6 +30,7 @@ sysdeps:
 
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check needlechart tests scripts
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 	BIN=$(BIN) bash scripts/test-postgres.sh
 
@@ -40,6 +41,7 @@ bench: $(STAMP)  ## core latency, then the pages under load on PostgreSQL (needs
 
 lint: $(STAMP)
 	$(BIN)/ruff check needlechart tests scripts
+	$(BIN)/mypy
 	$(BIN)/ruff format --check needlechart tests scripts
 
 clean:

@@ -112,7 +112,7 @@ def start_visit(request: HttpRequest, patient_id: int, payload: VisitStartIn):
         if episode is None:
             raise field_error("episode_id", f"this patient has no episode {payload.episode_id}")
     else:
-        episode = patient.episodes.filter(status="active").first()
+        episode = None  # the core's rule picks it: the followed-up visit's episode while active, else the newest
     visit = services.start_visit(
         user, patient, episode=episode, modality=payload.modality, copy_from=copy_from, request=request
     )

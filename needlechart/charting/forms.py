@@ -260,8 +260,8 @@ class NoteForm(forms.Form):
     assessment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     plan = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     response = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Patient's response")
-    needles_in = forms.IntegerField(min_value=0, required=False, label="Needles in")
-    needles_out = forms.IntegerField(min_value=0, required=False, label="Needles out")
+    needles_in = forms.IntegerField(min_value=0, max_value=1000, required=False, label="Needles in")
+    needles_out = forms.IntegerField(min_value=0, max_value=1000, required=False, label="Needles out")
     count_discrepancy = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

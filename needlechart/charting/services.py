@@ -268,8 +268,9 @@ def start_visit(
         raise PermissionDenied("Only clinicians chart visits.")
     if copy_from is not None and copy_from.patient_id != patient.pk:
         raise PermissionDenied
-    if copy_from is not None and copy_from.is_discarded:
-        raise ChartingError("That visit was discarded: follow up from a signed visit instead.")
+    if copy_from is not None and not copy_from.is_signed:
+        # A draft may still change (or be discarded): a plan is copied only from what was signed.
+        raise ChartingError("A follow-up starts from a signed visit: that one is not signed.")
     modality = copy_from.modality if copy_from else (modality or rules.default_modality(user.profession))
     if modality not in rules.VISIT_MODALITIES:
         raise ChartingError(
@@ -613,7 +614,10 @@ def confirm_planned(
             data[name] = value
     with transaction.atomic():
         insertion = add_insertion(user, visit, data, override_reason=override_reason, request=request)
-        planned.delete()
+        # Two confirmations at once (two tabs, a double click): only the one that removes the plan row
+        # logs a needle; the other is rolled back.
+        if PlannedNeedle.objects.filter(pk=planned.pk).delete()[0] == 0:
+            raise ChartingError(f"{planned.target} ({planned.side}) was already placed: reload the note.")
     return insertion
 
 
@@ -765,7 +769,9 @@ def discard_visit(user, visit: Visit, reason: str, request=None) -> Visit:
 
 
 def counts_reconciled(visit: Visit) -> bool:
-    return rules.counts_reconciled(visit.needles_in, visit.needles_out, visit.count_discrepancy)
+    return rules.counts_reconciled(
+        visit.needles_in, visit.needles_out, visit.count_discrepancy, len(visit.insertions.all())
+    )
 
 
 def check_segments(increments: Any) -> None:
@@ -845,13 +851,17 @@ def sign_problems(user, visit: Visit) -> tuple[str, ...]:
     return rules.sign_problems(load(), note)
 
 
+def electrical_stimulation_used(visit: Visit) -> bool:
+    """On a needle or in an acupuncture time segment: consent, signing and aftercare all ask this."""
+    return any(i.electrical_stimulation for i in visit.insertions.all()) or any(
+        i.electrical_stimulation for i in _segments(visit)
+    )
+
+
 def _signed_record(visit: Visit) -> dict[str, Any]:
     """What the note rests on, copied into it at signing."""
     screening = visit.screening
-    es = any(i.electrical_stimulation for i in visit.insertions.all()) or any(
-        i.electrical_stimulation for i in _segments(visit)
-    )
-    used = {visit.modality} | ({Modality.ELECTRICAL_STIMULATION} if es else set())
+    used = {visit.modality} | ({Modality.ELECTRICAL_STIMULATION} if electrical_stimulation_used(visit) else set())
     consents = current_consents(visit.patient)
     episode = visit.episode
     return {
@@ -909,6 +919,8 @@ def sign_visit(user, visit: Visit, request=None) -> Visit:
 
 def add_addendum(user, visit: Visit, text: str, request=None) -> Addendum:
     """After signing, the note's author may add dated addenda; nothing else changes."""
+    if visit.is_discarded:
+        raise NoteLocked(DISCARDED_MESSAGE)
     if not visit.is_signed:
         raise ChartingError("The note is still a draft: edit it directly.")
     if visit.clinician_id != user.pk:

@@ -12,8 +12,11 @@ beside its field while every other field saves.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -110,7 +113,8 @@ def _context(request, visit: Visit, **forms) -> dict:
     if visit.is_signed and visit.signed_record.get("episode"):
         condition = visit.signed_record["episode"]["condition"]
     first = _first_signed_visit(visit)
-    pains = drawing_pains(kb, visit.pain_drawing)
+    # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
+    pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
     refusal = services.edit_refusal(request.user, visit)
     context = {
         "kb": kb,
@@ -213,9 +217,15 @@ def visit_start(request, pk: int):
     patient = get_patient(request.user, pk)
     require_clinical(request.user)
     copy_from = None
-    if request.POST.get("copy_from", "").isdigit():
-        copy_from = Visit.objects.filter(patient=patient, pk=request.POST["copy_from"]).first()
+    if "copy_from" in request.POST:
+        raw = request.POST["copy_from"]
+        copy_from = Visit.objects.filter(patient=patient, pk=int(raw)).first() if _is_id(raw) else None
+        if copy_from is None:
+            messages.error(request, "That visit is not this patient's: start the follow-up from the visit list.")
+            return redirect("patients:detail", pk=patient.pk)
     modality = request.POST.get("modality") or default_modality(request.user.profession)
+    if copy_from is not None:
+        modality = copy_from.modality  # a follow-up keeps the modality of the visit it follows up
     try:
         visit = services.start_visit(request.user, patient, copy_from=copy_from, modality=modality, request=request)
     except ValidationError as exc:
@@ -282,13 +292,19 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def _is_id(value: object) -> bool:
+    """A row id as a form may send it: 1 to 18 ASCII digits ("²" is a digit to str.isdigit, not to int)."""
+    return isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+
 def _int(value: str | None) -> int:
-    if value is None or not str(value).isdigit():
+    if not _is_id(value):
         raise services.ChartingError("That row is not on this note: reload the note.")
     return int(value)
 
 
 FORMS = {
+    "note": ("note_form", NoteForm),
     "needle": ("insertion_form", InsertionForm),
     "consent": ("consent_form", ConsentForm),
     "screen": ("screening_form", ScreeningForm),
@@ -301,11 +317,15 @@ FORMS = {
 
 
 def _bound(action: str, visit: Visit, data) -> dict:
-    """The posted form bound again, so a refusal shows it with everything typed."""
+    """The posted form bound again, so a refusal shows it with everything typed (the drawing: the
+    regions clicked, not the saved ones)."""
+    if action == "drawing":
+        return {"drawing_posted": _posted_drawing(data)}
     if action not in FORMS:
         return {}
     name, form_class = FORMS[action]
-    form = form_class(data, modality=visit.modality) if form_class is InsertionForm else form_class(data)
+    takes_modality = form_class in (InsertionForm, NoteForm)
+    form = form_class(data, modality=visit.modality) if takes_modality else form_class(data)
     form.is_valid()
     return {name: form}
 
@@ -350,10 +370,11 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
         form = ScreeningForm(post)
         if not form.is_valid():
             return _fail(request, visit, action, "Check the screening answers marked below.", screening_form=form)
-        screening = services.screen_patient(
-            user, visit.patient, form.findings(), form.cleaned_data["modalities"], request=request
-        )
-        services.attach_screening(user, visit, screening, request=request)
+        with transaction.atomic():  # a screening that cannot be attached is not kept either
+            screening = services.screen_patient(
+                user, visit.patient, form.findings(), form.cleaned_data["modalities"], request=request
+            )
+            services.attach_screening(user, visit, screening, request=request)
         return _done(request, visit, action, "screening")
     if action == "rescreen":
         services.rescreen_unchanged(user, visit, request=request)
@@ -369,12 +390,7 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
         services.withdraw_consent(user, visit.patient, post.get("modality", ""), request=request)
         return _done(request, visit, action, "consent")
     if action == "drawing":
-        drawing = []
-        for value in post.getlist("pain"):
-            region, _, side = value.partition(":")
-            drawing.append(
-                {"region": region, "side": side, "intensity": post.get(f"intensity_{region}_{side}") or None}
-            )
+        drawing = _posted_drawing(post)
         services.update_draft(user, visit, {"pain_drawing": drawing}, _int(post.get("version")), request=request)
         return _done(request, visit, action, "drawing")
     if action == "needle":
@@ -459,6 +475,15 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
         services.add_addendum(user, visit, form.cleaned_data["text"], request=request)
         return redirect(reverse("charting:visit", args=[visit.patient_id, visit.pk]) + "#addenda")
     raise Http404("Unknown action")
+
+
+def _posted_drawing(post) -> list[dict]:
+    """The pain drawing as the body map posts it: `pain` = "region:side", with `intensity_region_side`."""
+    drawing = []
+    for value in post.getlist("pain"):
+        region, _, side = value.partition(":")
+        drawing.append({"region": region, "side": side, "intensity": post.get(f"intensity_{region}_{side}") or None})
+    return drawing
 
 
 def _add_or_correct(request, visit: Visit, form, add, correct) -> None:
@@ -549,7 +574,7 @@ def _edit_form(request, visit: Visit):
         "adverse-event": visit.adverseevents,
         "exercise": visit.exerciseassignments,
     }
-    if kind not in rows or not row_id.isdigit():
+    if kind not in rows or not _is_id(row_id):
         raise Http404("No such row")
     row = rows[kind].filter(pk=row_id).first()
     if row is None:
@@ -616,9 +641,7 @@ def aftercare_sheet(request, pk: int, visit_id: int):
     visit = _visit(request, pk, visit_id)
     kb = load()
     findings = [f["code"] for f in visit.screening.findings] if visit.screening else []
-    modalities = [visit.modality] + (
-        ["electrical_stimulation"] if any(i.electrical_stimulation for i in visit.insertions.all()) else []
-    )
+    modalities = [visit.modality] + (["electrical_stimulation"] if services.electrical_stimulation_used(visit) else [])
     condition = visit.episode.condition if visit.episode else ""
     if visit.is_signed and visit.signed_record.get("episode"):
         condition = visit.signed_record["episode"]["condition"]  # as signed

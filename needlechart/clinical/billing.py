@@ -252,7 +252,7 @@ def acupuncture_codes(
     if not increments:
         notes = ["No time segments were given: there is no acupuncture code to bill.", *diagnosis_notes]
         return Coding("acupuncture", (), diagnoses, tuple(notes))
-    notes: list[str] = []
+    notes = []
     total = sum(seg.minutes for seg in increments)
     by_time = time_rule_units(total)
     sets = _needle_sets(increments)
@@ -490,10 +490,10 @@ def codes_from_dict(kb: KnowledgeBase, raw: object) -> Coding:
                     raise BillingInputError(f'each insertion is {{"target": ..., "side": ...}}, not {item!r}')
                 side = str(item["side"]).lower()
                 target = resolve_target(kb, str(item["target"]))
-                allowed = target_sides(kb.target(target))
-                if side not in allowed:
+                valid_sides = target_sides(kb.target(target))
+                if side not in valid_sides:
                     raise BillingInputError(
-                        f"insertion side {item['side']!r} is not valid for {target}; use {' or '.join(allowed)}"
+                        f"insertion side {item['side']!r} is not valid for {target}; use {' or '.join(valid_sides)}"
                     )
                 insertions.append(Insertion(target, side))
             return dry_needling_codes(kb, insertions, condition, pains)

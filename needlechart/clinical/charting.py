@@ -25,7 +25,7 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _max_depth_problem(kb: KnowledgeBase, values: Mapping[str, Number | None]) -> str | None:
+def _max_depth_problem(kb: KnowledgeBase, values: Mapping[str, Number | str | None]) -> str | None:
     """Why `depth_mm` is too deep for the needle's target, when the target records a `max_depth_mm` (the
     pleura under GB21, the medulla under GV16) and the depth goes beyond it."""
     target_id, depth = values.get("target"), values.get("depth_mm")
@@ -44,7 +44,7 @@ def _max_depth_problem(kb: KnowledgeBase, values: Mapping[str, Number | None]) -
     return f"Insertion depth {_fmt(number)} mm is beyond {whose} recorded safe depth ({_fmt(limit.value)} mm): {reason}"
 
 
-def needle_problems(kb: KnowledgeBase, values: Mapping[str, Number | None]) -> dict[str, str]:
+def needle_problems(kb: KnowledgeBase, values: Mapping[str, Number | str | None]) -> dict[str, str]:
     """Field -> what is wrong with it, for every value outside its limit (empty when all are plausible).
     After the plausibility limits, `depth_mm` is checked against the recorded safe depth of the needle's
     `target` (a muscle ID or acupoint code), when it has one; each field gets one problem at most."""
@@ -225,11 +225,12 @@ def blocked_reasons(kb: KnowledgeBase, gate: Gate, needle: Needle) -> list[str]:
     return reasons
 
 
-def counts_reconciled(needles_in: int | None, needles_out: int | None, discrepancy: str) -> bool:
-    """In equals out, or the discrepancy and the action taken are written down."""
+def counts_reconciled(needles_in: int | None, needles_out: int | None, discrepancy: str, logged: int = 0) -> bool:
+    """In equals out and no fewer went in than the needle log holds (each row is a needle placed), or
+    the discrepancy and the action taken are written down."""
     if needles_in is None or needles_out is None:
         return False
-    return needles_in == needles_out or bool(discrepancy.strip())
+    return (needles_in == needles_out and needles_in >= logged) or bool(discrepancy.strip())
 
 
 @dataclass(frozen=True)
@@ -261,8 +262,11 @@ def sign_problems(kb: KnowledgeBase, note: NoteForSigning) -> tuple[str, ...]:
             "Screen the patient at this visit: record a screening today, or confirm with the patient that "
             "nothing has changed since the last one."
         )
-    elif gate.verdict not in ("clear", "caution") and note.needles:
-        problems.append(f"Screening says {_words(gate.verdict)}: no needle may be signed at this visit.")
+    elif gate.verdict not in ("clear", "caution") and (note.needles or note.face_to_face_minutes > 0):
+        problems.append(
+            f"Screening says {_words(gate.verdict)}: no treatment may be signed at this visit "
+            "(needles or acupuncture time)."
+        )
     if note.planned_left:
         what = "target is" if note.planned_left == 1 else "targets are"
         problems.append(
@@ -300,7 +304,9 @@ def sign_problems(kb: KnowledgeBase, note: NoteForSigning) -> tuple[str, ...]:
             for problem in lung_field_problems(kb, n, note.needles[:i], consent):
                 if problem not in problems:
                     problems.append(problem)
-        if note.needles and not counts_reconciled(note.needles_in, note.needles_out, note.count_discrepancy):
+        if note.needles and not counts_reconciled(
+            note.needles_in, note.needles_out, note.count_discrepancy, len(note.needles)
+        ):
             problems.append(
                 "The needle count is not reconciled: enter needles in and out; if they differ, document what "
                 "happened and the action taken."

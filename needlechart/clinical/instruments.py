@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from needlechart.knowledge.instruments import Instrument
 
@@ -100,6 +101,28 @@ class Change:
     reaches_mcid: bool | None
     responder: bool
     responder_reason: str
+
+
+class _ScoreCommon(TypedDict):
+    """The fields every Score of one form shares, scorable or not."""
+
+    instrument: str
+    unit: str
+    items: int
+    answered: int
+    missing: int
+
+
+class _ChangeCommon(TypedDict):
+    """The fields every Change shares, with or without an MCID."""
+
+    instrument: str
+    unit: str
+    baseline: float
+    follow_up: float
+    difference: float
+    improvement: float
+    percent_improvement: float | None
 
 
 def normalise_pressure_unit(unit: str) -> str:
@@ -207,7 +230,9 @@ def score(instrument: Instrument, answers: Sequence[float | None], *, unit: str 
     given = [v for v in values if v is not None]
     count, answered = len(values), len(given)
     missing = count - answered
-    base = dict(instrument=instrument.id, unit=instrument.score.unit, items=count, answered=answered, missing=missing)
+    base = _ScoreCommon(
+        instrument=instrument.id, unit=instrument.score.unit, items=count, answered=answered, missing=missing
+    )
     rule = instrument.missing
     if missing > rule.max_missing or answered == 0:
         allowed = "every item must be answered" if rule.max_missing == 0 else f"at most {rule.max_missing} may be"
@@ -315,7 +340,7 @@ def change(instrument: Instrument, baseline: Score, follow_up: Score) -> Change:
     difference = after - before
     improvement = difference if instrument.higher_is_better else -difference
     percent = improvement / abs(before) * 100 if before != 0 else None
-    common = dict(
+    common = _ChangeCommon(
         instrument=instrument.id,
         unit=instrument.score.unit,
         baseline=before,

@@ -566,13 +566,13 @@ def screening_input_from_dict(kb: KnowledgeBase, raw: object) -> ScreeningInput:
     return ScreeningInput(age, tuple(findings), tuple(planned), modalities)
 
 
-def _known_keys(item: dict, allowed: tuple[str, ...], what: str) -> None:
+def _known_keys(item: dict[str, object], allowed: tuple[str, ...], what: str) -> None:
     unknown = sorted(set(item) - set(allowed))
     if unknown:
         raise ScreeningInputError(f"{what}: unknown key(s) {', '.join(unknown)}; use {', '.join(allowed)}")
 
 
-def _list(raw: dict, key: str) -> list:
+def _list(raw: dict[str, object], key: str) -> list[object]:
     value = raw.get(key, [])
     if not isinstance(value, list):
         raise ScreeningInputError(f"'{key}' must be a list, not {value!r}")

@@ -32,8 +32,9 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal, TypedDict
 
-from needlechart.knowledge.model import Acupoint, Hazard, KnowledgeBase, Muscle, Prevalence
+from needlechart.knowledge.model import Acupoint, Condition, Hazard, KnowledgeBase, Muscle, Prevalence
 
 from .locations import Pain, PainInputError, parse_pain  # Pain lives in locations; imported from here too
 from .screening import CAUTION, OK, ScreeningInput, assess_target, needling_blocked, screen
@@ -74,10 +75,26 @@ class Suggestions:
     acupoints: tuple[Suggestion, ...]
 
 
+# How a muscle's trigger points reach a painful region; each is also a table of the index.
+_MuscleLink = Literal["primary", "spillover", "local"]
+
+
+class _Index(TypedDict):
+    """Region ID -> the muscles or detailed acupoints that region brings, per link."""
+
+    primary: dict[str, list[Muscle]]
+    spillover: dict[str, list[Muscle]]
+    local: dict[str, list[Muscle]]
+    points_in: dict[str, list[Acupoint]]
+    distal_for: dict[str, list[Acupoint]]
+
+
 @functools.cache
-def _index(kb: KnowledgeBase) -> dict[str, dict]:
+def _index(kb: KnowledgeBase) -> _Index:
     """Region -> targets look-ups, built once per knowledge base so each call stays under a millisecond."""
-    primary, spillover, local = defaultdict(list), defaultdict(list), defaultdict(list)
+    primary: dict[str, list[Muscle]] = defaultdict(list)
+    spillover: dict[str, list[Muscle]] = defaultdict(list)
+    local: dict[str, list[Muscle]] = defaultdict(list)
     for m in kb.muscles.values():
         for r in m.primary:
             primary[r].append(m)
@@ -85,7 +102,8 @@ def _index(kb: KnowledgeBase) -> dict[str, dict]:
             spillover[r].append(m)
         for r in m.regions:
             local[r].append(m)
-    points_in, distal_for = defaultdict(list), defaultdict(list)
+    points_in: dict[str, list[Acupoint]] = defaultdict(list)
+    distal_for: dict[str, list[Acupoint]] = defaultdict(list)
     for p in kb.acupoints.values():
         # Only points described in detail are suggested, and never a point that is never needled.
         if not p.detailed or p.never_needle is not None:
@@ -194,9 +212,9 @@ def suggest(
     # One more than shown, so the first one's reason can name the equal second even with top=1.
     # Two more than shown, so the first one's reason can name the next different target even with
     # top=1 (the item after the first is often the same target on the other side).
-    muscles = _explained(kb, _with_status(kb, muscles, screening, top + 2), explain, painful)[:top]
-    points = _explained(kb, _with_status(kb, points, screening, top + 2), explain, painful)[:top]
-    return Suggestions(tuple(pains), condition, tuple(muscles), tuple(points))
+    shown_muscles = _explained(kb, _with_status(kb, muscles, screening, top + 2), explain, painful)[:top]
+    shown_points = _explained(kb, _with_status(kb, points, screening, top + 2), explain, painful)[:top]
+    return Suggestions(tuple(pains), condition, tuple(shown_muscles), tuple(shown_points))
 
 
 def _rank_muscles(
@@ -204,10 +222,11 @@ def _rank_muscles(
 ) -> Iterator[Suggestion]:
     idx = _index(kb)
     # (muscle, side, region) -> (weight, link): a region counts once per muscle and side, at its strongest.
-    best: dict[tuple[str, str, str], tuple[float, str]] = {}
+    best: dict[tuple[str, str, str], tuple[float, _MuscleLink]] = {}
     sides_drawn: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for pain in pains:
         matched: set[str] = set()
+        link: _MuscleLink  # so idx[link] is one of the muscle tables
         for weight, link in ((PRIMARY, "primary"), (SPILLOVER, "spillover"), (LOCAL, "local")):
             for muscle in idx[link].get(pain.region, ()):
                 if muscle.id in matched:
@@ -249,7 +268,9 @@ def _rank_muscles(
     return _ranked(kb, rows, {p.region for p in pains})
 
 
-def _muscle(kb: KnowledgeBase, side: str, value: float, p, s, lo, muscle_id: str) -> Suggestion:
+def _muscle(
+    kb: KnowledgeBase, side: str, value: float, p: list[str], s: list[str], lo: list[str], muscle_id: str
+) -> Suggestion:
     muscle = kb.muscles[muscle_id]
     return Suggestion(
         kind="muscle",
@@ -294,7 +315,8 @@ def _point_links(kb: KnowledgeBase) -> dict[str, list[tuple[str, bool, str, floa
 def _static_weight(kb: KnowledgeBase) -> dict[str, tuple[int, int]]:
     """Per target: (1 if for trained acupuncturists only, its place in the knowledge base)."""
     out = {}
-    for i, target in enumerate([*kb.muscles.values(), *kb.acupoints.values()]):
+    targets: list[Muscle | Acupoint] = [*kb.muscles.values(), *kb.acupoints.values()]
+    for i, target in enumerate(targets):
         out[target.id] = (int(isinstance(target, Acupoint) and target.restricted is not None), i)
     return out
 
@@ -318,7 +340,8 @@ def _ranked(kb: KnowledgeBase, rows: list[_Row], painful: set[str]) -> Iterator[
 
 @functools.cache
 def _with_prevalence(kb: KnowledgeBase) -> tuple[Muscle | Acupoint, ...]:
-    return tuple(t for t in [*kb.muscles.values(), *kb.acupoints.values()] if t.prevalence is not None)
+    targets: list[Muscle | Acupoint] = [*kb.muscles.values(), *kb.acupoints.values()]
+    return tuple(t for t in targets if t.prevalence is not None)
 
 
 def _explained(
@@ -369,7 +392,16 @@ def _tie_reason(kb: KnowledgeBase, first: Suggestion, second: Suggestion, painfu
     return "no recorded difference in how often each is the source, so examine both"
 
 
-def _muscle_reason(kb, muscle: Muscle, side, primary, spillover, local, condition, drawn) -> str:
+def _muscle_reason(
+    kb: KnowledgeBase,
+    muscle: Muscle,
+    side: str,
+    primary: list[str],
+    spillover: list[str],
+    local: list[str],
+    condition: Condition | None,
+    drawn: dict[str, str],
+) -> str:
     parts = []
     divisions = tuple(dict.fromkeys(d for r in (*primary, *spillover) for d in _divisions_for(muscle, r)))
     whose = f"trigger points of its {' and '.join(divisions)}" if divisions else "trigger points"
@@ -433,16 +465,16 @@ def _rank_points(
 
     rows: list[_Row] = []
     for (code, side), value in score.items():
-        key = (code, side)
-        lo, ne, di = local.get(key, []), near.get(key, []), distal.get(key, [])
+        pair = (code, side)
+        lo, ne, di = local.get(pair, []), near.get(pair, []), distal.get(pair, [])
         rows.append((round(value, 3), len(lo), code, side, functools.partial(_point, kb, side, value, lo, ne)))
         explain[(code, side)] = functools.partial(
-            _point_reason, kb, kb.acupoints[code], side, lo, ne, di, cond if code in cond_points else None, drawn[key]
+            _point_reason, kb, kb.acupoints[code], side, lo, ne, di, cond if code in cond_points else None, drawn[pair]
         )
     return _ranked(kb, rows, {p.region for p in pains})
 
 
-def _point(kb: KnowledgeBase, side: str, value: float, lo, ne, code: str) -> Suggestion:
+def _point(kb: KnowledgeBase, side: str, value: float, lo: list[str], ne: list[str], code: str) -> Suggestion:
     point = kb.acupoints[code]
     return Suggestion(
         kind="acupoint",
@@ -458,7 +490,16 @@ def _point(kb: KnowledgeBase, side: str, value: float, lo, ne, code: str) -> Sug
     )
 
 
-def _point_reason(kb, point: Acupoint, side, local, near, distal, condition, drawn) -> str:
+def _point_reason(
+    kb: KnowledgeBase,
+    point: Acupoint,
+    side: str,
+    local: list[str],
+    near: list[str],
+    distal: list[str],
+    condition: Condition | None,
+    drawn: dict[str, str],
+) -> str:
     parts = []
     if local and not point.midline and all(drawn.get(r) == "midline" for r in local):
         parts.append(f"lies beside the central pain in {_place(kb, local, '')}")

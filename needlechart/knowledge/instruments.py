@@ -372,7 +372,7 @@ def _instrument(raw: Any, file: str, index: int, problems: list[str]) -> Instrum
     return instrument
 
 
-def parse_instruments(raw: list, file: str) -> dict[str, Instrument]:
+def parse_instruments(raw: object, file: str) -> dict[str, Instrument]:
     """Validate the entries of instruments.yaml and return them by ID.
 
     Raises KnowledgeError listing every problem (file, entry, field). Source IDs are returned as

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -65,6 +65,7 @@ from .model import (
     TargetGroup,
 )
 from .reader import Reader
+from .sourceref import SourceRef
 
 DATA_DIR = Path(__file__).parent / "data"
 SOURCE_KINDS = ("book", "chapter", "article", "guideline", "regulation", "standard", "dataset", "website")
@@ -305,7 +306,17 @@ def _read_muscles(data_dir: Path, problems: list[str], refs: _Refs) -> dict[str,
     return collected.indexed(problems)
 
 
-def _cited(r: Reader, refs: _Refs, key: str, build: Callable[[Reader], Any]) -> Any:
+class _Cited(Protocol):
+    """A record with its own sources (Restriction, NeverNeedle, MaxDepth...)."""
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]: ...
+
+
+_C = TypeVar("_C", bound=_Cited)
+
+
+def _cited(r: Reader, refs: _Refs, key: str, build: Callable[[Reader], _C]) -> _C | None:
     """An optional nested mapping with its own sources (`restricted:`, `never_needle:`...): built by
     `build` from a reader over it, its sources checked like the entry's."""
     if key not in r.raw:

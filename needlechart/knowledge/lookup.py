@@ -91,7 +91,7 @@ def build_names(
 
 def resolve(kb: Any, category: str, text: str) -> str:
     """The ID of the entry in `category` called `text`; UnknownName lists the closest valid IDs."""
-    table = kb.names[category]
+    table: dict[str, str] = kb.names[category]
     key = normalise(text)
     if key in table:
         return table[key]

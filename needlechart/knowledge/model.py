@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
 from .sourceref import SourceRef
 
@@ -138,7 +139,7 @@ class Muscle:
     prevalence: Prevalence | None = None
     max_depth_mm: MaxDepth | None = None
 
-    kind = "muscle"
+    kind: ClassVar[Literal["muscle"]] = "muscle"
 
     @property
     def label(self) -> str:
@@ -203,7 +204,7 @@ class Acupoint:
     dry_needling_caution: DryNeedlingCaution | None = None
     max_depth_mm: MaxDepth | None = None
 
-    kind = "acupoint"
+    kind: ClassVar[Literal["acupoint"]] = "acupoint"
 
     @property
     def id(self) -> str:

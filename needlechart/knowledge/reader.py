@@ -7,7 +7,7 @@ the file, the entry and the field.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from .errors import where
 from .sourceref import SourceRef
@@ -76,7 +76,7 @@ class Reader:
         if value not in allowed:
             self.problem(key, f"{value!r} is not one of: {', '.join(allowed)}")
             return default
-        return value
+        return cast(str, value)  # equal to one of `allowed`, so text
 
     def flag(self, key: str, default: bool) -> bool:
         value = self._get(key, False)

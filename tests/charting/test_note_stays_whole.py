@@ -231,7 +231,7 @@ def test_the_services_refuse_a_discarded_note(discarded, physio):
         services.add_insertion(physio, discarded, {"target": "masseter", "side": "left"})
     with pytest.raises(NoteLocked, match="discarded"):
         services.sign_visit(physio, discarded)
-    with pytest.raises(ChartingError, match="discarded"):
+    with pytest.raises(ChartingError, match="starts from a signed visit"):
         services.start_visit(physio, discarded.patient, copy_from=discarded)
     assert services.sign_problems(physio, discarded) == (
         "This draft was discarded: it is kept as void and is never signed.",

@@ -448,7 +448,9 @@ def test_the_reason_the_pain_score_was_not_taken_stands_in_for_it(kb):
 
 def test_a_refer_verdict_stops_signing_needles_but_not_a_note_without_them(kb):
     referred = complete_note(gate=dn_gate(verdict="refer"))
-    assert sign_problems(kb, referred) == ("Screening says refer: no needle may be signed at this visit.",)
+    assert sign_problems(kb, referred) == (
+        "Screening says refer: no treatment may be signed at this visit (needles or acupuncture time).",
+    )
     assert sign_problems(kb, replace(referred, needles=(), needles_in=None, needles_out=None)) == ()
 
 

@@ -31,8 +31,8 @@ sysdeps:
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check needlechart tests scripts
 	$(BIN)/mypy
-	$(BIN)/pytest -q
-	BIN=$(BIN) bash scripts/test-postgres.sh
+	NEEDLECHART_DEBUG= $(BIN)/pytest -q
+	NEEDLECHART_DEBUG= BIN=$(BIN) bash scripts/test-postgres.sh
 
 bench: $(STAMP)  ## core latency, then the pages under load on PostgreSQL (needs wrk: apt-get install -y wrk)
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true

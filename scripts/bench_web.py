@@ -129,6 +129,10 @@ def app_env(db: str, pg_host: str, pg_port: str) -> dict[str, str]:
         NEEDLECHART_PG_HOST=pg_host,
         NEEDLECHART_PG_PORT=pg_port,
         NEEDLECHART_SECRET_KEY=env.get("NEEDLECHART_SECRET_KEY") or os.urandom(24).hex(),
+        # Production settings on the loopback: plain HTTP (wrk speaks it), this host only.
+        NEEDLECHART_ALLOWED_HOSTS="127.0.0.1,localhost",
+        NEEDLECHART_PLAIN_HTTP="1",
+        NEEDLECHART_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="needlechart.config.settings",
         PYTHONUNBUFFERED="1",
     )
@@ -163,6 +167,7 @@ def prepare_database(args, env) -> dict:
             admin.execute(f'CREATE DATABASE "{args.db}"')
     log(f"Migrating {args.db}...")
     manage(env, "migrate", "--noinput", timeout=600)
+    manage(env, "collectstatic", "--noinput", timeout=300)  # hashed names, as a deployment serves them
     log(f"Seeding {args.patients} patients x {args.visits_per_patient} visits (seed_bulk)...")
     started = time.perf_counter()
     seeded = manage(

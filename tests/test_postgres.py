@@ -70,10 +70,10 @@ def test_migrates_and_serves_on_postgresql(pg_database):
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
-        env={**env, "DJANGO_SETTINGS_MODULE": "needlechart.config.settings"},
+        env={**env, "DJANGO_SETTINGS_MODULE": "tests.settings"},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", pg_database]
+    assert result.stdout.splitlines()[-1].split() == ["1", pg_database]  # after the JSON log lines

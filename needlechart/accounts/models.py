@@ -6,13 +6,24 @@ sees only their own clinic's objects. Roles decide what a user may see inside th
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+def _valid_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"'{value}' is not a time zone: use an IANA name such as Europe/London.")
 
 
 class Clinic(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    # The clinic's own dates (a visit's date, "screened today") are in its time zone, not the server's.
+    # db_default as well: rows written without it (older code, raw SQL) still get a valid zone.
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC", validators=[_valid_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from .models import Action, AuditEvent
 
 
+def client_address(request: Any) -> str | None:
+    """The client's address: the connection's, or the one a trusted proxy (NEEDLECHART_TRUSTED_PROXIES)
+    reports in X-Forwarded-For; anything that is not a valid IP address is not stored. A client's own
+    X-Forwarded-For is never believed, so nobody writes an address of their choosing into the trail."""
+    if request is None:
+        return None
+    peer = _valid(request.META.get("REMOTE_ADDR", ""))
+    if peer is not None and peer in _trusted_proxies():
+        # The proxy appends the address it saw: the last entry not itself a trusted proxy is the client.
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        for hop in reversed(hops):
+            address = _valid(hop)
+            if address is None:
+                return peer
+            if address not in _trusted_proxies():
+                return address
+    return peer
+
+
+def _valid(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def _trusted_proxies() -> frozenset[str]:
+    return frozenset(a for a in (_valid(p) for p in getattr(settings, "TRUSTED_PROXIES", ())) if a)
+
+
 def _client(request: Any) -> tuple[str | None, str]:
     if request is None:
         return None, ""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None, request.META.get("HTTP_USER_AGENT", "")[:300]
+    return client_address(request), request.META.get("HTTP_USER_AGENT", "")[:300]
 
 
 def record(

@@ -1,13 +1,20 @@
 """Django settings for NeedleChart.
 
-Defaults suit a clinician's laptop: SQLite next to the code, DEBUG off unless asked for. Everything a
-deployment changes comes from the environment:
+Defaults suit a clinician's laptop with NEEDLECHART_DEBUG=1 (`make run` sets it). With DEBUG off the
+defaults are a production's: a secret key is required, cookies are secure, HTTPS is enforced with HSTS,
+and only the hosts named may be served. Everything a deployment changes comes from the environment:
 
-- NEEDLECHART_DEBUG=1                   development mode
-- NEEDLECHART_SECRET_KEY                required when DEBUG is off outside tests and `make run`
+- NEEDLECHART_DEBUG=1                   development mode (never in production)
+- NEEDLECHART_SECRET_KEY                required when DEBUG is off: a long random value
+- NEEDLECHART_ALLOWED_HOSTS             comma-separated host names (required when DEBUG is off)
+- NEEDLECHART_PLAIN_HTTP=1              a plain-HTTP deployment on the loopback only: no HTTPS redirect,
+                                        no HSTS, cookies without the Secure flag
+- NEEDLECHART_HSTS_SECONDS              HSTS max-age (default one year)
+- NEEDLECHART_TRUSTED_PROXIES           comma-separated addresses of the reverse proxies whose
+                                        X-Forwarded-For and X-Forwarded-Proto are believed
 - NEEDLECHART_DB=postgres               PostgreSQL (NEEDLECHART_PG_HOST/PORT/USER/PASSWORD/NAME)
 - NEEDLECHART_SQLITE_PATH               where the SQLite file lives (default: db.sqlite3 in the project)
-- NEEDLECHART_ALLOWED_HOSTS             comma-separated host names
+- NEEDLECHART_LOG_LEVEL                 INFO by default; logs are JSON lines on standard output
 """
 
 from __future__ import annotations
@@ -16,15 +23,36 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = BASE_DIR.parent
 
-DEBUG = os.environ.get("NEEDLECHART_DEBUG", "") == "1"
-# The fallback key is only for local runs and tests; a deployment sets its own.
-SECRET_KEY = os.environ.get("NEEDLECHART_SECRET_KEY", "needlechart-local-only-not-for-deployment")
-ALLOWED_HOSTS = [
-    h for h in os.environ.get("NEEDLECHART_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
-]
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = _flag("NEEDLECHART_DEBUG")
+SECRET_KEY = os.environ.get("NEEDLECHART_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "NEEDLECHART_SECRET_KEY is not set: set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or NEEDLECHART_DEBUG=1 for development."
+        )
+    SECRET_KEY = "needlechart-development-only-not-for-deployment"  # DEBUG only: never served in production
+
+ALLOWED_HOSTS = _list("NEEDLECHART_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "NEEDLECHART_ALLOWED_HOSTS is not set: list the host names NeedleChart is served as (e.g. clinic.example.org)."
+    )
+TRUSTED_PROXIES = _list("NEEDLECHART_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,11 +76,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with hashed names, served by the application itself under gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "needlechart.accounts.middleware.SessionActivityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "needlechart.accounts.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -126,6 +157,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same client address as the audit trail: the connection's, or a trusted proxy's report of it.
+AXES_CLIENT_IP_CALLABLE = "needlechart.audit.services.client_address"
 
 # Sessions end after 30 minutes without activity: SessionActivityMiddleware renews the clock at most
 # once a minute (see needlechart/accounts/middleware.py).
@@ -143,10 +176,60 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = PROJECT_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names in production (collectstatic writes them); plain files in development.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# In development WhiteNoise reads the source folders and picks up changes; in production it serves
+# what collectstatic wrote.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production: HTTPS only. A plain-HTTP deployment (NEEDLECHART_PLAIN_HTTP=1) must listen on the
+# loopback only, behind nothing but the machine itself.
+_HTTPS = not DEBUG and not _flag("NEEDLECHART_PLAIN_HTTP")
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = _HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("NEEDLECHART_HSTS_SECONDS", str(365 * 24 * 3600))) if _HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = _HTTPS
+if TRUSTED_PROXIES:
+    # Behind a TLS-terminating proxy: its X-Forwarded-Proto says whether the client used HTTPS (the
+    # proxy must overwrite the header; see the README's "Running in production").
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Errors and security events as JSON lines on standard output (the process manager keeps them).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "needlechart.common.logs.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": os.environ.get("NEEDLECHART_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        "django.security": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "needlechart.security": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
 
 # Content-Security-Policy: scripts and styles only from NeedleChart itself; no inline script, no
 # third-party origin. htmx's own indicator styles are switched off in the page's htmx-config.

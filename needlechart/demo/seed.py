@@ -122,7 +122,9 @@ PATIENTS = (
 @transaction.atomic
 def seed(today: date | None = None) -> Clinic:
     today = today or date.today()
-    clinic, _ = Clinic.objects.get_or_create(slug=DEMO_CLINIC_SLUG, defaults={"name": "Riverside Physio & Acupuncture"})
+    clinic, _ = Clinic.objects.get_or_create(
+        slug=DEMO_CLINIC_SLUG, defaults={"name": "Riverside Physio & Acupuncture", "time_zone": "Europe/London"}
+    )
     users = {}
     for s in STAFF:
         user, created = User.objects.get_or_create(

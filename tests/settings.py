@@ -1,0 +1,21 @@
+"""Settings for the test run: production settings (DEBUG off), with what a test server needs.
+
+The environment is set before the settings are read, so subprocesses started by tests (the CLI, the
+PostgreSQL migration check) inherit it too.
+"""
+
+import os
+
+os.environ.setdefault("NEEDLECHART_SECRET_KEY", "tests-only-secret-key-never-used-outside-the-test-run-0123456789")
+os.environ.setdefault("NEEDLECHART_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("NEEDLECHART_PLAIN_HTTP", "1")  # the test client and the live server speak HTTP
+
+from needlechart.config.settings import *  # noqa: E402,F403
+
+# Served from the source folders (no collectstatic in a test run).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

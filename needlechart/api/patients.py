@@ -26,14 +26,16 @@ from .schemas import (
 )
 
 router = Router(tags=["patients"])
+MAX_OFFSET = 10**9
 
 
 class Page(LimitOffsetPagination):
-    """limit/offset paging: 25 by default, at most 100 a page."""
+    """limit/offset paging: 25 by default, at most 100 a page. The offset is bounded well inside the
+    database's integer range (an offset past 2^63 once reached the database and failed there)."""
 
     class Input(Schema):
         limit: int = Field(25, ge=1, le=100)
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=100, **kwargs)

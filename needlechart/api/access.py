@@ -16,7 +16,7 @@ from ninja.errors import ValidationError
 from needlechart.accounts.models import User
 from needlechart.accounts.permissions import require_clinical
 from needlechart.audit.models import Action
-from needlechart.audit.services import record
+from needlechart.audit.services import record, record_denied
 from needlechart.charting.models import Visit
 from needlechart.patients.models import Patient
 
@@ -45,6 +45,7 @@ def get_visit(user: User, visit_id: int) -> Visit:
             pk=visit_id, patient__clinic_id=user.clinic_id
         )
     except Visit.DoesNotExist:
+        record_denied(user, "charting.visit", visit_id)
         raise Http404("No such visit") from None
 
 

@@ -135,9 +135,12 @@ def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
     fields saved since are no conflict."""
     visit = _clinical_visit(request, visit_id)
     try:
-        return services.update_draft(request.user, visit, payload.changes(), payload.version, request=request)
+        saved = services.update_draft(request.user, visit, payload.changes(), payload.version, request=request)
     except services.DraftConflict as conflict:
+        audit_read(request, conflict.current, visit.patient, "Read the saved draft (version conflict)")
         return Status(409, {"detail": str(conflict), "code": "version_conflict", "current": conflict.current})
+    audit_read(request, saved, visit.patient, "Read the note after saving it")  # the answer is the whole note
+    return saved
 
 
 @router.post("/visits/{visit_id}/rescreen", response={201: ScreeningOut, **_REFUSED})

@@ -74,3 +74,36 @@ def record(
         ip_address=ip,
         user_agent=agent,
     )
+
+
+DENIED_EVERY_SECONDS = 60  # one row per user, object and minute: a scan of IDs is seen, not a flood
+
+
+def record_denied(actor: Any, object_type: str, object_id: object, *, request: Any = None) -> None:
+    """A refused look at another clinic's record (or one that does not exist): the caller sees a 404,
+    the audit trail sees the attempt. Rate-limited per user, object and minute."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    key = str(object_id)[:40]
+    since = timezone.now() - timedelta(seconds=DENIED_EVERY_SECONDS)
+    recent = AuditEvent.objects.filter(
+        actor=actor, action=Action.DENIED, object_type=object_type, object_id=key, at__gte=since
+    )
+    if recent.exists():
+        return
+    ip, agent = _client(request)
+    AuditEvent.objects.create(
+        clinic=actor.clinic,
+        actor=actor,
+        actor_name=actor.get_username(),
+        action=str(Action.DENIED),
+        object_type=object_type,
+        object_id=key,
+        summary=f"Refused: no {object_type.split('.')[-1]} {key} in this clinic",
+        ip_address=ip,
+        user_agent=agent,
+    )

@@ -314,9 +314,17 @@ def start_visit(
     return visit
 
 
-def open_visit(user, visit: Visit, request=None) -> None:
-    """Opening a visit note is recorded, like opening the chart."""
-    record(user, Action.VIEW, visit, patient=visit.patient, request=request, summary=f"Opened the {visit.status} note")
+def open_visit(user, visit: Visit, request=None, summary: str = "") -> None:
+    """Every read of a note is recorded, like opening the chart: the page, its updated sections, the
+    target check, the aftercare sheet."""
+    record(
+        user,
+        Action.VIEW,
+        visit,
+        patient=visit.patient,
+        request=request,
+        summary=summary or f"Opened the {visit.status} note",
+    )
 
 
 def _attach(visit: Visit, screening: Screening) -> None:

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
+from needlechart.audit.services import record_denied
 from needlechart.clinical.aftercare import build_aftercare
 from needlechart.clinical.charting import default_modality
 from needlechart.clinical.locations import drawing_pains
@@ -85,6 +86,7 @@ def _visit(request, pk: int, visit_id: int) -> Visit:
             .get(pk=visit_id, patient=patient)
         )
     except Visit.DoesNotExist:
+        record_denied(request.user, "charting.visit", visit_id, request=request)
         raise Http404("No such visit") from None
 
 
@@ -258,6 +260,7 @@ def _live(request, visit: Visit, action: str, *, failed: bool = False, **forms):
         response = render(request, "charting/visit.html", context)
         response["HX-Refresh"] = "true"
         return response
+    services.open_visit(request.user, visit, request=request, summary="Viewed the note's updated sections")
     parts = list(VIEWS)
     form = ACTION_FORM.get(action)
     if form:
@@ -604,6 +607,7 @@ def _edit_form(request, visit: Visit):
         initial["override_reason"] = row.override_reason
         initial["de_qi"] = {True: "yes", False: "no"}.get(row.de_qi, "")
     form = InsertionForm(initial=initial, modality=visit.modality)
+    services.open_visit(request.user, visit, request=request, summary=f"Opened a {kind} row to correct it")
     context = _context(request, _reloaded(visit), insertion_form=form)
     context.update({"live_parts": ["needle_form"], "failed": False, "focus": "needle_form"})
     return render(request, "charting/_live.html", context)
@@ -614,7 +618,7 @@ def target_info(request, pk: int, visit_id: int):
     """As the clinician types a target: what it is, its hazards and its screening status for this patient."""
     visit = _visit(request, pk, visit_id)
     kb = load()
-    text, side = request.GET.get("target", "").strip(), request.GET.get("side", "")
+    text, side = request.GET.get("target", "").strip()[:100], request.GET.get("side", "")
     es = request.GET.get("es_frequency_hz", "").strip() != ""
     context: dict = {"query": text}
     if text:
@@ -633,6 +637,13 @@ def target_info(request, pk: int, visit_id: int):
                     context["es_status"] = es_status if es_status is not None and es_status.status != "ok" else None
                 except ScreeningInputError as exc:
                     context["error"] = str(exc)
+    if "status" in context:  # this patient's screening status for the target: clinical content
+        services.open_visit(
+            request.user,
+            visit,
+            request=request,
+            summary=f"Checked {context['target'].id} ({side}) against the screening",
+        )
     return render(request, "charting/_target_info.html", context)
 
 
@@ -647,6 +658,7 @@ def aftercare_sheet(request, pk: int, visit_id: int):
         condition = visit.signed_record["episode"]["condition"]  # as signed
     care = build_aftercare(kb, modalities, [(i.target, i.side) for i in visit.insertions.all()], findings, condition)
     assigned = [(a, kb.exercises[a.exercise]) for a in visit.exerciseassignments.all() if a.exercise in kb.exercises]
+    services.open_visit(request.user, visit, request=request, summary="Opened the aftercare sheet")
     return render(
         request,
         "charting/aftercare.html",

@@ -8,6 +8,8 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from needlechart.audit.services import record_denied
+
 from .models import Episode, Patient
 
 
@@ -19,10 +21,12 @@ def patients_for(user) -> QuerySet[Patient]:
 
 
 def get_patient(user, pk: int) -> Patient:
-    """One patient of the user's clinic; 404 for any other, so other clinics' IDs reveal nothing."""
+    """One patient of the user's clinic; 404 for any other, so other clinics' IDs reveal nothing. The
+    refused attempt is recorded (a probe of other clinics' records shows in the audit trail)."""
     try:
         return patients_for(user).get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError):
+        record_denied(user, "patients.patient", pk)
         raise Http404("No such patient") from None
 
 
@@ -30,6 +34,7 @@ def get_episode(user, pk: int) -> Episode:
     try:
         return Episode.objects.select_related("patient").get(pk=pk, patient__clinic_id=user.clinic_id)
     except (Episode.DoesNotExist, ValueError, TypeError):
+        record_denied(user, "patients.episode", pk)
         raise Http404("No such episode") from None
 
 

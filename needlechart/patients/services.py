@@ -89,9 +89,9 @@ def update_patient(user, patient: Patient, data: dict[str, Any], version: int, r
     return fresh
 
 
-def open_chart(user, patient: Patient, request=None) -> None:
-    """Opening a patient's chart is itself recorded."""
-    record(user, Action.VIEW, patient, patient=patient, summary="Opened the chart", request=request)
+def open_chart(user, patient: Patient, request=None, summary: str = "Opened the chart") -> None:
+    """Opening a patient's chart (or the form that shows it) is itself recorded."""
+    record(user, Action.VIEW, patient, patient=patient, summary=summary, request=request)
 
 
 def start_episode(user, patient: Patient, data: dict[str, Any], request=None) -> Episode:

@@ -84,6 +84,8 @@ def patient_detail(request, pk: int):
 @clinic_staff_required
 def patient_edit(request, pk: int):
     patient = selectors.get_patient(request.user, pk)
+    # The form shows the record (clinical fields too, for clinicians): opening it is recorded.
+    services.open_chart(request.user, patient, request=request, summary="Opened the record to edit it")
     form = PatientForm(request.POST or None, instance=patient, user=request.user)
     conflict = None
     if request.method == "POST" and form.is_valid():

@@ -87,6 +87,7 @@ def test_full_flow_from_registration_to_addendum(world, as_physio):
         ("create", "charting.insertion"),
         ("create", "charting.insertion"),
         ("change", "charting.visit"),
+        ("view", "charting.visit"),  # the PATCH answer is the whole note: a read
         ("sign", "charting.visit"),
         ("addendum", "charting.addendum"),
         ("view", "charting.visit"),

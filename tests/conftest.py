@@ -51,3 +51,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a value cached by one test (a clinic's time zone under
+    a reused id) must never answer in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

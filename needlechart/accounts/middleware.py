@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.cache import cache
 from django.utils import timezone
+
+from .models import Clinic
 
 REFRESH_SECONDS = 60
 _KEY = "_activity"
@@ -38,14 +41,22 @@ class ClinicTimeZoneMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        clinic = getattr(user, "clinic", None) if user is not None and user.is_authenticated else None
-        if clinic is not None:
-            with timezone.override(_zone(clinic.time_zone)):
+        clinic_id = getattr(user, "clinic_id", None) if user is not None and user.is_authenticated else None
+        if clinic_id is not None:
+            with timezone.override(clinic_zone(clinic_id)):
                 return self.get_response(request)
         return self.get_response(request)
 
 
-def _zone(name: str) -> ZoneInfo:
+ZONE_SECONDS = 60  # a changed clinic time zone applies within a minute, without a query per request
+
+
+def clinic_zone(clinic_id: int) -> ZoneInfo:
+    name = cache.get_or_set(
+        f"needlechart:clinic-tz:{clinic_id}",
+        lambda: Clinic.objects.filter(pk=clinic_id).values_list("time_zone", flat=True).first() or "UTC",
+        ZONE_SECONDS,
+    )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

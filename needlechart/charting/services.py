@@ -841,6 +841,7 @@ def sign_problems(user, visit: Visit) -> tuple[str, ...]:
     user = visit.clinician
     needles = tuple(_needle(vars(i), i.override_reason) for i in visit.insertions.all())
     screening = visit.screening
+    segments = _segments(visit)
     note = rules.NoteForSigning(
         gate=gate(user, visit),
         screened_on=timezone.localtime(screening.performed_at).date() if screening is not None else None,
@@ -852,8 +853,8 @@ def sign_problems(user, visit: Visit) -> tuple[str, ...]:
         needles_in=visit.needles_in,
         needles_out=visit.needles_out,
         count_discrepancy=visit.count_discrepancy,
-        face_to_face_minutes=sum(i.minutes for i in _segments(visit)),
-        electrical_stimulation_time=any(i.electrical_stimulation for i in _segments(visit)),
+        face_to_face_minutes=sum(i.minutes for i in segments),
+        electrical_stimulation_time=any(i.electrical_stimulation for i in segments),
         discarded=visit.is_discarded,
     )
     return rules.sign_problems(load(), note)

@@ -21,6 +21,7 @@ from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
@@ -106,14 +107,20 @@ def _first_signed_visit(visit: Visit) -> Visit | None:
     return visits.order_by("visit_date", "id").first()
 
 
+def _condition(visit: Visit) -> str:
+    """The condition the note is for: as signed once signed (the episode may change later), else the
+    episode's."""
+    if visit.is_signed and visit.signed_record.get("episode"):
+        return visit.signed_record["episode"]["condition"]
+    return visit.episode.condition if visit.episode else ""
+
+
 def _context(request, visit: Visit, **forms) -> dict:
     """What the visit page shows. A signed, discarded or read-only note needs only its record; the
     forms, the body map and the suggestions are built for the author's draft alone."""
     kb = load()
     patient = visit.patient
-    condition = visit.episode.condition if visit.episode else ""
-    if visit.is_signed and visit.signed_record.get("episode"):
-        condition = visit.signed_record["episode"]["condition"]
+    condition = _condition(visit)
     first = _first_signed_visit(visit)
     # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
     pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
@@ -163,7 +170,7 @@ def _context(request, visit: Visit, **forms) -> dict:
             "consent_for_modality": consents.get(visit.modality),
             "last_screening": last_screening,
             "screened_today": screening is not None
-            and services.timezone.localtime(screening.performed_at).date() == visit.visit_date,
+            and timezone.localtime(screening.performed_at).date() == visit.visit_date,
             "intensity_range": range(11),
             "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
             "suggestions": suggestions,
@@ -265,8 +272,6 @@ def _live(request, visit: Visit, action: str, *, failed: bool = False, **forms):
     form = ACTION_FORM.get(action)
     if form:
         parts.append(form)
-    if action in ("planned-edit", "needle-edit"):
-        parts.append("needle_form")
     context.update({"live_parts": parts, "failed": failed, "focus": ACTION_FORM.get(action, "")})
     return render(request, "charting/_live.html", context)
 
@@ -359,8 +364,6 @@ def visit_action(request, pk: int, visit_id: int, action: str):
         )
     except NoteLocked as exc:
         return _fail(request, visit, action, str(exc))
-    except PermissionDenied:
-        raise
     except services.SignRefused as exc:
         return _fail(request, visit, action, list(exc.messages))
     except (ValidationError, ScreeningInputError) as exc:
@@ -438,8 +441,7 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
         _add_or_correct(request, visit, form, services.add_palpation, services.update_palpation)
         return _done(request, visit, action, "palpation")
     if action == "exercise":
-        condition = visit.episode.condition if visit.episode else ""
-        form = ExerciseForm(post, condition=condition)
+        form = ExerciseForm(post, condition=_condition(visit))
         if not form.is_valid():
             return _fail(request, visit, action, "Choose an exercise from the library.", exercise_form=form)
         data = form.cleaned_data
@@ -545,7 +547,7 @@ def _autosave(request, visit: Visit):
     answer = {
         "ok": not errors and not conflict,
         "version": saved.version,
-        "saved_at": services.timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
+        "saved_at": timezone.localtime(saved.updated_at).strftime("%H:%M:%S"),
         "saved": sorted(data),
         "errors": errors,
         "sign_problems": list(problems),
@@ -561,15 +563,14 @@ def _autosave(request, visit: Visit):
 
 
 def _edit_form(request, visit: Visit):
-    """The needle form filled from a logged needle (to correct it) or a planned target (to place it
-    with changes), swapped into the page."""
+    """A form filled from a row of the draft, swapped into the page: a logged needle to correct, a
+    planned target to place with changes, a palpation finding, adverse event or exercise dosage to
+    correct (`kind=none`: back to an empty needle form)."""
     if services.edit_refusal(request.user, visit):
         raise PermissionDenied(services.edit_refusal(request.user, visit))
     kind, row_id = request.GET.get("kind", ""), request.GET.get("id", "")
-    if kind == "none":  # back to an empty needle form
-        context = _context(request, _reloaded(visit))
-        context.update({"live_parts": ["needle_form"], "failed": False, "focus": "needle_form"})
-        return render(request, "charting/_live.html", context)
+    if kind == "none":
+        return _one_part(request, visit, "needle_form")
     rows = {
         "insertion": visit.insertions,
         "planned": visit.plannedneedles,
@@ -582,34 +583,29 @@ def _edit_form(request, visit: Visit):
     row = rows[kind].filter(pk=row_id).first()
     if row is None:
         raise Http404("No such row")
+    services.open_visit(request.user, visit, request=request, summary=f"Opened a {kind} row to correct it")
     if kind == "exercise":
-        condition = visit.episode.condition if visit.episode else ""
-        form = ExerciseForm(
-            initial={"exercise": row.exercise, "dosage": row.dosage, "editing": row.pk}, condition=condition
-        )
-        context = _context(request, _reloaded(visit), exercise_form=form)
-        context.update({"live_parts": ["exercise_form"], "failed": False, "focus": "exercise_form"})
-        return render(request, "charting/_live.html", context)
+        initial = {"exercise": row.exercise, "dosage": row.dosage, "editing": row.pk}
+        form = ExerciseForm(initial=initial, condition=_condition(visit))
+        return _one_part(request, visit, "exercise_form", exercise_form=form)
     if kind in ("palpation", "adverse-event"):
-        form_class, name, part = (
-            (PalpationForm, "palpation_form", "palpation_form")
-            if kind == "palpation"
-            else (AdverseEventForm, "ae_form", "ae_form")
-        )
+        form_class, part = (PalpationForm, "palpation_form") if kind == "palpation" else (AdverseEventForm, "ae_form")
         initial = {f: getattr(row, f) for f in form_class().fields if hasattr(row, f)}
         initial["editing"] = row.pk
-        context = _context(request, _reloaded(visit), **{name: form_class(initial=initial)})
-        context.update({"live_parts": [part], "failed": False, "focus": part, "open_form": True})
-        return render(request, "charting/_live.html", context)
+        return _one_part(request, visit, part, **{part: form_class(initial=initial)})
     initial = {name: getattr(row, name) for name in InsertionForm(modality=visit.modality).fields if hasattr(row, name)}
     initial["editing" if kind == "insertion" else "planned"] = row.pk
     if kind == "insertion":
         initial["override_reason"] = row.override_reason
         initial["de_qi"] = {True: "yes", False: "no"}.get(row.de_qi, "")
     form = InsertionForm(initial=initial, modality=visit.modality)
-    services.open_visit(request.user, visit, request=request, summary=f"Opened a {kind} row to correct it")
-    context = _context(request, _reloaded(visit), insertion_form=form)
-    context.update({"live_parts": ["needle_form"], "failed": False, "focus": "needle_form"})
+    return _one_part(request, visit, "needle_form", insertion_form=form)
+
+
+def _one_part(request, visit: Visit, part: str, **forms):
+    """One form of the note, out of band, with the cursor placed in it."""
+    context = _context(request, _reloaded(visit), **forms)
+    context.update({"live_parts": [part], "failed": False, "focus": part})
     return render(request, "charting/_live.html", context)
 
 
@@ -653,10 +649,8 @@ def aftercare_sheet(request, pk: int, visit_id: int):
     kb = load()
     findings = [f["code"] for f in visit.screening.findings] if visit.screening else []
     modalities = [visit.modality] + (["electrical_stimulation"] if services.electrical_stimulation_used(visit) else [])
-    condition = visit.episode.condition if visit.episode else ""
-    if visit.is_signed and visit.signed_record.get("episode"):
-        condition = visit.signed_record["episode"]["condition"]  # as signed
-    care = build_aftercare(kb, modalities, [(i.target, i.side) for i in visit.insertions.all()], findings, condition)
+    targets = [(i.target, i.side) for i in visit.insertions.all()]
+    care = build_aftercare(kb, modalities, targets, findings, _condition(visit))
     assigned = [(a, kb.exercises[a.exercise]) for a in visit.exerciseassignments.all() if a.exercise in kb.exercises]
     services.open_visit(request.user, visit, request=request, summary="Opened the aftercare sheet")
     return render(

@@ -257,12 +257,14 @@ def sign_problems(kb: KnowledgeBase, note: NoteForSigning) -> tuple[str, ...]:
         return ("This draft was discarded: it is kept as void and is never signed.",)
     problems: list[str] = []
     gate = note.gate
+    # Treatment was given (and is billed) when a needle is logged or acupuncture time is recorded.
+    treated = bool(note.needles) or note.face_to_face_minutes > 0
     if gate.screening is None or note.screened_on != note.visit_date:
         problems.append(
             "Screen the patient at this visit: record a screening today, or confirm with the patient that "
             "nothing has changed since the last one."
         )
-    elif gate.verdict not in ("clear", "caution") and (note.needles or note.face_to_face_minutes > 0):
+    elif gate.verdict not in ("clear", "caution") and treated:
         problems.append(
             f"Screening says {_words(gate.verdict)}: no treatment may be signed at this visit "
             "(needles or acupuncture time)."
@@ -275,8 +277,6 @@ def sign_problems(kb: KnowledgeBase, note: NoteForSigning) -> tuple[str, ...]:
         )
     if note.nprs_before is None and not note.nprs_before_not_taken.strip():
         problems.append("Record the pain score before treatment (NPRS 0-10), or why it was not taken.")
-    # Treatment was given (and is billed) when a needle is logged or acupuncture time is recorded.
-    treated = bool(note.needles) or note.face_to_face_minutes > 0
     if treated:
         es_used = note.electrical_stimulation_time or any(n.electrical_stimulation for n in note.needles)
         problems += _consent_and_certification(gate, es_used)

@@ -42,7 +42,7 @@ from needlechart.knowledge import load
 from needlechart.knowledge.model import KnowledgeBase
 from needlechart.patients.models import Episode, Patient, PatientFinding, Sex
 
-from .seed import DEMO_CLINIC_SLUG
+from .seed import DEMO_CLINIC_SLUG, within_safe_depth
 from .seed import seed as seed_demo
 
 BATCH = 5000  # rows per INSERT
@@ -256,10 +256,10 @@ def _insertion(kb: KnowledgeBase, visit_pk: int, modality: str, target: str, sid
             side=side,
             gauge_mm=Decimal("0.25"),
             length_mm=25,
-            depth_mm=_within_safe_depth(kb, target, rng.randint(5, 15)),
+            depth_mm=within_safe_depth(kb, target, rng.randint(5, 15)),
             technique=Technique.DE_QI,
             retention_minutes=20,
-            lung_technique="superficial" if lung else "",
+            lung_technique=_lung_technique(kb, modality, target) if lung else "",
         )
     muscle = kb.muscles[target]
     deep = muscle.depth != "superficial"
@@ -269,18 +269,12 @@ def _insertion(kb: KnowledgeBase, visit_pk: int, modality: str, target: str, sid
         side=side,
         gauge_mm=Decimal("0.30") if deep else Decimal("0.25"),
         length_mm=60 if deep else 40,
-        depth_mm=_within_safe_depth(kb, target, rng.randint(25, 50) if deep else rng.randint(8, 25)),
+        depth_mm=within_safe_depth(kb, target, rng.randint(25, 50) if deep else rng.randint(8, 25)),
         technique=Technique.PISTONING,
         twitch_responses=rng.randint(0, 4),
         retention_minutes=rng.choice((0, 0, 5, 10)),
-        lung_technique=("pincer" if muscle.compressible else "rib_bracketing") if lung else "",
+        lung_technique=_lung_technique(kb, modality, target) if lung else "",
     )
-
-
-def _within_safe_depth(kb: KnowledgeBase, target: str, depth: int) -> int:
-    """The depth, kept under the target's recorded safe depth where it has one (rhomboids, GB21...)."""
-    limit = kb.target(target).max_depth_mm
-    return min(depth, int(limit.value)) if limit is not None else depth
 
 
 def _sign_problems(kb: KnowledgeBase, plan: _Plan, v: dict, increments, cache: dict) -> tuple[str, ...]:
@@ -320,7 +314,8 @@ def _sign_problems(kb: KnowledgeBase, plan: _Plan, v: dict, increments, cache: d
 
 
 def _lung_technique(kb: KnowledgeBase, modality: str, target: str) -> str:
-    """The safe technique a bulk needle over the lung records (as `_insertion` writes it)."""
+    """The safe technique a bulk needle over the lung records: `_insertion` writes it, the sign check
+    judges it."""
     if modality == Modality.ACUPUNCTURE:
         return "superficial"
     return "pincer" if kb.muscles[target].compressible else "rib_bracketing"

@@ -211,9 +211,7 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
                 data = {
                     "target": target,
                     "side": "midline" if point is not None and point.midline else side,
-                    "depth_mm": min(15, int(kb.target(target).max_depth_mm.value))
-                    if kb.target(target).max_depth_mm
-                    else 15,
+                    "depth_mm": within_safe_depth(kb, target, 15),
                     "retention_minutes": 20 if acupuncture else 0,
                     "technique": "de_qi" if acupuncture else "pistoning",
                     "twitch_responses": 0 if acupuncture else 2,
@@ -246,6 +244,13 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
         }
         charting.update_draft(clinician, visit, draft, visit.version)
         previous = charting.sign_visit(clinician, Visit.objects.get(pk=visit.pk))
+
+
+def within_safe_depth(kb, target: str, depth: int) -> int:
+    """A demo needle's depth, kept under the target's recorded safe depth where it has one (rhomboids,
+    GB21...): the demo clinic charts within the limits the needle log enforces."""
+    limit = kb.target(target).max_depth_mm
+    return min(depth, int(limit.value)) if limit is not None else depth
 
 
 def logins() -> str:

@@ -190,27 +190,28 @@
   // Everything pending, saved: the note's fields, then the drawing.
   function flush() { return save().then(saveDrawing); }
 
-  form.addEventListener("input", function (event) {
+  function isNoteField(name) { return Boolean(name) && name !== "version" && name !== "csrfmiddlewaretoken"; }
+
+  // Typing (input) and leaving a field or ticking a box (change) mark the field for saving; a blur
+  // with nothing new since the value was sent marks nothing. A field that clashed with another tab is
+  // kept in storage but not sent again.
+  function edited(event) {
     var name = event.target.name;
-    if (!name || name === "version" || name === "csrfmiddlewaretoken") { return; }
-    if (conflicted[name]) { store(name, valueOf(event.target)); return; }  // kept, not sent: it would clash
+    if (!isNoteField(name)) { return; }
+    var value = valueOf(event.target);
+    if (conflicted[name]) { store(name, value); return; }
+    if (event.type === "change" && sentValue[name] === value) { return; }
     dirty[name] = true;
-    store(name, valueOf(event.target));
+    store(name, value);
     schedule();
-  });
-  form.addEventListener("change", function (event) {
-    var name = event.target.name;
-    if (!name || name === "version" || name === "csrfmiddlewaretoken") { return; }
-    if (sentValue[name] === valueOf(event.target) || conflicted[name]) { return; }  // a blur, nothing new
-    dirty[name] = true;
-    store(name, valueOf(event.target));
-    schedule();
-  });
+  }
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
   // The Save button saves through the same path, without reloading the page.
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.name && el.name !== "version" && el.name !== "csrfmiddlewaretoken" && el.type !== "submit") { dirty[el.name] = true; }
+      if (isNoteField(el.name) && el.type !== "submit") { dirty[el.name] = true; }
     });
     save();
   });

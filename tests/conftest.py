@@ -61,3 +61,33 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# On PostgreSQL the suite runs as the application role, as production does: the test database is
+# created and migrated by the owner (the configured user), then every test connects as a role that
+# can only read and write rows. Flush (between transactional tests) and teardown go back to the owner.
+TEST_APPLICATION_ROLE = os.environ.get("NEEDLECHART_TEST_APP_ROLE", "needlechart_app_test")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connections
+
+    from needlechart.common import dbroles
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    settings_dict = connection.settings_dict
+    saved = {key: settings_dict.get(key) for key in ("USER", "PASSWORD", dbroles.OWNER_KEY)}
+    with django_db_blocker.unblock():
+        dbroles.ensure_application_role(connection, role=TEST_APPLICATION_ROLE)
+    connection.close()
+    settings_dict[dbroles.OWNER_KEY] = {"USER": saved["USER"], "PASSWORD": saved["PASSWORD"] or ""}
+    settings_dict.update(USER=TEST_APPLICATION_ROLE, PASSWORD="")
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict.update(saved)

@@ -6,25 +6,17 @@ client of the database. Two kinds are used:
 - append-only tables (the audit trail): no UPDATE, no DELETE, ever;
 - lockable tables (signed notes and what hangs off them): no UPDATE or DELETE once locked.
 
-Emptying the whole database (`manage.py flush`, used between tests) is the one exception: it marks a
-maintenance row first, which the SQLite triggers respect. PostgreSQL empties tables with TRUNCATE,
-which row triggers do not see.
+Nothing an application query can write switches them off: there is no bypass row or flag. Emptying
+the whole database (`flush`, used between tests) drops and recreates the SQLite triggers inside its
+own transaction; on PostgreSQL it truncates as the owner, a right the application role does not have
+(`needlechart.common.dbroles`). A migration that must rewrite locked rows drops the triggers and
+creates them again itself.
 """
 
 from __future__ import annotations
 
-MAINTENANCE_TABLE = "needlechart_maintenance"
 MESSAGE_APPEND_ONLY = "append-only: {table} rows cannot be changed or deleted"
 MESSAGE_LOCKED = "locked: a signed note cannot be changed; add a dated addendum instead"
-
-
-def _sqlite_bypass() -> str:
-    return f"(SELECT COUNT(*) FROM {MAINTENANCE_TABLE}) = 0"
-
-
-def install_maintenance_table(schema_editor) -> None:
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(f"CREATE TABLE IF NOT EXISTS {MAINTENANCE_TABLE} (reason TEXT)")
 
 
 def append_only(schema_editor, table: str) -> None:
@@ -32,11 +24,10 @@ def append_only(schema_editor, table: str) -> None:
     vendor = schema_editor.connection.vendor
     message = MESSAGE_APPEND_ONLY.format(table=table)
     if vendor == "sqlite":
-        install_maintenance_table(schema_editor)
         for op in ("UPDATE", "DELETE"):
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_append_only_{op.lower()} BEFORE {op} ON {table} "
-                f"WHEN {_sqlite_bypass()} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
     elif vendor == "postgresql":
         schema_editor.execute(
@@ -64,11 +55,10 @@ def lock_when(schema_editor, table: str, locked_condition_old: str, name: str) -
     """
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        install_maintenance_table(schema_editor)
         for op in ("UPDATE", "DELETE"):
             schema_editor.execute(
                 f"CREATE TRIGGER {name}_{op.lower()} BEFORE {op} ON {table} "
-                f"WHEN ({locked_condition_old}) AND {_sqlite_bypass()} "
+                f"WHEN ({locked_condition_old}) "
                 f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
             )
     elif vendor == "postgresql":
@@ -95,14 +85,12 @@ def drop_lock(schema_editor, table: str, name: str) -> None:
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 
-def _new_row_guard(schema_editor, table: str, op: str, locked_condition_new: str, name: str, bypass: bool) -> None:
+def _new_row_guard(schema_editor, table: str, op: str, locked_condition_new: str, name: str) -> None:
     """A BEFORE `op` (INSERT or UPDATE) trigger refusing a row whose new values meet the condition."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        install_maintenance_table(schema_editor)
-        when = f"({locked_condition_new}) AND {_sqlite_bypass()}" if bypass else f"({locked_condition_new})"
         schema_editor.execute(
-            f"CREATE TRIGGER {name} BEFORE {op} ON {table} WHEN {when} "
+            f"CREATE TRIGGER {name} BEFORE {op} ON {table} WHEN ({locked_condition_new}) "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
         )
     elif vendor == "postgresql":
@@ -119,7 +107,7 @@ def _new_row_guard(schema_editor, table: str, op: str, locked_condition_new: str
 def insert_guard(schema_editor, table: str, locked_condition_new: str, name: str) -> None:
     """No INSERT into `table` when `locked_condition_new` (SQL over `NEW.`) holds: nothing is added
     to a signed note's needle log, findings or events."""
-    _new_row_guard(schema_editor, table, "INSERT", locked_condition_new, name, bypass=False)
+    _new_row_guard(schema_editor, table, "INSERT", locked_condition_new, name)
 
 
 def drop_insert_guard(schema_editor, table: str, name: str) -> None:
@@ -135,7 +123,7 @@ def update_guard(schema_editor, table: str, locked_condition_new: str, name: str
     """No UPDATE of a row of `table` that would leave it where `locked_condition_new` (SQL over `NEW.`)
     holds: a draft's needle, palpation, adverse event or exercise cannot be moved into a signed note
     by changing its visit (the lock on the old row alone would let that through)."""
-    _new_row_guard(schema_editor, table, "UPDATE", locked_condition_new, name, bypass=True)
+    _new_row_guard(schema_editor, table, "UPDATE", locked_condition_new, name)
 
 
 def drop_update_guard(schema_editor, table: str, name: str) -> None:

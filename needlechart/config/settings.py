@@ -13,6 +13,8 @@ and only the hosts named may be served. Everything a deployment changes comes fr
 - NEEDLECHART_TRUSTED_PROXIES           comma-separated addresses of the reverse proxies whose
                                         X-Forwarded-For and X-Forwarded-Proto are believed
 - NEEDLECHART_DB=postgres               PostgreSQL (NEEDLECHART_PG_HOST/PORT/USER/PASSWORD/NAME)
+- NEEDLECHART_PG_OWNER(_PASSWORD)       the role that owns the schema (migrations run as it); then
+                                        NEEDLECHART_PG_USER is the application role: rows only
 - NEEDLECHART_SQLITE_PATH               where the SQLite file lives (default: db.sqlite3 in the project)
 - NEEDLECHART_LOG_LEVEL                 INFO by default; logs are JSON lines on standard output
 """
@@ -116,8 +118,14 @@ if os.environ.get("NEEDLECHART_DB", "sqlite") == "postgres":
             "ENGINE": "django.db.backends.postgresql",
             "HOST": os.environ.get("NEEDLECHART_PG_HOST", "127.0.0.1"),
             "PORT": os.environ.get("NEEDLECHART_PG_PORT", "5432"),
+            # The application role: rows only. The owner (migrations, flush, backup, restore) is
+            # separate in production; see needlechart/common/dbroles.py.
             "USER": os.environ.get("NEEDLECHART_PG_USER", "postgres"),
             "PASSWORD": os.environ.get("NEEDLECHART_PG_PASSWORD", ""),
+            "NEEDLECHART_OWNER": {
+                "USER": os.environ.get("NEEDLECHART_PG_OWNER", ""),
+                "PASSWORD": os.environ.get("NEEDLECHART_PG_OWNER_PASSWORD", ""),
+            },
             "NAME": os.environ.get("NEEDLECHART_PG_NAME", "needlechart"),
             # Reuse connections between requests: connecting costs more than most page queries.
             "CONN_MAX_AGE": int(os.environ.get("NEEDLECHART_DB_CONN_MAX_AGE", "60")),

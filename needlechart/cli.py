@@ -7,6 +7,7 @@
     needlechart aftercare --modality dry_needling --target rhomboids:right [--finding F] [--condition C]
     needlechart kb check | sources | show ID
     needlechart manage COMMAND...      (Django management: migrate, runserver, ...)
+    needlechart backup FILE | restore FILE   (the whole database, locks included; restore: empty target only)
 
 Tables for people by default, stable JSON with --json. Bad input exits with status 2 and one line
 naming the bad value and the closest valid ones.
@@ -427,6 +428,27 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- backup and restore
+
+
+def cmd_backup_or_restore(args: argparse.Namespace) -> int:
+    """`backup FILE` and `restore FILE`: the database's own copy (see needlechart.common.backup)."""
+    import os
+
+    # The settings are all a backup needs: no django.setup(), so no app starts (nor logs) in a cron job.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "needlechart.config.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    from needlechart.common.backup import BackupError, backup, restore
+
+    try:
+        result = (backup if args.command == "backup" else restore)(path=Path(args.file))
+    except (BackupError, ImproperlyConfigured) as exc:
+        raise BadInput(str(exc)) from None
+    print(result.summary())
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -500,6 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("manage", help="Django management commands (migrate, runserver, ...)", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
+
+    p = sub.add_parser("backup", help="copy the whole database, locks included, to FILE (safe while running)")
+    p.add_argument("file", metavar="FILE", help="the backup file to write (replaced only once complete)")
+    p.set_defaults(func=cmd_backup_or_restore)
+
+    p = sub.add_parser("restore", help="restore a backup FILE into the configured database, which must be empty")
+    p.add_argument("file", metavar="FILE", help="a file written by `needlechart backup`")
+    p.set_defaults(func=cmd_backup_or_restore)
     return parser
 
 

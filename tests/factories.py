@@ -11,7 +11,10 @@ PASSWORD = "correct horse battery staple"
 
 
 def clinic(slug: str = "riverside") -> Clinic:
-    return Clinic.objects.get_or_create(slug=slug, defaults={"name": slug.title() + " Clinic"})[0]
+    # Two-factor sign-in off: tests sign in with force_login; tests/accounts/test_two_factor.py turns it on.
+    return Clinic.objects.get_or_create(
+        slug=slug, defaults={"name": slug.title() + " Clinic", "require_two_factor": False}
+    )[0]
 
 
 def user(clinic_: Clinic | None, username: str, role: str = Role.CLINICIAN, **extra) -> User:

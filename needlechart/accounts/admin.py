@@ -6,9 +6,10 @@ Clinical records are never edited through the admin: they go through the audited
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from . import two_factor
 from .models import User
 
 
@@ -44,6 +45,13 @@ class StaffAdmin(DjangoUserAdmin):
         ("Access", {"fields": ("is_active",)}),
     )
     add_fieldsets = ((None, {"fields": ("username", "password1", "password2", "role", "profession")}),)
+    actions = ["remove_two_factor"]
+
+    @admin.action(description="Remove two-factor sign-in (lost phone): they set it up again at next sign-in")
+    def remove_two_factor(self, request, queryset):
+        for user in queryset:
+            two_factor.remove_two_factor(request=request, actor=request.user, user=user)
+        self.message_user(request, f"Two-factor sign-in removed for {queryset.count()} user(s).", messages.SUCCESS)
 
     def get_queryset(self, request):
         users = super().get_queryset(request)

@@ -1,4 +1,5 @@
-"""Sessions end after a period without activity, without a database write on every request.
+"""Sessions end after a period without activity, without a database write on every request; a session
+owes its second factor before anything else works (TwoFactorMiddleware).
 
 Django's SESSION_SAVE_EVERY_REQUEST would renew the expiry by saving the session on each request
 (three extra round trips). Renewing at most once a minute gives the same inactivity timeout to
@@ -11,8 +12,12 @@ import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from . import two_factor
 from .models import Clinic
 
 REFRESH_SECONDS = 60
@@ -61,3 +66,52 @@ def clinic_zone(clinic_id: int) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+class TwoFactorMiddleware:
+    """Nothing works for a session that still owes its second factor (rules in accounts/two_factor.py).
+
+    After a password sign-in, a user with an authenticator is sent to the code page, and a member of a
+    clinic that requires two-factor sign-in who has none yet is sent to set one up, from every URL but
+    the sign-in, sign-out, code and set-up pages themselves: every page, the admin, and the JSON API,
+    which answers 401 with a JSON message instead of a redirect. An htmx request is sent to the page
+    as a whole (HX-Redirect), not swapped into a fragment. Anonymous requests pass: the views' own
+    sign-in checks handle them. Installed after django-otp's OTPMiddleware, which marks verified sessions.
+    """
+
+    API_PREFIX = "/api/"
+    OPEN_URL_NAMES = ("accounts:login", "accounts:logout", "accounts:two_factor", "accounts:two_factor_enrol")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path_info in self.open_paths():
+            return self.get_response(request)
+        standing = two_factor.state(request=request)
+        if standing is two_factor.State.DONE:
+            return self.get_response(request)
+        return self.refusal(request, standing)
+
+    @classmethod
+    def open_paths(cls) -> frozenset[str]:
+        return frozenset(reverse(name) for name in cls.OPEN_URL_NAMES)
+
+    @classmethod
+    def refusal(cls, request, standing: two_factor.State) -> HttpResponse:
+        if standing is two_factor.State.CODE_NEEDED:
+            target, code = reverse("accounts:two_factor"), "two_factor_required"
+            message = f"Two-factor sign-in is needed: enter the code from your authenticator app at {target}"
+        else:
+            target, code = reverse("accounts:two_factor_enrol"), "two_factor_enrolment_required"
+            message = f"Two-factor sign-in is needed: your clinic requires it; set up an authenticator app at {target}"
+        if request.path_info.startswith(cls.API_PREFIX):
+            return JsonResponse({"detail": message, "code": code}, status=401)
+        if request.method in ("GET", "HEAD"):
+            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+        if request.headers.get("HX-Request") == "true":
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = target
+            return response
+        return HttpResponseRedirect(target)

@@ -24,6 +24,13 @@ class Clinic(models.Model):
     # The clinic's own dates (a visit's date, "screened today") are in its time zone, not the server's.
     # db_default as well: rows written without it (older code, raw SQL) still get a valid zone.
     time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC", validators=[_valid_time_zone])
+    # On for every clinic created from now on; clinics that existed before the setting were left off by
+    # the migration (their staff have no authenticators yet). See accounts/two_factor.py for the rules.
+    require_two_factor = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Every member of staff signs in with a code from an authenticator app as well as the password.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

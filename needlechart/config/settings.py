@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "needlechart.common",
     "needlechart.accounts",
     "needlechart.audit",
@@ -85,6 +88,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks sessions that gave their second factor; then nothing but the sign-in pages works for a
+    # session that still owes one (pages and the API alike).
+    "django_otp.middleware.OTPMiddleware",
+    "needlechart.accounts.middleware.TwoFactorMiddleware",
     "needlechart.accounts.middleware.ClinicTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -159,14 +166,27 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "patients:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sign-in throttling: five failures for one user name from one address lock it for 15 minutes.
+# Sign-in throttling (needlechart/accounts/throttling.py): five failures for one user name from one
+# address lock that name there for 15 minutes, and twenty failures from one address, whatever the
+# names, lock the address (credential stuffing). Wrong two-factor codes count as failures too.
 AXES_FAILURE_LIMIT = 5
+AXES_ADDRESS_FAILURE_LIMIT = 20  # read by needlechart.accounts.throttling, not by axes itself
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HANDLER = "needlechart.accounts.throttling.AddressAwareHandler"
+# The lock-out page (429) says when to try again, in the clinic's time.
+AXES_LOCKOUT_CALLABLE = "needlechart.accounts.throttling.lockout_response"
+# Failures are forgiven only when the whole sign-in succeeded, second factor included (not at the
+# password step, which would let the second factor be guessed without end).
+AXES_RESET_ON_SUCCESS = False
+# Tries during a lock-out do not extend it, so the time the page names holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # The same client address as the audit trail: the connection's, or a trusted proxy's report of it.
 AXES_CLIENT_IP_CALLABLE = "needlechart.audit.services.client_address"
+
+# Two-factor sign-in (needlechart/accounts/two_factor.py): the name authenticator apps show.
+OTP_TOTP_ISSUER = "NeedleChart"
 
 # Sessions end after 30 minutes without activity: SessionActivityMiddleware renews the clock at most
 # once a minute (see needlechart/accounts/middleware.py).

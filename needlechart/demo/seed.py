@@ -123,7 +123,8 @@ PATIENTS = (
 def seed(today: date | None = None) -> Clinic:
     today = today or date.today()
     clinic, _ = Clinic.objects.get_or_create(
-        slug=DEMO_CLINIC_SLUG, defaults={"name": "Riverside Physio & Acupuncture", "time_zone": "Europe/London"}
+        slug=DEMO_CLINIC_SLUG,
+        defaults={"name": "Riverside Physio & Acupuncture", "time_zone": "Europe/London", "require_two_factor": False},
     )
     users = {}
     for s in STAFF:

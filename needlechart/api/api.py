@@ -7,12 +7,18 @@
   shape as ninja's own validation errors, so clients read every 422 one way. A refused signing
   (SignRefused) gives one item per unmet point.
 - A stale draft version is answered in visits.py: 409 {"code": "version_conflict", "current": ...}.
+- A body that cannot be read (not JSON, a form with a broken multipart boundary, too large) -> 400
+  {"detail": message}, JSON like every other answer (Django's own 400 page is HTML).
+
+Every operation's OpenAPI entry lists all of these it can give (schemas.responses), and tests/api/
+test_schemathesis.py holds the API to its document.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -61,3 +67,14 @@ def core_input(request: HttpRequest, exc: ValueError) -> HttpResponse:
     return api.create_response(
         request, {"detail": [{"type": "invalid_input", "loc": ["body"], "msg": str(exc)}]}, status=422
     )
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(UnreadablePostError)
+@api.exception_handler(BadRequest)
+def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The CSRF check reads a POST's form before the endpoint runs: a form Django cannot parse (a multipart
+    body without its boundary) or a body over the size limit is a 400 in JSON, not Django's HTML page."""
+    return api.create_response(request, {"detail": f"Cannot read the request body: {exc}"}, status=400)

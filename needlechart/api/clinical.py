@@ -24,23 +24,22 @@ from .schemas import (
     ConsentIn,
     ConsentOut,
     ConsentWithdrawIn,
-    ErrorOut,
     LockedOut,
+    PatientId,
     ScreeningIn,
     ScreeningOut,
     SuggestionIn,
     SuggestionsOut,
-    ValidationErrorOut,
+    responses,
 )
 
 router = Router(tags=["clinical"])
 
 
 @router.post(
-    "/patients/{patient_id}/screenings",
-    response={201: ScreeningOut, 403: ErrorOut, 404: ErrorOut, 409: LockedOut, 422: ValidationErrorOut},
+    "/patients/{patient_id}/screenings", response=responses({201: ScreeningOut}, body=True, conflict=LockedOut)
 )
-def screen_patient(request: HttpRequest, patient_id: int, payload: ScreeningIn):
+def screen_patient(request: HttpRequest, patient_id: PatientId, payload: ScreeningIn):
     """Screen the patient: the verdict (clear, caution, do_not_needle, refer), the urgency of a referral,
     and each finding with its reason. With `visit_id`, the screening becomes that draft visit's re-screen."""
     user = staff(request)
@@ -62,11 +61,8 @@ def screen_patient(request: HttpRequest, patient_id: int, payload: ScreeningIn):
     return Status(201, screening)
 
 
-_REFUSED = {403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
-
-
-@router.post("/patients/{patient_id}/consents", response={201: ConsentOut, **_REFUSED})
-def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn):
+@router.post("/patients/{patient_id}/consents", response=responses({201: ConsentOut}, body=True))
+def record_consent(request: HttpRequest, patient_id: PatientId, payload: ConsentIn):
     """The patient's answer for one modality, with the risks explained. The latest answer per modality
     counts: a refusal after an agreement ends it. Agreeing needs every standard risk explained (422)."""
     user = staff(request)
@@ -83,8 +79,8 @@ def record_consent(request: HttpRequest, patient_id: int, payload: ConsentIn):
     return Status(201, consent)
 
 
-@router.post("/patients/{patient_id}/consents/withdraw", response={201: ConsentOut, **_REFUSED})
-def withdraw_consent(request: HttpRequest, patient_id: int, payload: ConsentWithdrawIn):
+@router.post("/patients/{patient_id}/consents/withdraw", response=responses({201: ConsentOut}, body=True))
+def withdraw_consent(request: HttpRequest, patient_id: PatientId, payload: ConsentWithdrawIn):
     """The patient withdraws consent to a modality: a new record, never a change to the consent given.
     422 when there is no current consent to withdraw."""
     user = staff(request)
@@ -93,7 +89,7 @@ def withdraw_consent(request: HttpRequest, patient_id: int, payload: ConsentWith
     return Status(201, services.withdraw_consent(user, patient, payload.modality, request=request))
 
 
-@router.post("/suggestions", response={200: SuggestionsOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut})
+@router.post("/suggestions", response=responses({200: SuggestionsOut}, body=True))
 def suggestions(request: HttpRequest, payload: SuggestionIn) -> dict[str, Any]:
     """Muscles and acupoints worth examining for the pains (and condition), best first, each with the reason
     for its rank and the structures to respect. With `patient_id`, the patient's latest screening marks

@@ -15,14 +15,16 @@ from needlechart.patients.models import Episode, Patient
 
 from .access import audit_read, patient_out, staff
 from .schemas import (
+    NO_NUL,
     AnyPatientOut,
     EpisodeIn,
     EpisodeOut,
-    ErrorOut,
     PatientConflictOut,
+    PatientId,
     PatientIn,
     PatientPatch,
     PatientSummaryOut,
+    responses,
 )
 
 router = Router(tags=["patients"])
@@ -41,22 +43,22 @@ class Page(LimitOffsetPagination):
         super().__init__(max_limit=100, **kwargs)
 
 
-@router.get("/patients", response=list[PatientSummaryOut])
+@router.get("/patients", response=responses({200: list[PatientSummaryOut]}, lookup=False))
 @paginate(Page)
-def list_patients(request: HttpRequest, q: str = Query("", max_length=100)) -> QuerySet[Patient]:
+def list_patients(request: HttpRequest, q: str = Query("", max_length=100, pattern=NO_NUL)) -> QuerySet[Patient]:
     """Search by name, date of birth (2001-04-09 or 09/04/2001) or phone digits; empty lists everyone."""
     return selectors.search(staff(request), q)
 
 
-@router.post("/patients", response={201: AnyPatientOut, 403: ErrorOut})
+@router.post("/patients", response=responses({201: AnyPatientOut}, body=True, lookup=False))
 def create_patient(request: HttpRequest, payload: PatientIn):
     user = staff(request)
     patient = services.create_patient(user, payload.dict(), request=request)
     return Status(201, patient_out(user, patient))
 
 
-@router.get("/patients/{patient_id}", response={200: AnyPatientOut, 404: ErrorOut})
-def read_patient(request: HttpRequest, patient_id: int):
+@router.get("/patients/{patient_id}", response=responses({200: AnyPatientOut}))
+def read_patient(request: HttpRequest, patient_id: PatientId):
     """Opening a record is audited, as on the chart page."""
     user = staff(request)
     patient = selectors.get_patient(user, patient_id)
@@ -64,8 +66,10 @@ def read_patient(request: HttpRequest, patient_id: int):
     return patient_out(user, patient)
 
 
-@router.patch("/patients/{patient_id}", response={200: AnyPatientOut, 404: ErrorOut, 409: PatientConflictOut})
-def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch):
+@router.patch(
+    "/patients/{patient_id}", response=responses({200: AnyPatientOut}, body=True, conflict=PatientConflictOut)
+)
+def update_patient(request: HttpRequest, patient_id: PatientId, payload: PatientPatch):
     """Change the fields sent. If someone saved since `version`, 409 with their record to merge against."""
     user = staff(request)
     patient = selectors.get_patient(user, patient_id)
@@ -78,8 +82,8 @@ def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch)
     return patient_out(user, patient)
 
 
-@router.get("/patients/{patient_id}/episodes", response={200: list[EpisodeOut], 403: ErrorOut, 404: ErrorOut})
-def list_episodes(request: HttpRequest, patient_id: int) -> list[Episode]:
+@router.get("/patients/{patient_id}/episodes", response=responses({200: list[EpisodeOut]}))
+def list_episodes(request: HttpRequest, patient_id: PatientId) -> list[Episode]:
     user = staff(request)
     patient = selectors.get_patient(user, patient_id)
     require_clinical(user)
@@ -87,8 +91,8 @@ def list_episodes(request: HttpRequest, patient_id: int) -> list[Episode]:
     return list(patient.episodes.all())
 
 
-@router.post("/patients/{patient_id}/episodes", response={201: EpisodeOut, 403: ErrorOut, 404: ErrorOut})
-def start_episode(request: HttpRequest, patient_id: int, payload: EpisodeIn):
+@router.post("/patients/{patient_id}/episodes", response=responses({201: EpisodeOut}, body=True))
+def start_episode(request: HttpRequest, patient_id: PatientId, payload: EpisodeIn):
     user = staff(request)
     patient = selectors.get_patient(user, patient_id)
     return Status(201, services.start_episode(user, patient, payload.dict(), request=request))

@@ -4,19 +4,34 @@ Inputs check types, ranges, choices and knowledge-base IDs before any service ru
 gets a 422 naming each field at fault (and, for an unknown ID, the closest valid ones). Inputs
 forbid unknown keys: a misspelt field is an error, not silently dropped. Outputs are built from the
 models and the core's results; clinical fields live in their own schema so front desk never gets them.
+
+The OpenAPI document says what the validation does, no more and no less: input types are strict (no
+`true` for 1, `"5"` for 5 or an integer for a date), text limits count what was sent (before
+trimming), knowledge-base IDs are enumerations (or a pattern, for the hundreds of acupoints), a field
+that refuses null is not nullable, and every operation lists every error it can answer (`responses`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 from needlechart.charting.models import AdverseEventCode, LungTechnique, Modality, Severity, Technique
 from needlechart.charting.services import RISK_LABELS, counts_reconciled, current_consents
@@ -63,6 +78,144 @@ assert set(SeverityId.__args__) == set(Severity.values)
 _LIST_ALL_BELOW = 20  # a category this small is listed in full when nothing is close
 
 
+# ------------------------------------------------------------------------------ ids and versions
+
+MAX_ID = 2**63 - 1  # a BigAutoField primary key, on SQLite and PostgreSQL alike
+MAX_VERSION = 2**31 - 1  # a PositiveIntegerField
+
+# Every object id the API takes or gives, in a path or a body, is one of these: declared here once, so
+# a change of what an id is (a number today) is a change of this block.
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PatientId = ObjectId
+EpisodeId = ObjectId
+VisitId = ObjectId
+ScreeningId = ObjectId
+InsertionId = ObjectId
+PlannedId = ObjectId
+PalpationId = ObjectId
+EventId = ObjectId
+AssignmentId = ObjectId
+UserId = ObjectId
+
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION, description="The version you read (409 if saved since).")]
+
+
+# ------------------------------------------------------------------------------ text, dates, times, decimals
+
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store the NUL character
+_NOT_BLANK = r"^[^\x00]*\S[^\x00]*$"  # required text: something besides spaces
+
+
+def _text_limits(max_length: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the type check says so
+        if len(value) > max_length:  # counted before trimming, so the limit is the one documented
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": max_length}
+            )
+        if "\x00" in value:
+            raise PydanticCustomError("string_nul", "text cannot contain the NUL character (\\u0000)")
+        return value  # (a lone surrogate is pydantic's own string_unicode error)
+
+    return check
+
+
+def Text(max_length: int, *, required: bool = False) -> Any:
+    """A text field of at most `max_length` characters as sent; `required` text must have more than spaces."""
+    # The validator after the constraints (it still runs first): so the schema keeps the pattern.
+    return Annotated[
+        str,
+        Field(min_length=1 if required else None, max_length=max_length, pattern=_NOT_BLANK if required else NO_NUL),
+        BeforeValidator(_text_limits(max_length)),
+    ]
+
+
+Name = Text(100, required=True)
+Phone = Text(40)
+ShortText = Text(200)
+Note = Text(5000)
+LongText = Text(20000)
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "date_invalid", "{value} is not a date in the calendar", {"value": value}
+            ) from None
+    raise PydanticCustomError("date_type", "give a date as YYYY-MM-DD (text), such as 1980-04-09")
+
+
+def _clock_time(value: Any) -> Any:
+    if isinstance(value, time) and value.tzinfo is None:
+        return value
+    if isinstance(value, str) and re.fullmatch(_CLOCK, value):
+        return time.fromisoformat(value)
+    raise PydanticCustomError(
+        "time_type", "give a time of day as HH:MM or HH:MM:SS (text, the clinic's time), such as 09:30"
+    )
+
+
+# A date is text YYYY-MM-DD: not a number (pydantic would read 86400 as 1970-01-02), not a date and time.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A clock time in the clinic's time zone: no offset (the database keeps none) and not a number of seconds.
+ClockTime = Annotated[
+    time, BeforeValidator(_clock_time), WithJsonSchema({"type": "string", "pattern": _CLOCK, "examples": ["09:30"]})
+]
+
+
+def Dec(
+    *, max_digits: int, decimal_places: int, gt: float | None = None, ge: float | None = None, le: float | None = None
+) -> Any:
+    """A decimal as a JSON number or as text ("0.25"), within the column's digits; never a boolean."""
+    whole = max_digits - decimal_places
+    pattern = rf"^\d{{1,{whole}}}(\.\d{{1,{decimal_places}}})?$"
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return Decimal(str(value))
+        if isinstance(value, str) and re.fullmatch(pattern, value):
+            return Decimal(value)  # digits only, by the pattern
+        raise PydanticCustomError(
+            "decimal_type", "give a number with at most {places} decimal places", {"places": decimal_places}
+        )
+
+    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": 10**whole}
+    if gt is not None:
+        number["exclusiveMinimum"] = gt
+    if ge is not None:
+        number["minimum"] = ge
+    if le is not None:
+        number.pop("exclusiveMaximum")
+        number["maximum"] = le
+    return Annotated[
+        Decimal,
+        BeforeValidator(parse),
+        Field(gt=gt, ge=ge, le=le, max_digits=max_digits, decimal_places=decimal_places),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
+    ]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def keep(**kwargs: Any) -> Any:
+    """A PATCH field that may be left out (kept as it is) but not sent as null: the schema says it is
+    optional and not nullable (the `_not_null` validator gives the message)."""
+    return Field(None, json_schema_extra=_no_default, **kwargs)
+
+
 # ------------------------------------------------------------------------------ knowledge IDs
 
 
@@ -77,18 +230,22 @@ def _unknown(category: str, value: str, valid: list[str], near: list[str]) -> Py
     )
 
 
-def known(category: str, value: str) -> str:
-    """`value` if it is an ID in the knowledge base's `category` (region, condition, finding, muscle, exercise)."""
+def _table(category: str) -> dict[str, Any]:
     kb = load()
-    table = {
+    return {
         "region": kb.regions,
         "condition": kb.conditions,
         "finding": kb.findings,
         "muscle": kb.muscles,
         "exercise": kb.exercises,
     }[category]
+
+
+def known(category: str, value: str) -> str:
+    """`value` if it is an ID in the knowledge base's `category` (region, condition, finding, muscle, exercise)."""
+    table = _table(category)
     if value not in table:
-        raise _unknown(category, value, list(table), closest(kb, category, value))
+        raise _unknown(category, value, list(table), closest(load(), category, value))
     return value
 
 
@@ -101,6 +258,60 @@ def known_target(value: str) -> str:
     raise _unknown("target (muscle or acupoint)", value, [*kb.muscles, *kb.acupoints], near)
 
 
+def _exact(check: Callable[[str], str], max_length: int, blank: bool) -> Callable[[Any], Any]:
+    """An ID is checked as sent (before trimming): " neck_pain" is not in the enumeration, so it is refused."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, str) or (blank and value == ""):
+            return value
+        if len(value) > max_length:
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": max_length}
+            )
+        return check(value)
+
+    return validate
+
+
+class _Enumerated:
+    """The JSON schema of a knowledge-base ID: its enumeration, read from the knowledge base when the
+    document is built (not at import)."""
+
+    def __init__(self, category: str, blank: bool) -> None:
+        self.category, self.blank = category, blank
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["enum"] = ([""] if self.blank else []) + sorted(_table(self.category))
+        return json_schema
+
+
+_ID_LENGTH = {"region": 40, "condition": 60, "finding": 60, "muscle": 40, "exercise": 60}  # the model columns
+
+
+def KbId(category: str, *, blank: bool = False) -> Any:
+    """A knowledge-base ID of `category`; with `blank`, "" (none) is accepted too."""
+    max_length = _ID_LENGTH[category]
+    return Annotated[
+        str,
+        Field(max_length=max_length),
+        _Enumerated(category, blank),
+        BeforeValidator(_exact(lambda v: known(category, v), max_length, blank)),
+    ]
+
+
+# Muscle IDs are snake_case; acupoint codes are a channel and a number (LI4, GB21) or an extra point
+# (EX-HN3). tests/api/test_schema_honesty.py checks every ID in the knowledge base matches.
+TARGET_PATTERN = r"^([a-z][a-z0-9_]*|[A-Z]{2}\d{1,2}|EX-(HN|B|UE|LE)\d{1,2})$"
+TargetId = Annotated[
+    str,
+    Field(max_length=40, pattern=TARGET_PATTERN, description="A muscle ID or an acupoint code."),
+    BeforeValidator(_exact(known_target, 40, False)),
+]
+
+
 def _pain_error(exc: PainInputError, **ctx: Any) -> PydanticCustomError:
     """A field error carrying the core's pain-location message (and the valid choices, in ctx)."""
     kind = {"side": "side_not_valid", "intensity": "intensity_not_valid"}.get(exc.field, "pain_not_valid")
@@ -108,9 +319,10 @@ def _pain_error(exc: PainInputError, **ctx: Any) -> PydanticCustomError:
 
 
 class In(Schema):
-    """Every request body: unknown keys are errors; text is trimmed."""
+    """Every request body: unknown keys are errors; text is trimmed; types are strict (JSON's own: no
+    "5" for 5, no 1 for true; dates, times and decimals are parsed by the types above)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 def _not_null(value: Any, info: ValidationInfo) -> Any:
@@ -147,6 +359,30 @@ class LockedOut(Schema):
     code: Literal["locked"] = "locked"
 
 
+def responses(ok: dict[int, Any], *, body: bool = False, lookup: bool = True, conflict: Any = None) -> dict[int, Any]:
+    """The answers an operation can give: `ok`, and every error.
+
+    - 400 {"detail"}: a body that is not JSON (or a form that cannot be read): operations with a body
+      and every POST (the CSRF check reads a POST's form).
+    - 401 {"detail"}: not signed in.
+    - 403 {"detail"}: no CSRF token on an unsafe method, not clinic staff, or a role or authorship rule.
+    - 404 {"detail"}: an id that is not this clinic's (`lookup`).
+    - 409: `conflict`, the body of the 409 (a signed note, a stale version), if the operation has one.
+    - 422 {"detail": [...]}: every field at fault, or the charting rules refused.
+    """
+    answers: dict[int, Any] = {**ok}
+    if body:
+        answers[400] = ErrorOut
+    answers[401] = ErrorOut
+    answers[403] = ErrorOut
+    if lookup:
+        answers[404] = ErrorOut
+    if conflict is not None:
+        answers[409] = conflict
+    answers[422] = ValidationErrorOut
+    return dict(sorted(answers.items()))
+
+
 # ------------------------------------------------------------------------------ patients
 
 
@@ -170,17 +406,17 @@ def _check_email(email: str | None) -> str | None:
 class PatientIn(In):
     """Registration. Front desk may send medications and history notes; they are not stored."""
 
-    first_name: str = Field(..., min_length=1, max_length=100)
-    last_name: str = Field(..., min_length=1, max_length=100)
-    date_of_birth: date
+    first_name: Name
+    last_name: Name
+    date_of_birth: IsoDate = Field(..., examples=["1980-04-09"])
     sex: SexId = "unknown"
-    phone: str = Field("", max_length=40)
-    email: str = Field("", max_length=254)
-    address: str = Field("", max_length=2000)
-    emergency_contact_name: str = Field("", max_length=200)
-    emergency_contact_phone: str = Field("", max_length=40)
-    medications: str = Field("", max_length=5000, description="Clinical: ignored for front desk.")
-    history_notes: str = Field("", max_length=5000, description="Clinical: ignored for front desk.")
+    phone: Phone = ""
+    email: Text(254) = ""
+    address: Text(2000) = ""
+    emergency_contact_name: ShortText = ""
+    emergency_contact_phone: Phone = ""
+    medications: Note = Field("", description="Clinical: ignored for front desk.")
+    history_notes: Note = Field("", description="Clinical: ignored for front desk.")
 
     _born = field_validator("date_of_birth")(_check_born)
     _email = field_validator("email")(_check_email)
@@ -189,18 +425,18 @@ class PatientIn(In):
 class PatientPatch(In):
     """Only the fields sent change; `version` is the one you read (409 if someone saved since)."""
 
-    version: int = Field(..., ge=1)
-    first_name: str | None = Field(None, min_length=1, max_length=100)
-    last_name: str | None = Field(None, min_length=1, max_length=100)
-    date_of_birth: date | None = None
-    sex: SexId | None = None
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=254)
-    address: str | None = Field(None, max_length=2000)
-    emergency_contact_name: str | None = Field(None, max_length=200)
-    emergency_contact_phone: str | None = Field(None, max_length=40)
-    medications: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
-    history_notes: str | None = Field(None, max_length=5000, description="Clinical: ignored for front desk.")
+    version: Version
+    first_name: Name = keep()
+    last_name: Name = keep()
+    date_of_birth: IsoDate = keep()
+    sex: SexId = keep()
+    phone: Phone = keep()
+    email: Text(254) = keep()
+    address: Text(2000) = keep()
+    emergency_contact_name: ShortText = keep()
+    emergency_contact_phone: Phone = keep()
+    medications: Note = keep(description="Clinical: ignored for front desk.")
+    history_notes: Note = keep(description="Clinical: ignored for front desk.")
 
     _no_nulls = field_validator(*DEMOGRAPHIC_FIELDS, *CLINICAL_FIELDS, mode="before")(_not_null)
     _born = field_validator("date_of_birth")(_check_born)
@@ -213,13 +449,13 @@ class PatientPatch(In):
 class PatientSummaryOut(Schema):
     """A search result: who, not what is wrong with them (lists are not audited, so no clinical content)."""
 
-    id: int
+    id: PatientId
     first_name: str
     last_name: str
     date_of_birth: date
     sex: str
     phone: str
-    version: int
+    version: Version
 
 
 class PatientOut(PatientSummaryOut):
@@ -253,12 +489,10 @@ class PatientConflictOut(Schema):
 
 
 class EpisodeIn(In):
-    condition: str = Field(..., max_length=60, description="A knowledge-base condition ID.", examples=["neck_pain"])
-    started_on: date = Field(default_factory=date.today)
-    onset_on: date | None = None
-    goals: str = Field("", max_length=5000)
-
-    _condition = field_validator("condition")(lambda v: known("condition", v))
+    condition: KbId("condition") = Field(..., description="A knowledge-base condition ID.", examples=["neck_pain"])
+    started_on: IsoDate = Field(default_factory=date.today, description="Default: today.")
+    onset_on: IsoDate | None = None
+    goals: Note = ""
 
     @field_validator("onset_on")
     @classmethod
@@ -270,8 +504,8 @@ class EpisodeIn(In):
 
 
 class EpisodeOut(Schema):
-    id: int
-    patient_id: int
+    id: EpisodeId
+    patient_id: PatientId
     condition: str
     condition_name: str
     onset_on: date | None
@@ -279,7 +513,7 @@ class EpisodeOut(Schema):
     ended_on: date | None
     goals: str
     status: str
-    created_by_id: int
+    created_by_id: UserId
     created_at: datetime
 
     @staticmethod
@@ -294,11 +528,9 @@ class EpisodeOut(Schema):
 class PainIn(In):
     """A pain location, checked by the core's rule (needlechart.clinical.locations)."""
 
-    region: str = Field(..., max_length=40, examples=["lumbar"])
+    region: KbId("region") = Field(..., examples=["lumbar"])
     side: Side
     intensity: int | None = Field(None, ge=0, le=10)
-
-    _region = field_validator("region")(lambda v: known("region", v))
 
     @field_validator("side")
     @classmethod
@@ -314,7 +546,12 @@ class PainIn(In):
     @field_validator("intensity", mode="before")
     @classmethod
     def _intensity(cls, intensity: object) -> int | None:
-        # Before pydantic's own coercion, which would read true as 1.
+        # Before pydantic's own check, for the core's message on true. The core also reads digits (a form
+        # field); JSON has numbers, and the schema says so.
+        if isinstance(intensity, str):
+            raise PydanticCustomError(
+                "intensity_not_valid", "intensity must be a JSON number, a whole number from 0 to 10, not text"
+            )
         try:
             return parse_intensity(intensity)
         except PainInputError as exc:
@@ -330,18 +567,16 @@ class PainOut(Schema):
 class FindingIn(In):
     """A reported finding; site-scoped ones (lymphoedema, local infection...) need region and side."""
 
-    code: str = Field(..., max_length=60, examples=["anticoagulant_therapy"])
-    region: str = Field("", max_length=40, validate_default=True)
-    side: FindingSide | None = Field(None, validate_default=True)
-
-    _code = field_validator("code")(lambda v: known("finding", v))
+    code: KbId("finding") = Field(..., examples=["anticoagulant_therapy"])
+    region: KbId("region", blank=True) = Field("", validate_default=True, description="Site-scoped findings only.")
+    side: FindingSide | None = Field(None, validate_default=True, description="Site-scoped findings only.")
 
     @field_validator("region")
     @classmethod
     def _region(cls, region: str, info: ValidationInfo) -> str:
         code = info.data.get("code")
         if region:
-            return known("region", region)
+            return region
         if code and load().findings[code].site_scoped:
             raise ValueError(f"finding '{code}' applies to one body site: give its region")
         return region
@@ -369,7 +604,9 @@ class FindingIn(In):
 class ScreeningIn(In):
     findings: list[FindingIn] = Field(default_factory=list, max_length=60)
     modalities: list[ModalityId] = Field(..., min_length=1, max_length=3)
-    visit_id: int | None = Field(None, description="Attach this screening to a draft visit (the per-visit re-screen).")
+    visit_id: VisitId | None = Field(
+        None, description="Attach this screening to a draft visit (the per-visit re-screen)."
+    )
     changed_since_last: bool = True
 
 
@@ -407,8 +644,8 @@ class ItemStatusOut(Schema):
 
 
 class ScreeningOut(Schema):
-    id: int
-    patient_id: int
+    id: ScreeningId
+    patient_id: PatientId
     performed_at: datetime
     age: int
     verdict: Literal["clear", "caution", "do_not_needle", "refer"]
@@ -417,7 +654,7 @@ class ScreeningOut(Schema):
     may_needle: bool
     changed_since_last: bool
     patient_confirmed_unchanged: bool = Field(..., description="A re-screen: the patient confirmed nothing changed.")
-    repeats_id: int | None = Field(..., description="The screening a re-screen repeats.")
+    repeats_id: ScreeningId | None = Field(..., description="The screening a re-screen repeats.")
     reported: list[ReportedFindingOut] = Field(..., description="The findings as reported.")
     findings: list[FindingResultOut]
     modalities: list[ItemStatusOut]
@@ -444,17 +681,12 @@ class ScreeningOut(Schema):
 
 class SuggestionIn(In):
     pains: list[PainIn] = Field(default_factory=list, max_length=60)
-    condition: str = Field("", max_length=60, description="A knowledge-base condition ID.")
-    patient_id: int | None = Field(None, description="Apply this patient's latest screening to every target.")
+    condition: KbId("condition", blank=True) = Field("", description="A knowledge-base condition ID; empty: none.")
+    patient_id: PatientId | None = Field(None, description="Apply this patient's latest screening to every target.")
     top: int = Field(10, ge=1, le=50, description="How many muscles and how many acupoints.")
     modality: Literal["dry_needling", "acupuncture"] | None = Field(
         None, description="The visit's modality: dry needling never gets points for trained acupuncturists only."
     )
-
-    @field_validator("condition")
-    @classmethod
-    def _condition(cls, condition: str) -> str:
-        return known("condition", condition) if condition else condition
 
     @model_validator(mode="after")
     def _something_to_rank(self) -> SuggestionIn:
@@ -485,7 +717,7 @@ class SuggestionOut(Schema):
 
 
 class ScreeningRefOut(Schema):
-    id: int
+    id: ScreeningId
     performed_at: datetime
     verdict: str
 
@@ -515,13 +747,13 @@ class ConsentWithdrawIn(In):
 
 
 class ConsentOut(Schema):
-    id: int
-    patient_id: int
+    id: ObjectId
+    patient_id: PatientId
     modality: str
     risks_explained: list[str]
     agreed: bool
     withdrawal: bool = Field(..., description="A withdrawal of an earlier consent (never agreed).")
-    recorded_by_id: int
+    recorded_by_id: UserId
     recorded_at: datetime
 
 
@@ -545,8 +777,8 @@ class VisitStartIn(In):
         description="Default: from the clinician's profession (an acupuncturist's visit is acupuncture, anyone "
         "else's dry needling). A follow-up (`copy_from`) keeps the modality of the visit it copies.",
     )
-    episode_id: int | None = Field(None, description="Default: the patient's active episode, if any.")
-    copy_from: int | None = Field(
+    episode_id: EpisodeId | None = Field(None, description="Default: the patient's active episode, if any.")
+    copy_from: VisitId | None = Field(
         None, description="Copy forward the pain drawing and plan text; its needles become planned targets."
     )
 
@@ -593,30 +825,30 @@ class VisitPatch(In):
     """Draft fields; only those sent change. Numbers may be sent as null to clear them. `version` is the
     one you read: the save conflicts (409) only if a field it writes was saved elsewhere since."""
 
-    version: int = Field(..., ge=1)
-    modality: VisitModalityId | None = None
-    pain_drawing: list[PainIn] | None = Field(None, max_length=60)
+    version: Version
+    modality: VisitModalityId = keep()
+    pain_drawing: list[PainIn] = keep(max_length=60)
     nprs_before: int | None = Field(None, ge=0, le=10)
-    nprs_before_not_taken: str | None = Field(
-        None, max_length=5000, description="Why no pain score was taken before treatment (instead of nprs_before)."
+    nprs_before_not_taken: Note = keep(
+        description="Why no pain score was taken before treatment (instead of nprs_before)."
     )
     nprs_after: int | None = Field(None, ge=0, le=10)
-    subjective: str | None = Field(None, max_length=20000)
-    objective: str | None = Field(None, max_length=20000)
-    assessment: str | None = Field(None, max_length=20000)
-    plan: str | None = Field(None, max_length=20000)
-    response: str | None = Field(None, max_length=20000)
+    subjective: LongText = keep()
+    objective: LongText = keep()
+    assessment: LongText = keep()
+    plan: LongText = keep()
+    response: LongText = keep()
     needles_in: int | None = Field(None, ge=0, le=1000)
     needles_out: int | None = Field(None, ge=0, le=1000)
-    count_discrepancy: str | None = Field(None, max_length=5000)
-    aftercare_given: bool | None = None
-    increments: list[IncrementIn] | None = Field(None, max_length=20)
+    count_discrepancy: Note = keep()
+    aftercare_given: bool = keep()
+    increments: list[IncrementIn] = keep(max_length=20)
     retention_minutes: int | None = Field(
         None, ge=0, le=240, description="Acupuncture: the session's retention time (a needle's own is the exception)."
     )
-    tcm_pattern: str | None = Field(None, max_length=5000)
-    tcm_tongue: str | None = Field(None, max_length=5000)
-    tcm_pulse: str | None = Field(None, max_length=5000)
+    tcm_pattern: Note = keep()
+    tcm_tongue: Note = keep()
+    tcm_pulse: Note = keep()
 
     _no_nulls = field_validator(*_DRAFT_NOT_NULL, mode="before")(_not_null)
     _modality = field_validator("modality", mode="before")(_visit_modality)
@@ -641,7 +873,12 @@ def _check_times(out: time | None, info: ValidationInfo) -> time | None:
     return out
 
 
-_DEPTH_CUN = {"ge": 0, "le": 10, "max_digits": 3, "decimal_places": 1}
+# The needle's numbers, as their columns hold them.
+Gauge = Dec(max_digits=4, decimal_places=2, gt=0)
+DepthCun = Dec(max_digits=3, decimal_places=1, ge=0, le=10)
+PulseWidth = Dec(max_digits=5, decimal_places=2, gt=0)
+Milliamps = Dec(max_digits=5, decimal_places=1, ge=0)
+Hertz = Dec(max_digits=6, decimal_places=1, gt=0)
 _DE_QI = "Acupuncture: de qi obtained (true) or not (false); empty: not recorded."
 _RETENTION = "Empty: the session's retention (acupuncture) or none given."
 
@@ -649,26 +886,25 @@ _RETENTION = "Empty: the session's retention (acupuncture) or none given."
 class InsertionIn(In):
     """One needle. `es_frequency_hz` is declared after the other ES fields so it can check them."""
 
-    target: str = Field(..., max_length=40, description="Muscle ID or acupoint code.", examples=["upper_trapezius"])
+    target: TargetId = Field(..., examples=["upper_trapezius"])
     side: Side
-    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
+    gauge_mm: Gauge | None = None
     length_mm: int | None = Field(None, gt=0, le=300)
     depth_mm: int | None = Field(None, ge=0, le=300)
-    depth_cun: Decimal | None = Field(None, description="Acupuncture: depth in cun, one decimal.", **_DEPTH_CUN)
+    depth_cun: DepthCun | None = Field(None, description="Acupuncture: depth in cun, one decimal.")
     technique: TechniqueId = "static"
     twitch_responses: int | None = Field(None, ge=0, le=1000, description="Dry needling; empty: none.")
     de_qi: bool | None = Field(None, description=_DE_QI)
-    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
-    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
+    es_pulse_width_ms: PulseWidth | None = None
+    es_intensity_ma: Milliamps | None = None
     es_minutes: int | None = Field(None, ge=0, le=120)
-    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1, validate_default=True)
+    es_frequency_hz: Hertz | None = Field(None, validate_default=True)
     retention_minutes: int | None = Field(None, ge=0, le=240, description=_RETENTION)
-    time_in: time | None = None
-    time_out: time | None = None
+    time_in: ClockTime | None = None
+    time_out: ClockTime | None = None
     lung_technique: LungTechniqueId = ""
-    override_reason: str = Field("", max_length=5000, description="Required when screening blocks this target.")
+    override_reason: Note = Field("", description="Required when screening blocks this target.")
 
-    _target = field_validator("target")(known_target)
     _out_after_in = field_validator("time_out")(_check_times)
 
     @field_validator("side")
@@ -696,31 +932,30 @@ class InsertionPatch(In):
     """Correct a draft's needle: only the fields sent change (nullable parameters may be sent as null to
     clear them), and the corrected needle passes every rule a new one would."""
 
-    target: str | None = Field(None, max_length=40, description="Muscle ID or acupoint code.")
-    side: Side | None = None
-    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
+    target: TargetId = keep()
+    side: Side = keep()
+    gauge_mm: Gauge | None = None
     length_mm: int | None = Field(None, gt=0, le=300)
     depth_mm: int | None = Field(None, ge=0, le=300)
-    depth_cun: Decimal | None = Field(None, **_DEPTH_CUN)
-    technique: TechniqueId | None = None
-    twitch_responses: int | None = Field(None, ge=0, le=1000)
+    depth_cun: DepthCun | None = None
+    technique: TechniqueId = keep()
+    twitch_responses: int = keep(ge=0, le=1000)
     de_qi: bool | None = Field(None, description=_DE_QI)
-    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
-    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
+    es_pulse_width_ms: PulseWidth | None = None
+    es_intensity_ma: Milliamps | None = None
     es_minutes: int | None = Field(None, ge=0, le=120)
-    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1)
+    es_frequency_hz: Hertz | None = None
     retention_minutes: int | None = Field(None, ge=0, le=240, description=_RETENTION)
-    time_in: time | None = None
-    time_out: time | None = None
-    lung_technique: LungTechniqueId | None = None
-    override_reason: str | None = Field(
+    time_in: ClockTime | None = None
+    time_out: ClockTime | None = None
+    lung_technique: LungTechniqueId = keep()
+    override_reason: Note | None = Field(
         None,
-        max_length=5000,
-        description="Leave out to keep the reason given; required when screening blocks the corrected needle.",
+        description="Leave out (or null) to keep the reason given; required when screening blocks the corrected "
+        "needle.",
     )
 
     _no_nulls = field_validator(*_NEEDLE_NOT_NULL, mode="before")(_not_null)
-    _target = field_validator("target")(known_target)
     _out_after_in = field_validator("time_out")(_check_times)
 
     @field_validator("side")
@@ -746,23 +981,23 @@ class PlannedConfirmIn(In):
     """What was placed differently from the plan today (leave a field out to keep the planned value);
     the needle then passes the full gate, like a new one."""
 
-    side: Side | None = None
-    gauge_mm: Decimal | None = Field(None, gt=0, max_digits=4, decimal_places=2)
-    length_mm: int | None = Field(None, gt=0, le=300)
-    depth_mm: int | None = Field(None, ge=0, le=300)
-    depth_cun: Decimal | None = Field(None, **_DEPTH_CUN)
-    technique: TechniqueId | None = None
-    twitch_responses: int | None = Field(None, ge=0, le=1000)
+    side: Side = keep()
+    gauge_mm: Gauge = keep()
+    length_mm: int = keep(gt=0, le=300)
+    depth_mm: int = keep(ge=0, le=300)
+    depth_cun: DepthCun = keep()
+    technique: TechniqueId = keep()
+    twitch_responses: int = keep(ge=0, le=1000)
     de_qi: bool | None = Field(None, description=_DE_QI)
-    es_pulse_width_ms: Decimal | None = Field(None, gt=0, max_digits=5, decimal_places=2)
-    es_intensity_ma: Decimal | None = Field(None, ge=0, max_digits=5, decimal_places=1)
-    es_minutes: int | None = Field(None, ge=0, le=120)
-    es_frequency_hz: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=1)
-    retention_minutes: int | None = Field(None, ge=0, le=240)
-    time_in: time | None = None
-    time_out: time | None = None
-    lung_technique: LungTechniqueId | None = None
-    override_reason: str = Field("", max_length=5000, description="Required when screening blocks this target.")
+    es_pulse_width_ms: PulseWidth = keep()
+    es_intensity_ma: Milliamps = keep()
+    es_minutes: int = keep(ge=0, le=120)
+    es_frequency_hz: Hertz = keep()
+    retention_minutes: int = keep(ge=0, le=240)
+    time_in: ClockTime = keep()
+    time_out: ClockTime = keep()
+    lung_technique: LungTechniqueId = keep()
+    override_reason: Note = Field("", description="Required when screening blocks this target.")
 
     _keep = field_validator(
         "side",
@@ -794,7 +1029,7 @@ def _target_name(target_id: str) -> str:
 
 
 class InsertionOut(Schema):
-    id: int
+    id: InsertionId
     target: str
     target_name: str
     side: str
@@ -811,8 +1046,8 @@ class InsertionOut(Schema):
     es_intensity_ma: float | None
     es_minutes: int | None
     retention_minutes: int | None = Field(..., description=_RETENTION)
-    time_in: time | None
-    time_out: time | None
+    time_in: ClockTime | None
+    time_out: ClockTime | None
     lung_technique: str
     override_reason: str
     created_at: datetime
@@ -825,8 +1060,8 @@ class InsertionOut(Schema):
 class PlannedOut(Schema):
     """A target carried forward from an earlier visit: not a needle until confirmed today."""
 
-    id: int
-    planned_from_id: int
+    id: PlannedId
+    planned_from_id: VisitId
     target: str
     target_name: str
     side: str
@@ -854,33 +1089,30 @@ _PALPATION_FLAGS = ("taut_band", "tender_spot", "referred_pain_recognised", "twi
 class PalpationIn(In):
     """A palpation finding for one muscle."""
 
-    muscle: str = Field(..., max_length=40, description="A muscle ID.", examples=["upper_trapezius"])
+    muscle: KbId("muscle") = Field(..., description="A muscle ID.", examples=["upper_trapezius"])
     side: Literal["left", "right"]
     taut_band: bool = False
     tender_spot: bool = False
     referred_pain_recognised: bool = False
     twitch_response: bool = False
 
-    _muscle = field_validator("muscle")(lambda v: known("muscle", v))
-
 
 class PalpationPatch(In):
-    muscle: str | None = Field(None, max_length=40, description="A muscle ID.")
-    side: Literal["left", "right"] | None = None
-    taut_band: bool | None = None
-    tender_spot: bool | None = None
-    referred_pain_recognised: bool | None = None
-    twitch_response: bool | None = None
+    muscle: KbId("muscle") = keep(description="A muscle ID.")
+    side: Literal["left", "right"] = keep()
+    taut_band: bool = keep()
+    tender_spot: bool = keep()
+    referred_pain_recognised: bool = keep()
+    twitch_response: bool = keep()
 
     _no_nulls = field_validator("muscle", "side", *_PALPATION_FLAGS, mode="before")(_not_null)
-    _muscle = field_validator("muscle")(lambda v: known("muscle", v))
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
 
 class PalpationOut(Schema):
-    id: int
+    id: PalpationId
     muscle: str
     muscle_name: str
     side: str
@@ -898,15 +1130,15 @@ class PalpationOut(Schema):
 class AdverseEventIn(In):
     code: AdverseEventCodeId
     severity: SeverityId
-    action_taken: str = Field(..., min_length=1, max_length=5000)
-    note: str = Field("", max_length=5000)
+    action_taken: Text(5000, required=True)
+    note: Note = ""
 
 
 class AdverseEventPatch(In):
-    code: AdverseEventCodeId | None = None
-    severity: SeverityId | None = None
-    action_taken: str | None = Field(None, min_length=1, max_length=5000)
-    note: str | None = Field(None, max_length=5000)
+    code: AdverseEventCodeId = keep()
+    severity: SeverityId = keep()
+    action_taken: Text(5000, required=True) = keep()
+    note: Note = keep()
 
     _no_nulls = field_validator("code", "severity", "action_taken", "note", mode="before")(_not_null)
 
@@ -915,7 +1147,7 @@ class AdverseEventPatch(In):
 
 
 class AdverseEventOut(Schema):
-    id: int
+    id: EventId
     code: str
     severity: str
     action_taken: str
@@ -923,18 +1155,16 @@ class AdverseEventOut(Schema):
 
 
 class ExerciseIn(In):
-    exercise: str = Field(..., max_length=60, description="An exercise ID from the library.", examples=["chin_tuck"])
-    dosage: str = Field("", max_length=200, description="Empty: the library's dosage.")
-
-    _exercise = field_validator("exercise")(lambda v: known("exercise", v))
+    exercise: KbId("exercise") = Field(..., description="An exercise ID from the library.", examples=["chin_tuck"])
+    dosage: ShortText = Field("", description="Empty: the library's dosage.")
 
 
 class ExercisePatch(In):
-    dosage: str = Field(..., max_length=200, description="Empty: the library's dosage.")
+    dosage: ShortText = Field(..., description="Empty: the library's dosage.")
 
 
 class ExerciseOut(Schema):
-    id: int
+    id: AssignmentId
     exercise: str
     name: str
     dosage: str
@@ -946,7 +1176,7 @@ class ExerciseOut(Schema):
 
 
 class DiscardIn(In):
-    reason: str = Field(..., min_length=1, max_length=2000, examples=["Started for the wrong patient"])
+    reason: Text(2000, required=True) = Field(..., examples=["Started for the wrong patient"])
 
 
 class SignCheckOut(Schema):
@@ -955,13 +1185,13 @@ class SignCheckOut(Schema):
 
 
 class AddendumIn(In):
-    text: str = Field(..., min_length=1, max_length=20000)
+    text: Text(20000, required=True)
 
 
 class AddendumOut(Schema):
-    id: int
-    visit_id: int
-    author_id: int
+    id: ObjectId
+    visit_id: VisitId
+    author_id: UserId
     author_name: str
     text: str
     created_at: datetime
@@ -972,17 +1202,17 @@ class AddendumOut(Schema):
 
 
 class VisitSummaryOut(Schema):
-    id: int
-    patient_id: int
-    episode_id: int | None
-    clinician_id: int
+    id: VisitId
+    patient_id: PatientId
+    episode_id: EpisodeId | None
+    clinician_id: UserId
     clinician_name: str
     visit_date: date
     modality: str
     status: Literal["draft", "signed", "discarded"]
     signed_at: datetime | None
     discarded_at: datetime | None
-    version: int
+    version: Version
 
     @staticmethod
     def resolve_clinician_name(obj: Any) -> str:
@@ -994,8 +1224,8 @@ class VisitSummaryOut(Schema):
 
 
 class VisitOut(VisitSummaryOut):
-    screening_id: int | None
-    copied_from_id: int | None
+    screening_id: ScreeningId | None
+    copied_from_id: VisitId | None
     pain_drawing: list[PainOut]
     nprs_before: int | None
     nprs_before_not_taken: str
@@ -1017,12 +1247,12 @@ class VisitOut(VisitSummaryOut):
     tcm_pulse: str
     created_at: datetime
     updated_at: datetime
-    signed_by_id: int | None
+    signed_by_id: UserId | None
     billing: dict[str, Any] = Field(..., description="Codes suggested by the core at signing; empty for a draft.")
     signed_record: dict[str, Any] = Field(
         ..., description="What the note rested on when signed (screening, consents, episode); empty for a draft."
     )
-    discarded_by_id: int | None
+    discarded_by_id: UserId | None
     discard_reason: str
     consents: list[ConsentOut] = Field(..., description="The patient's current, agreed consents.")
     planned: list[PlannedOut] = Field(..., description="Targets carried forward, neither confirmed nor removed.")

@@ -30,36 +30,47 @@ from .schemas import (
     AdverseEventIn,
     AdverseEventOut,
     AdverseEventPatch,
+    AssignmentId,
     DiscardIn,
-    ErrorOut,
+    EventId,
     ExerciseIn,
     ExerciseOut,
     ExercisePatch,
+    InsertionId,
     InsertionIn,
     InsertionOut,
     InsertionPatch,
     LockedOut,
+    PalpationId,
     PalpationIn,
     PalpationOut,
     PalpationPatch,
+    PatientId,
     PlannedConfirmIn,
+    PlannedId,
     ScreeningOut,
     SignCheckOut,
-    ValidationErrorOut,
     VisitConflictOut,
+    VisitId,
     VisitOut,
     VisitPatch,
     VisitStartIn,
     VisitSummaryOut,
+    responses,
 )
 
 router = Router(tags=["visits"])
 
-_HIDDEN = {403: ErrorOut, 404: ErrorOut}
-_REFUSED = {**_HIDDEN, 409: LockedOut, 422: ValidationErrorOut}
+
+def _write(ok: dict) -> dict:
+    """A change to a note: a body (or a POST), refused with 409 once the note is signed or discarded."""
+    return responses(ok, body=True, conflict=LockedOut)
 
 
-def _clinical_visit(request: HttpRequest, visit_id: int) -> Visit:
+_REMOVED = responses({204: None}, conflict=LockedOut)
+
+
+def _clinical_visit(request: HttpRequest, visit_id: VisitId) -> Visit:
     """The visit (404 if not this clinic's), then the role (403 for front desk)."""
     user = staff(request)
     visit = get_visit(user, visit_id)
@@ -82,8 +93,8 @@ def _row_of(visit: Visit, kind: str, part_id: int) -> Iterator[None]:
 # ------------------------------------------------------------------------------ the note
 
 
-@router.get("/patients/{patient_id}/visits", response={200: list[VisitSummaryOut], **_HIDDEN})
-def list_visits(request: HttpRequest, patient_id: int) -> list[Visit]:
+@router.get("/patients/{patient_id}/visits", response=responses({200: list[VisitSummaryOut]}))
+def list_visits(request: HttpRequest, patient_id: PatientId) -> list[Visit]:
     user = staff(request)
     patient = get_patient(user, patient_id)
     require_clinical(user)
@@ -91,8 +102,8 @@ def list_visits(request: HttpRequest, patient_id: int) -> list[Visit]:
     return list(patient.visits.select_related("clinician"))
 
 
-@router.post("/patients/{patient_id}/visits", response={201: VisitOut, **_REFUSED})
-def start_visit(request: HttpRequest, patient_id: int, payload: VisitStartIn):
+@router.post("/patients/{patient_id}/visits", response=responses({201: VisitOut}, body=True))
+def start_visit(request: HttpRequest, patient_id: PatientId, payload: VisitStartIn):
     """A new draft for the signed-in clinician; `copy_from` follows up a previous visit of this patient
     (its needles become planned targets, to confirm or remove today)."""
     user = staff(request)
@@ -119,8 +130,8 @@ def start_visit(request: HttpRequest, patient_id: int, payload: VisitStartIn):
     return Status(201, visit)
 
 
-@router.get("/visits/{visit_id}", response={200: VisitOut, **_HIDDEN})
-def read_visit(request: HttpRequest, visit_id: int) -> Visit:
+@router.get("/visits/{visit_id}", response=responses({200: VisitOut}))
+def read_visit(request: HttpRequest, visit_id: VisitId) -> Visit:
     """The whole note: consents on file, planned targets, needle log, palpation, adverse events, exercises,
     addenda and, once signed, the billing codes and what the signature rested on. Audited."""
     visit = _clinical_visit(request, visit_id)
@@ -128,8 +139,10 @@ def read_visit(request: HttpRequest, visit_id: int) -> Visit:
     return visit
 
 
-@router.patch("/visits/{visit_id}", response={200: VisitOut, **_REFUSED, 409: VisitConflictOut | LockedOut})
-def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
+@router.patch(
+    "/visits/{visit_id}", response=responses({200: VisitOut}, body=True, conflict=VisitConflictOut | LockedOut)
+)
+def update_visit(request: HttpRequest, visit_id: VisitId, payload: VisitPatch):
     """Save draft fields. A signed or discarded note is never changed: 409 with code `locked`. A field
     saved elsewhere after `version` gives 409 with code `version_conflict` and the saved draft; other
     fields saved since are no conflict."""
@@ -143,8 +156,8 @@ def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
     return saved
 
 
-@router.post("/visits/{visit_id}/rescreen", response={201: ScreeningOut, **_REFUSED})
-def rescreen(request: HttpRequest, visit_id: int):
+@router.post("/visits/{visit_id}/rescreen", response=_write({201: ScreeningOut}))
+def rescreen(request: HttpRequest, visit_id: VisitId):
     """The patient confirms nothing has changed since the last screening: it is recorded again today
     (same findings, run through the core again) and attached to this draft. 422 if never screened.
     A full screening for the visit is POST /patients/{id}/screenings with `visit_id`."""
@@ -152,16 +165,16 @@ def rescreen(request: HttpRequest, visit_id: int):
     return Status(201, services.rescreen_unchanged(request.user, visit, request=request))
 
 
-@router.post("/visits/{visit_id}/discard", response={200: VisitOut, **_REFUSED})
-def discard_visit(request: HttpRequest, visit_id: int, payload: DiscardIn) -> Visit:
+@router.post("/visits/{visit_id}/discard", response=_write({200: VisitOut}))
+def discard_visit(request: HttpRequest, visit_id: VisitId, payload: DiscardIn) -> Visit:
     """Void a draft that should not exist (wrong patient, started twice): kept, never billed or signed.
     A signed note is never discarded (409 locked)."""
     visit = _clinical_visit(request, visit_id)
     return services.discard_visit(request.user, visit, payload.reason, request=request)
 
 
-@router.get("/visits/{visit_id}/sign-check", response={200: SignCheckOut, **_HIDDEN})
-def sign_check(request: HttpRequest, visit_id: int) -> dict[str, object]:
+@router.get("/visits/{visit_id}/sign-check", response=responses({200: SignCheckOut}))
+def sign_check(request: HttpRequest, visit_id: VisitId) -> dict[str, object]:
     """Every point that stands between the note and its signature, as signing would list them (judged
     for the note's author, whoever asks). Audited as a read."""
     visit = _clinical_visit(request, visit_id)
@@ -175,16 +188,16 @@ def sign_check(request: HttpRequest, visit_id: int) -> dict[str, object]:
     return {"ready": not problems, "problems": list(problems)}
 
 
-@router.post("/visits/{visit_id}/sign", response={200: VisitOut, **_REFUSED})
-def sign_visit(request: HttpRequest, visit_id: int) -> Visit:
+@router.post("/visits/{visit_id}/sign", response=_write({200: VisitOut}))
+def sign_visit(request: HttpRequest, visit_id: VisitId) -> Visit:
     """Lock the note; the core's billing codes are kept with it. Refused (422) with every unmet point as
     its own item in `detail`."""
     visit = _clinical_visit(request, visit_id)
     return services.sign_visit(request.user, visit, request=request)
 
 
-@router.post("/visits/{visit_id}/addenda", response={201: AddendumOut, **_REFUSED})
-def add_addendum(request: HttpRequest, visit_id: int, payload: AddendumIn):
+@router.post("/visits/{visit_id}/addenda", response=_write({201: AddendumOut}))
+def add_addendum(request: HttpRequest, visit_id: VisitId, payload: AddendumIn):
     """A dated amendment to a signed note, by its author."""
     visit = _clinical_visit(request, visit_id)
     return Status(201, services.add_addendum(request.user, visit, payload.text, request=request))
@@ -193,8 +206,8 @@ def add_addendum(request: HttpRequest, visit_id: int, payload: AddendumIn):
 # ------------------------------------------------------------------------------ needles
 
 
-@router.post("/visits/{visit_id}/insertions", response={201: InsertionOut, **_REFUSED})
-def add_insertion(request: HttpRequest, visit_id: int, payload: InsertionIn):
+@router.post("/visits/{visit_id}/insertions", response=_write({201: InsertionOut}))
+def add_insertion(request: HttpRequest, visit_id: VisitId, payload: InsertionIn):
     """Chart one needle. A target blocked by screening needs `override_reason` (audited as an override)."""
     visit = _clinical_visit(request, visit_id)
     insertion = services.add_insertion(
@@ -203,8 +216,8 @@ def add_insertion(request: HttpRequest, visit_id: int, payload: InsertionIn):
     return Status(201, insertion)
 
 
-@router.patch("/visits/{visit_id}/insertions/{insertion_id}", response={200: InsertionOut, **_REFUSED})
-def update_insertion(request: HttpRequest, visit_id: int, insertion_id: int, payload: InsertionPatch):
+@router.patch("/visits/{visit_id}/insertions/{insertion_id}", response=_write({200: InsertionOut}))
+def update_insertion(request: HttpRequest, visit_id: VisitId, insertion_id: InsertionId, payload: InsertionPatch):
     """Correct a draft's needle; the corrected needle passes every rule a new one would (a blocked target
     or side needs `override_reason`). 404 for a needle not in this visit."""
     visit = _clinical_visit(request, visit_id)
@@ -219,13 +232,13 @@ def update_insertion(request: HttpRequest, visit_id: int, insertion_id: int, pay
         )
 
 
-@router.delete("/visits/{visit_id}/insertions/{insertion_id}", response={204: None, **_REFUSED})
-def remove_insertion(request: HttpRequest, visit_id: int, insertion_id: int):
+@router.delete("/visits/{visit_id}/insertions/{insertion_id}", response=_REMOVED)
+def remove_insertion(request: HttpRequest, visit_id: VisitId, insertion_id: InsertionId):
     """Remove a needle logged in error from a draft (audited with what it said). 404 if not in this visit."""
     return _remove(request, visit_id, "insertion", insertion_id)
 
 
-def _remove(request: HttpRequest, visit_id: int, kind: str, part_id: int) -> Status[None]:
+def _remove(request: HttpRequest, visit_id: VisitId, kind: str, part_id: int) -> Status[None]:
     visit = _clinical_visit(request, visit_id)
     with _row_of(visit, kind, part_id):
         services.remove_part(request.user, visit, kind, part_id, request=request)
@@ -235,16 +248,18 @@ def _remove(request: HttpRequest, visit_id: int, kind: str, part_id: int) -> Sta
 # ------------------------------------------------------------------------------ planned targets
 
 
-@router.post("/visits/{visit_id}/planned/confirm-all", response={201: list[InsertionOut], **_REFUSED})
-def confirm_all_planned(request: HttpRequest, visit_id: int):
+@router.post("/visits/{visit_id}/planned/confirm-all", response=_write({201: list[InsertionOut]}))
+def confirm_all_planned(request: HttpRequest, visit_id: VisitId):
     """Every planned target placed as planned, in one step: all or none (422 names the first target
     refused, and nothing is logged)."""
     visit = _clinical_visit(request, visit_id)
     return Status(201, services.confirm_all_planned(request.user, visit, request=request))
 
 
-@router.post("/visits/{visit_id}/planned/{planned_id}/confirm", response={201: InsertionOut, **_REFUSED})
-def confirm_planned(request: HttpRequest, visit_id: int, planned_id: int, payload: PlannedConfirmIn | None = None):
+@router.post("/visits/{visit_id}/planned/{planned_id}/confirm", response=_write({201: InsertionOut}))
+def confirm_planned(
+    request: HttpRequest, visit_id: VisitId, planned_id: PlannedId, payload: PlannedConfirmIn | None = None
+):
     """The planned target was placed today, as planned or with the changes sent: it becomes a logged
     needle through the full gate (`override_reason` when screening blocks it). 404 if not in this visit."""
     visit = _clinical_visit(request, visit_id)
@@ -261,8 +276,8 @@ def confirm_planned(request: HttpRequest, visit_id: int, planned_id: int, payloa
     return Status(201, insertion)
 
 
-@router.delete("/visits/{visit_id}/planned/{planned_id}", response={204: None, **_REFUSED})
-def remove_planned(request: HttpRequest, visit_id: int, planned_id: int):
+@router.delete("/visits/{visit_id}/planned/{planned_id}", response=_REMOVED)
+def remove_planned(request: HttpRequest, visit_id: VisitId, planned_id: PlannedId):
     """A planned target not placed today. 404 if not in this visit."""
     return _remove(request, visit_id, "planned", planned_id)
 
@@ -270,59 +285,59 @@ def remove_planned(request: HttpRequest, visit_id: int, planned_id: int):
 # ------------------------------------------------------------------------------ palpation, adverse events, exercises
 
 
-@router.post("/visits/{visit_id}/palpations", response={201: PalpationOut, **_REFUSED})
-def add_palpation(request: HttpRequest, visit_id: int, payload: PalpationIn):
+@router.post("/visits/{visit_id}/palpations", response=_write({201: PalpationOut}))
+def add_palpation(request: HttpRequest, visit_id: VisitId, payload: PalpationIn):
     """A palpation finding for one muscle: taut band, tender spot, recognised referred pain, twitch."""
     visit = _clinical_visit(request, visit_id)
     return Status(201, services.add_palpation(request.user, visit, payload.dict(), request=request))
 
 
-@router.patch("/visits/{visit_id}/palpations/{palpation_id}", response={200: PalpationOut, **_REFUSED})
-def update_palpation(request: HttpRequest, visit_id: int, palpation_id: int, payload: PalpationPatch):
+@router.patch("/visits/{visit_id}/palpations/{palpation_id}", response=_write({200: PalpationOut}))
+def update_palpation(request: HttpRequest, visit_id: VisitId, palpation_id: PalpationId, payload: PalpationPatch):
     visit = _clinical_visit(request, visit_id)
     with _row_of(visit, "palpation", palpation_id):
         return services.update_palpation(request.user, visit, palpation_id, payload.changes(), request=request)
 
 
-@router.delete("/visits/{visit_id}/palpations/{palpation_id}", response={204: None, **_REFUSED})
-def remove_palpation(request: HttpRequest, visit_id: int, palpation_id: int):
+@router.delete("/visits/{visit_id}/palpations/{palpation_id}", response=_REMOVED)
+def remove_palpation(request: HttpRequest, visit_id: VisitId, palpation_id: PalpationId):
     return _remove(request, visit_id, "palpation", palpation_id)
 
 
-@router.post("/visits/{visit_id}/adverse-events", response={201: AdverseEventOut, **_REFUSED})
-def add_adverse_event(request: HttpRequest, visit_id: int, payload: AdverseEventIn):
+@router.post("/visits/{visit_id}/adverse-events", response=_write({201: AdverseEventOut}))
+def add_adverse_event(request: HttpRequest, visit_id: VisitId, payload: AdverseEventIn):
     visit = _clinical_visit(request, visit_id)
     return Status(201, services.add_adverse_event(request.user, visit, payload.dict(), request=request))
 
 
-@router.patch("/visits/{visit_id}/adverse-events/{event_id}", response={200: AdverseEventOut, **_REFUSED})
-def update_adverse_event(request: HttpRequest, visit_id: int, event_id: int, payload: AdverseEventPatch):
+@router.patch("/visits/{visit_id}/adverse-events/{event_id}", response=_write({200: AdverseEventOut}))
+def update_adverse_event(request: HttpRequest, visit_id: VisitId, event_id: EventId, payload: AdverseEventPatch):
     visit = _clinical_visit(request, visit_id)
     with _row_of(visit, "adverse-event", event_id):
         return services.update_adverse_event(request.user, visit, event_id, payload.changes(), request=request)
 
 
-@router.delete("/visits/{visit_id}/adverse-events/{event_id}", response={204: None, **_REFUSED})
-def remove_adverse_event(request: HttpRequest, visit_id: int, event_id: int):
+@router.delete("/visits/{visit_id}/adverse-events/{event_id}", response=_REMOVED)
+def remove_adverse_event(request: HttpRequest, visit_id: VisitId, event_id: EventId):
     return _remove(request, visit_id, "adverse-event", event_id)
 
 
-@router.post("/visits/{visit_id}/exercises", response={201: ExerciseOut, **_REFUSED})
-def assign_exercise(request: HttpRequest, visit_id: int, payload: ExerciseIn):
+@router.post("/visits/{visit_id}/exercises", response=_write({201: ExerciseOut}))
+def assign_exercise(request: HttpRequest, visit_id: VisitId, payload: ExerciseIn):
     """A home exercise from the library, with the library's dosage unless `dosage` is given."""
     visit = _clinical_visit(request, visit_id)
     assignment = services.assign_exercise(request.user, visit, payload.exercise, payload.dosage, request=request)
     return Status(201, assignment)
 
 
-@router.patch("/visits/{visit_id}/exercises/{assignment_id}", response={200: ExerciseOut, **_REFUSED})
-def update_exercise(request: HttpRequest, visit_id: int, assignment_id: int, payload: ExercisePatch):
+@router.patch("/visits/{visit_id}/exercises/{assignment_id}", response=_write({200: ExerciseOut}))
+def update_exercise(request: HttpRequest, visit_id: VisitId, assignment_id: AssignmentId, payload: ExercisePatch):
     """Change the dosage only (empty: the library's); another exercise is a new assignment."""
     visit = _clinical_visit(request, visit_id)
     with _row_of(visit, "exercise", assignment_id):
         return services.update_exercise(request.user, visit, assignment_id, payload.dosage, request=request)
 
 
-@router.delete("/visits/{visit_id}/exercises/{assignment_id}", response={204: None, **_REFUSED})
-def remove_exercise(request: HttpRequest, visit_id: int, assignment_id: int):
+@router.delete("/visits/{visit_id}/exercises/{assignment_id}", response=_REMOVED)
+def remove_exercise(request: HttpRequest, visit_id: VisitId, assignment_id: AssignmentId):
     return _remove(request, visit_id, "exercise", assignment_id)

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from needlechart.charting import services
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 from tests.charting.conftest import ALL_RISKS
 
@@ -51,18 +52,18 @@ def setting():
 def test_patient_page_queries_do_not_grow_with_visits(setting):
     clinic, physio, patient, client = setting
     signed_visit(physio, patient, 2)
-    few = queries(client, f"/patients/{patient.pk}/")
+    few = queries(client, f"/patients/{oid(patient)}/")
     for _ in range(6):
         signed_visit(physio, patient, 3)
-    assert queries(client, f"/patients/{patient.pk}/") == few
+    assert queries(client, f"/patients/{oid(patient)}/") == few
 
 
 def test_visit_page_queries_do_not_grow_with_needles(setting):
     clinic, physio, patient, client = setting
     small = signed_visit(physio, patient, 1)
     big = signed_visit(physio, patient, 9)
-    assert queries(client, f"/patients/{patient.pk}/visits/{big.pk}/") == queries(
-        client, f"/patients/{patient.pk}/visits/{small.pk}/"
+    assert queries(client, f"/patients/{oid(patient)}/visits/{oid(big)}/") == queries(
+        client, f"/patients/{oid(patient)}/visits/{oid(small)}/"
     )
 
 

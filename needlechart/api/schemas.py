@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     GetJsonSchemaHandler,
+    PlainSerializer,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -37,6 +38,7 @@ from needlechart.charting.models import AdverseEventCode, LungTechnique, Modalit
 from needlechart.charting.services import RISK_LABELS, counts_reconciled, current_consents
 from needlechart.clinical.locations import PainInputError, parse_intensity, parse_pain
 from needlechart.clinical.screening import URGENCY_ADVICE, finding_sides, target_sides
+from needlechart.common import opaque
 from needlechart.knowledge import load
 from needlechart.knowledge.lookup import closest
 from needlechart.patients.models import Sex
@@ -80,22 +82,52 @@ _LIST_ALL_BELOW = 20  # a category this small is listed in full when nothing is 
 
 # ------------------------------------------------------------------------------ ids and versions
 
-MAX_ID = 2**63 - 1  # a BigAutoField primary key, on SQLite and PostgreSQL alike
+MAX_ID = opaque.MAX_ID  # a BigAutoField primary key, on SQLite and PostgreSQL alike
 MAX_VERSION = 2**31 - 1  # a PositiveIntegerField
 
-# Every object id the API takes or gives, in a path or a body, is one of these: declared here once, so
-# a change of what an id is (a number today) is a change of this block.
-ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
-PatientId = ObjectId
-EpisodeId = ObjectId
-VisitId = ObjectId
-ScreeningId = ObjectId
-InsertionId = ObjectId
-PlannedId = ObjectId
-PalpationId = ObjectId
-EventId = ObjectId
-AssignmentId = ObjectId
-UserId = ObjectId
+# Every object id the API takes or gives, in a path or a body, is one of these: declared here once.
+# An id is an opaque token (`pt_1q0m8v2k7c1xz`, needlechart/common/opaque.py), never the row's
+# sequential number: a request gives the token and the handler gets the row id; a response is built
+# from rows (ids) and shows their tokens. A well-formed token that names no row of the clinic is a
+# 404, like any unknown id; anything else (a number, a visit's token where a patient's is due) a 422.
+
+
+def _opaque_id(kind: str, what: str) -> Any:
+    example = opaque.EXAMPLES[kind]
+
+    def parse(value: object, info: ValidationInfo) -> int:
+        # A request is validated by ninja with the request in the context: there only a token will do.
+        # Responses are built from rows, whose ids are numbers (and shown as tokens).
+        from_request = "request" in (info.context or {}) and "response_status" not in (info.context or {})
+        if isinstance(value, int) and not isinstance(value, bool) and not from_request:
+            return value
+        if not opaque.is_token(kind, value):
+            message = "Not {what} id: ids look like {example}."
+            raise PydanticCustomError("opaque_id", message, {"what": what, "example": example})
+        # A token of the right shape that stands for no row id at all is looked up as 0, which no row
+        # has: a 404 like any other unknown id.
+        return opaque.decode(kind, value) or 0
+
+    return Annotated[
+        int,
+        BeforeValidator(parse),
+        PlainSerializer(lambda row_id: opaque.encode(kind, row_id), return_type=str),
+        WithJsonSchema({"type": "string", "pattern": f"^{opaque.pattern(kind)}$", "examples": [example]}),
+    ]
+
+
+PatientId = _opaque_id("patient", "a patient")
+EpisodeId = _opaque_id("episode", "an episode")
+VisitId = _opaque_id("visit", "a visit")
+ScreeningId = _opaque_id("screening", "a screening")
+ConsentId = _opaque_id("consent", "a consent")
+InsertionId = _opaque_id("insertion", "a needle")
+PlannedId = _opaque_id("planned", "a planned target")
+PalpationId = _opaque_id("palpation", "a palpation finding")
+EventId = _opaque_id("adverse_event", "an adverse event")
+AssignmentId = _opaque_id("exercise", "an exercise assignment")
+AddendumId = _opaque_id("addendum", "an addendum")
+UserId = _opaque_id("user", "a user")
 
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION, description="The version you read (409 if saved since).")]
 
@@ -747,7 +779,7 @@ class ConsentWithdrawIn(In):
 
 
 class ConsentOut(Schema):
-    id: ObjectId
+    id: ConsentId
     patient_id: PatientId
     modality: str
     risks_explained: list[str]
@@ -1189,7 +1221,7 @@ class AddendumIn(In):
 
 
 class AddendumOut(Schema):
-    id: ObjectId
+    id: AddendumId
     visit_id: VisitId
     author_id: UserId
     author_name: str
@@ -1221,6 +1253,21 @@ class VisitSummaryOut(Schema):
     @staticmethod
     def resolve_status(obj: Any) -> str:
         return str(obj.status)
+
+
+def opaque_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A signed record (stored with row ids, frozen at signing) as shown: its ids as tokens."""
+    if not record:
+        return record
+    shown = dict(record)
+    for key, kind in (("screening", "screening"), ("episode", "episode")):
+        if shown.get(key):
+            shown[key] = {**shown[key], "id": opaque.encode(kind, shown[key]["id"])}
+    shown["consents"] = {
+        modality: {**consent, "id": opaque.encode("consent", consent["id"])}
+        for modality, consent in (shown.get("consents") or {}).items()
+    }
+    return shown
 
 
 class VisitOut(VisitSummaryOut):
@@ -1265,6 +1312,11 @@ class VisitOut(VisitSummaryOut):
     @staticmethod
     def resolve_counts_reconciled(obj: Any) -> bool:
         return counts_reconciled(obj)
+
+    @staticmethod
+    def resolve_signed_record(obj: Any) -> dict[str, Any]:
+        """The record as signed, with its row ids shown as tokens like every other id."""
+        return opaque_record(obj.signed_record)
 
     @staticmethod
     def resolve_consents(obj: Any) -> list[Any]:

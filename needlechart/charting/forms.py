@@ -6,6 +6,7 @@ from django import forms
 
 from needlechart.clinical.charting import needle_problems
 from needlechart.clinical.screening import finding_sides
+from needlechart.common.opaque import IdField
 from needlechart.knowledge import load
 
 from .models import AdverseEvent, Insertion, LungTechnique, Modality, Palpation
@@ -100,8 +101,8 @@ class InsertionForm(forms.ModelForm):
     modality: twitch responses for dry needling, de qi and depth in cun for acupuncture."""
 
     target = forms.CharField(help_text="Muscle or acupoint: name, synonym or code (e.g. upper trap, LI4).")
-    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    planned = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    editing = IdField("insertion")
+    planned = IdField("planned")
     de_qi = forms.TypedChoiceField(
         choices=DE_QI_CHOICES,
         required=False,
@@ -200,7 +201,7 @@ class InsertionForm(forms.ModelForm):
 class PalpationForm(forms.ModelForm):
     muscle = forms.CharField(help_text="Name or synonym, e.g. upper trap, QL.")
     side = forms.ChoiceField(choices=SIDE_CHOICES[:2])
-    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # a recorded finding corrected
+    editing = IdField("palpation")  # a recorded finding corrected
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "palpation_%s")
@@ -223,7 +224,7 @@ class PalpationForm(forms.ModelForm):
 class ExerciseForm(forms.Form):
     exercise = forms.ChoiceField(choices=())
     dosage = forms.CharField(required=False, help_text="Leave empty for the library's dosage.")
-    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # an assigned exercise's dosage
+    editing = IdField("exercise")  # an assigned exercise's dosage
 
     def __init__(self, *args, condition: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -236,7 +237,7 @@ class ExerciseForm(forms.Form):
 
 
 class AdverseEventForm(forms.ModelForm):
-    editing = forms.IntegerField(required=False, widget=forms.HiddenInput)  # a recorded event corrected
+    editing = IdField("adverse_event")  # a recorded event corrected
 
     class Meta:
         model = AdverseEvent

@@ -31,6 +31,7 @@ from needlechart.clinical.charting import default_modality
 from needlechart.clinical.locations import drawing_pains
 from needlechart.clinical.screening import ScreeningInputError
 from needlechart.clinical.suggestion import suggest
+from needlechart.common import opaque
 from needlechart.explorer import bodymap
 from needlechart.knowledge import UnknownName, load, resolve_target
 from needlechart.patients.selectors import get_patient
@@ -228,7 +229,8 @@ def visit_start(request, pk: int):
     copy_from = None
     if "copy_from" in request.POST:
         raw = request.POST["copy_from"]
-        copy_from = Visit.objects.filter(patient=patient, pk=int(raw)).first() if _is_id(raw) else None
+        copy_id = opaque.decode("visit", raw)
+        copy_from = Visit.objects.filter(patient=patient, pk=copy_id).first() if copy_id else None
         if copy_from is None:
             messages.error(request, "That visit is not this patient's: start the follow-up from the visit list.")
             return redirect("patients:detail", pk=patient.pk)
@@ -309,6 +311,24 @@ def _int(value: str | None) -> int:
     if not _is_id(value):
         raise services.ChartingError("That row is not on this note: reload the note.")
     return int(value)
+
+
+# The kinds of row a note's forms name (`kind=`), and the kind of their opaque ids.
+ROW_KINDS = {
+    "insertion": "insertion",
+    "planned": "planned",
+    "palpation": "palpation",
+    "adverse-event": "adverse_event",
+    "exercise": "exercise",
+}
+
+
+def _row_id(kind: str, token: str | None) -> int:
+    """The row id behind a posted token of a part of this note (refused when it is not one)."""
+    row_id = opaque.decode(ROW_KINDS[kind], token) if kind in ROW_KINDS else None
+    if row_id is None:
+        raise services.ChartingError("That row is not on this note: reload the note.")
+    return row_id
 
 
 FORMS = {
@@ -418,13 +438,14 @@ def _act(request, visit: Visit, action: str):  # noqa: C901 - one branch per act
             services.add_insertion(user, visit, data, override_reason=reason, request=request)
         return _done(request, visit, action, "needles")
     if action == "confirm":
-        services.confirm_planned(user, visit, _int(post.get("planned")), request=request)
+        services.confirm_planned(user, visit, _row_id("planned", post.get("planned")), request=request)
         return _done(request, visit, action, "needles")
     if action == "confirm-all":
         services.confirm_all_planned(user, visit, request=request)
         return _done(request, visit, action, "needles")
     if action == "remove":
-        services.remove_part(user, visit, post.get("kind", ""), _int(post.get("id")), request=request)
+        kind = post.get("kind", "")
+        services.remove_part(user, visit, kind, _row_id(kind, post.get("id")), request=request)
         return _done(request, visit, action, "needles")
     if action == "segments":
         form = SegmentsForm(post)
@@ -578,9 +599,10 @@ def _edit_form(request, visit: Visit):
         "adverse-event": visit.adverseevents,
         "exercise": visit.exerciseassignments,
     }
-    if kind not in rows or not _is_id(row_id):
+    row_pk = opaque.decode(ROW_KINDS[kind], row_id) if kind in rows else None
+    if row_pk is None:
         raise Http404("No such row")
-    row = rows[kind].filter(pk=row_id).first()
+    row = rows[kind].filter(pk=row_pk).first()
     if row is None:
         raise Http404("No such row")
     services.open_visit(request.user, visit, request=request, summary=f"Opened a {kind} row to correct it")

@@ -6,3 +6,8 @@ class CommonConfig(AppConfig):
 
     name = "needlechart.common"
     label = "common"
+
+    def ready(self) -> None:
+        from needlechart.common.opaque import register_converters
+
+        register_converters()

@@ -15,6 +15,7 @@ and only the hosts named may be served. Everything a deployment changes comes fr
 - NEEDLECHART_DB=postgres               PostgreSQL (NEEDLECHART_PG_HOST/PORT/USER/PASSWORD/NAME)
 - NEEDLECHART_PG_OWNER(_PASSWORD)       the role that owns the schema (migrations run as it); then
                                         NEEDLECHART_PG_USER is the application role: rows only
+- NEEDLECHART_ID_KEY                    the key of the opaque ids in addresses (default: from the secret key)
 - NEEDLECHART_SQLITE_PATH               where the SQLite file lives (default: db.sqlite3 in the project)
 - NEEDLECHART_LOG_LEVEL                 INFO by default; logs are JSON lines on standard output
 """
@@ -48,6 +49,10 @@ if not SECRET_KEY:
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or NEEDLECHART_DEBUG=1 for development."
         )
     SECRET_KEY = "needlechart-development-only-not-for-deployment"  # DEBUG only: never served in production
+
+# The key of the opaque ids in URLs and the API (needlechart/common/opaque.py). Set it explicitly
+# before ever rotating the secret key: every address and API id is derived from it.
+NEEDLECHART_ID_KEY = os.environ.get("NEEDLECHART_ID_KEY") or f"ids:{SECRET_KEY}"
 
 ALLOWED_HOSTS = _list("NEEDLECHART_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
@@ -110,6 +115,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["needlechart.common.templatetags.opaque_ids"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from needlechart.charting.models import Visit
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +29,10 @@ def test_a_visit_is_dated_in_the_clinics_time_zone():
     c = Client()
     c.force_login(physio)
     with mock.patch.object(timezone, "now", return_value=NOW):
-        assert c.post(f"/patients/{patient.pk}/visits/new/").status_code == 302
+        assert c.post(f"/patients/{oid(patient)}/visits/new/").status_code == 302
         visit = Visit.objects.get()
         assert visit.visit_date == date(2026, 12, 2)
-        page = c.get(f"/patients/{patient.pk}/visits/{visit.pk}/").content.decode()
+        page = c.get(f"/patients/{oid(patient)}/visits/{oid(visit)}/").content.decode()
     assert "visit 2026-12-02" in page
 
 
@@ -42,7 +43,7 @@ def test_a_clinic_in_utc_keeps_the_utc_date():
     c = Client()
     c.force_login(physio)
     with mock.patch.object(timezone, "now", return_value=NOW):
-        c.post(f"/patients/{patient.pk}/visits/new/")
+        c.post(f"/patients/{oid(patient)}/visits/new/")
     assert Visit.objects.get().visit_date == date(2026, 12, 1)
 
 

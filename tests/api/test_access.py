@@ -9,6 +9,8 @@ from django.test import Client
 
 from needlechart.audit.models import AuditEvent
 from needlechart.charting.models import Insertion, Screening, Visit
+from needlechart.common.opaque import decode
+from needlechart.common.opaque import of as oid
 from needlechart.patients.models import Episode, Patient
 from tests import factories as f
 
@@ -36,12 +38,12 @@ CLINICAL_ENDPOINTS = [e for e in OBJECT_ENDPOINTS if e[1] not in ("/patients/{p}
 
 
 def call(api: Api, method: str, path: str, body, world, visit):
-    p, v = world["patient"].pk, visit.pk
+    p, v = oid(world["patient"]), oid(visit)
     path = path.format(p=p, v=v)
     if method == "get":
         return api.get(path)
     if body is not None:
-        body = json.loads(json.dumps(body).replace('"{p}"', str(p)))
+        body = json.loads(json.dumps(body).replace('"{p}"', json.dumps(p)))
     return getattr(api, method)(path, body)
 
 
@@ -75,7 +77,7 @@ def test_front_desk_gets_403_on_clinical_endpoints(world, ready_visit, as_desk, 
 
 
 def test_front_desk_is_404_not_403_on_another_clinics_visit(world, their_visit, as_desk):
-    assert as_desk.get(f"/visits/{their_visit.pk}").status_code == 404
+    assert as_desk.get(f"/visits/{oid(their_visit)}").status_code == 404
 
 
 def test_search_lists_own_clinic_only(world, as_physio, as_other):
@@ -87,8 +89,8 @@ def test_search_lists_own_clinic_only(world, as_physio, as_other):
 def test_front_desk_never_sees_clinical_fields(world, as_desk):
     p = world["patient"]
     for response in (
-        as_desk.get(f"/patients/{p.pk}"),
-        as_desk.patch(f"/patients/{p.pk}", {"version": 1, "phone": "0207 946 0002"}),
+        as_desk.get(f"/patients/{oid(p)}"),
+        as_desk.patch(f"/patients/{oid(p)}", {"version": 1, "phone": "0207 946 0002"}),
         as_desk.post("/patients", {"first_name": "Alan", "last_name": "Turing", "date_of_birth": "1990-06-23"}),
     ):
         assert response.status_code in (200, 201), response.content
@@ -100,32 +102,32 @@ def test_front_desk_never_sees_clinical_fields(world, as_desk):
 
 def test_front_desk_cannot_write_clinical_fields(world, as_desk):
     p = world["patient"]
-    response = as_desk.patch(f"/patients/{p.pk}", {"version": 1, "medications": "nothing", "phone": "0207"})
+    response = as_desk.patch(f"/patients/{oid(p)}", {"version": 1, "medications": "nothing", "phone": "0207"})
     assert response.status_code == 200
     p.refresh_from_db()
     assert p.medications == "Warfarin 5 mg" and p.phone == "0207"
     created = as_desk.post(
         "/patients", {"first_name": "Alan", "last_name": "Turing", "date_of_birth": "1990-06-23", "medications": "x"}
     )
-    assert Patient.objects.get(pk=created.json()["id"]).medications == ""
+    assert Patient.objects.get(pk=decode("patient", created.json()["id"])).medications == ""
 
 
 def test_clinicians_and_admins_see_clinical_fields(world, as_physio):
     p = world["patient"]
-    assert as_physio.get(f"/patients/{p.pk}").json()["medications"] == "Warfarin 5 mg"
-    assert Api(world["admin"]).get(f"/patients/{p.pk}").json()["history_notes"] == "Right mastectomy 2019"
+    assert as_physio.get(f"/patients/{oid(p)}").json()["medications"] == "Warfarin 5 mg"
+    assert Api(world["admin"]).get(f"/patients/{oid(p)}").json()["history_notes"] == "Right mastectomy 2019"
 
 
 def test_clinic_admin_reads_visits_but_cannot_chart(world, ready_visit):
     admin = Api(world["admin"])
-    assert admin.get(f"/visits/{ready_visit.pk}").status_code == 200
-    assert admin.post(f"/patients/{world['patient'].pk}/visits", {}).status_code == 403
-    assert admin.patch(f"/visits/{ready_visit.pk}", {"version": 1, "plan": "x"}).status_code == 403
+    assert admin.get(f"/visits/{oid(ready_visit)}").status_code == 200
+    assert admin.post(f"/patients/{oid(world['patient'])}/visits", {}).status_code == 403
+    assert admin.patch(f"/visits/{oid(ready_visit)}", {"version": 1, "plan": "x"}).status_code == 403
 
 
 def test_only_the_author_charts_a_visit(world, ready_visit):
     colleague = Api(f.user(world["a"], "colleague"))
-    response = colleague.post(f"/visits/{ready_visit.pk}/insertions", {"target": "splenius_capitis", "side": "left"})
+    response = colleague.post(f"/visits/{oid(ready_visit)}/insertions", {"target": "splenius_capitis", "side": "left"})
     assert response.status_code == 403
     assert "treating clinician" in response.json()["detail"]
 
@@ -133,7 +135,7 @@ def test_only_the_author_charts_a_visit(world, ready_visit):
 def test_anonymous_gets_401(world):
     anonymous = Api(None)
     assert anonymous.get("/patients").status_code == 401
-    assert anonymous.get(f"/patients/{world['patient'].pk}").status_code == 401
+    assert anonymous.get(f"/patients/{oid(world['patient'])}").status_code == 401
     assert anonymous.post("/suggestions", {"pains": [{"region": "lumbar", "side": "left"}]}).status_code == 401
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from needlechart.charting import services
+from needlechart.common.opaque import of as oid
 from needlechart.patients.models import Episode
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_segments_with_reinserted_round_trip_and_bill(world, acu_visit, as_physi
         {"minutes": 15, "electrical_stimulation": False, "reinserted": True},
     ]
     saved = as_physio.patch(
-        f"/visits/{acu_visit.pk}",
+        f"/visits/{oid(acu_visit)}",
         {
             "version": 1,
             "increments": segments,
@@ -46,7 +47,7 @@ def test_segments_with_reinserted_round_trip_and_bill(world, acu_visit, as_physi
     )
     assert saved.status_code == 200, saved.content
     assert [s["reinserted"] for s in saved.json()["increments"]] == [None, True]
-    signed = as_physio.post(f"/visits/{acu_visit.pk}/sign")
+    signed = as_physio.post(f"/visits/{oid(acu_visit)}/sign")
     assert signed.status_code == 200, signed.content
     billing = signed.json()["billing"]
     assert [(p["code"], p["units"]) for p in billing["procedures"]] == [("97813", 1), ("97811", 1)]
@@ -55,13 +56,14 @@ def test_segments_with_reinserted_round_trip_and_bill(world, acu_visit, as_physi
 
 def test_a_later_segment_without_reinserted_is_422_naming_it(world, acu_visit, as_physio):
     response = as_physio.patch(
-        f"/visits/{acu_visit.pk}", {"version": 1, "increments": [{"minutes": 15}, {"minutes": 10}]}
+        f"/visits/{oid(acu_visit)}", {"version": 1, "increments": [{"minutes": 15}, {"minutes": 10}]}
     )
     assert response.status_code == 422
     message = response.json()["detail"][0]["msg"]
     assert "segment 2" in message and "'reinserted'" in message
     null = as_physio.patch(
-        f"/visits/{acu_visit.pk}", {"version": 1, "increments": [{"minutes": 15}, {"minutes": 10, "reinserted": None}]}
+        f"/visits/{oid(acu_visit)}",
+        {"version": 1, "increments": [{"minutes": 15}, {"minutes": 10, "reinserted": None}]},
     )
     assert null.status_code == 422 and "segment 2" in null.json()["detail"][0]["msg"]
 

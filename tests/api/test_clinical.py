@@ -7,6 +7,8 @@ import pytest
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services
 from needlechart.charting.models import Screening
+from needlechart.common.opaque import decode
+from needlechart.common.opaque import of as oid
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +21,7 @@ HIP_PAIN = [
 
 def test_screening_returns_verdict_urgency_and_reasons(world, as_physio):
     response = as_physio.post(
-        f"/patients/{world['patient'].pk}/screenings",
+        f"/patients/{oid(world['patient'])}/screenings",
         {
             "findings": [
                 {"code": "saddle_anesthesia"},
@@ -36,14 +38,14 @@ def test_screening_returns_verdict_urgency_and_reasons(world, as_physio):
     assert saddle["kind"] == "red_flag" and saddle["reason"] and saddle["sources"]
     assert body["reported"][1] == {"code": "lymphedema", "region": "upper_arm_anterior", "side": "right"}
     assert body["modalities"][0]["status"] == "blocked"
-    screening = Screening.objects.get(pk=body["id"])
+    screening = Screening.objects.get(pk=decode("screening", body["id"]))
     assert screening.verdict == "refer" and screening.performed_by == world["physio"]
     assert AuditEvent.objects.filter(action="create", object_type="charting.screening").count() == 1
 
 
 def test_screening_field_errors(world, as_physio):
     response = as_physio.post(
-        f"/patients/{world['patient'].pk}/screenings",
+        f"/patients/{oid(world['patient'])}/screenings",
         {
             "findings": [
                 {"code": "lymphedema"},
@@ -64,7 +66,7 @@ def test_screening_field_errors(world, as_physio):
     }
     assert errors[("findings", 1, "code")]["ctx"]["closest"][0] == "lymphedema"
     assert "not valid for calf" in errors[("findings", 2, "side")]["msg"]
-    empty = as_physio.post(f"/patients/{world['patient'].pk}/screenings", {"findings": []})
+    empty = as_physio.post(f"/patients/{oid(world['patient'])}/screenings", {"findings": []})
     assert [e["loc"] for e in empty.json()["detail"]] == [["body", "payload", "modalities"]]
     assert not Screening.objects.exists()
 
@@ -86,7 +88,7 @@ def test_suggestions_rank_with_reasons_and_hazards(world, as_physio):
 def test_suggestions_for_a_patient_on_anticoagulants_block_iliopsoas(world, as_physio):
     patient = world["patient"]
     services.screen_patient(world["physio"], patient, [{"code": "anticoagulant_therapy"}], ["dry_needling"])
-    response = as_physio.post("/suggestions", {"pains": HIP_PAIN, "patient_id": patient.pk, "top": 50})
+    response = as_physio.post("/suggestions", {"pains": HIP_PAIN, "patient_id": oid(patient), "top": 50})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["screening"]["verdict"] == "caution"
@@ -100,7 +102,7 @@ def test_suggestions_for_a_patient_on_anticoagulants_block_iliopsoas(world, as_p
 
 
 def test_suggestions_for_an_unscreened_patient_say_so(world, as_physio):
-    response = as_physio.post("/suggestions", {"pains": HIP_PAIN, "patient_id": world["patient"].pk})
+    response = as_physio.post("/suggestions", {"pains": HIP_PAIN, "patient_id": oid(world["patient"])})
     assert response.status_code == 422
     error = response.json()["detail"][0]
     assert error["loc"] == ["body", "payload", "patient_id"] and "not been screened" in error["msg"]

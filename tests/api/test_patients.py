@@ -8,6 +8,8 @@ from datetime import date
 import pytest
 
 from needlechart.audit.models import AuditEvent
+from needlechart.common.opaque import decode
+from needlechart.common.opaque import of as oid
 from needlechart.patients import services
 from needlechart.patients.models import Episode, Patient
 from tests import factories as f
@@ -46,14 +48,14 @@ def test_register_a_patient_is_audited(world, as_physio):
     assert response.status_code == 201
     body = response.json()
     assert body["first_name"] == "Alan" and body["medications"] == "None" and body["version"] == 1
-    patient = Patient.objects.get(pk=body["id"])
+    patient = Patient.objects.get(pk=decode("patient", body["id"]))
     assert patient.clinic == world["a"]
     event = AuditEvent.objects.get(action="create", patient=patient)
     assert event.actor == world["physio"] and event.summary == "Registered Alan Turing"
 
 
 def test_reading_a_patient_is_audited_with_who_and_where(world, as_physio):
-    response = as_physio.get(f"/patients/{world['patient'].pk}", REMOTE_ADDR="10.1.2.3")
+    response = as_physio.get(f"/patients/{oid(world['patient'])}", REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 200
     event = AuditEvent.objects.filter(action="view").latest("id")
     assert event.actor == world["physio"] and event.patient == world["patient"] and event.clinic == world["a"]
@@ -62,7 +64,7 @@ def test_reading_a_patient_is_audited_with_who_and_where(world, as_physio):
 
 def test_patch_changes_only_the_fields_sent_and_is_audited(world, as_physio):
     p = world["patient"]
-    response = as_physio.patch(f"/patients/{p.pk}", {"version": 1, "phone": "0207 946 0002", "medications": ""})
+    response = as_physio.patch(f"/patients/{oid(p)}", {"version": 1, "phone": "0207 946 0002", "medications": ""})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["version"] == 2 and body["phone"] == "0207 946 0002" and body["medications"] == ""
@@ -74,7 +76,7 @@ def test_patch_changes_only_the_fields_sent_and_is_audited(world, as_physio):
 def test_patch_with_a_stale_version_is_409_with_the_current_record(world, as_physio):
     p = world["patient"]
     services.update_patient(world["admin"], p, {"phone": "0113 496 0000"}, 1)  # someone else saves first
-    response = as_physio.patch(f"/patients/{p.pk}", {"version": 1, "phone": "0207"})
+    response = as_physio.patch(f"/patients/{oid(p)}", {"version": 1, "phone": "0207"})
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "version_conflict" and "changed by someone else" in body["detail"]
@@ -87,7 +89,7 @@ def test_patch_with_a_stale_version_is_409_with_the_current_record(world, as_phy
 def test_front_desk_conflict_body_has_no_clinical_fields(world, as_desk):
     p = world["patient"]
     services.update_patient(world["admin"], p, {"phone": "0113 496 0000"}, 1)
-    current = as_desk.patch(f"/patients/{p.pk}", {"version": 1, "phone": "0207"}).json()["current"]
+    current = as_desk.patch(f"/patients/{oid(p)}", {"version": 1, "phone": "0207"}).json()["current"]
     assert "medications" not in current and current["version"] == 2
 
 
@@ -110,8 +112,8 @@ def test_patient_field_errors(world, as_physio):
 
 def test_patch_needs_a_version_and_refuses_null(world, as_physio):
     p = world["patient"]
-    assert locs(as_physio.patch(f"/patients/{p.pk}", {"phone": "0207"})) == [["body", "payload", "version"]]
-    response = as_physio.patch(f"/patients/{p.pk}", {"version": 1, "last_name": None})
+    assert locs(as_physio.patch(f"/patients/{oid(p)}", {"phone": "0207"})) == [["body", "payload", "version"]]
+    response = as_physio.patch(f"/patients/{oid(p)}", {"version": 1, "last_name": None})
     assert locs(response) == [["body", "payload", "last_name"]]
     assert "null" in response.json()["detail"][0]["msg"]
     p.refresh_from_db()
@@ -121,19 +123,19 @@ def test_patch_needs_a_version_and_refuses_null(world, as_physio):
 def test_start_and_list_episodes(world, as_physio):
     p = world["patient"]
     response = as_physio.post(
-        f"/patients/{p.pk}/episodes", {"condition": "neck_pain", "started_on": "2026-02-01", "goals": "Turn the head"}
+        f"/patients/{oid(p)}/episodes", {"condition": "neck_pain", "started_on": "2026-02-01", "goals": "Turn the head"}
     )
     assert response.status_code == 201, response.content
     assert response.json()["condition_name"] == "Neck pain" and response.json()["status"] == "active"
     assert AuditEvent.objects.filter(action="create", object_type="patients.episode").count() == 1
-    listed = as_physio.get(f"/patients/{p.pk}/episodes")
+    listed = as_physio.get(f"/patients/{oid(p)}/episodes")
     assert [e["condition"] for e in listed.json()] == ["neck_pain"]
     assert AuditEvent.objects.filter(action="view", patient=p, summary="Listed episodes of care").exists()
 
 
 def test_episode_condition_must_be_a_knowledge_base_id(world, as_physio):
     p = world["patient"]
-    response = as_physio.post(f"/patients/{p.pk}/episodes", {"condition": "neck pian"})
+    response = as_physio.post(f"/patients/{oid(p)}/episodes", {"condition": "neck pian"})
     assert locs(response) == [["body", "payload", "condition"]]
     error = response.json()["detail"][0]
     assert error["type"] == "unknown_id" and error["ctx"]["closest"][0] == "neck_pain"
@@ -143,7 +145,7 @@ def test_episode_condition_must_be_a_knowledge_base_id(world, as_physio):
 
 def test_episode_onset_cannot_follow_its_start(world, as_physio):
     response = as_physio.post(
-        f"/patients/{world['patient'].pk}/episodes",
+        f"/patients/{oid(world['patient'])}/episodes",
         {"condition": "neck_pain", "started_on": "2026-02-01", "onset_on": "2026-03-01"},
     )
     assert locs(response) == [["body", "payload", "onset_on"]]

@@ -22,6 +22,8 @@ from django.utils.crypto import get_random_string
 
 from needlechart.api.schemas import MAX_ID, MAX_VERSION, TARGET_PATTERN
 from needlechart.charting import services
+from needlechart.common.opaque import encode
+from needlechart.common.opaque import of as oid
 from needlechart.knowledge import load
 from needlechart.patients.models import Episode, Patient
 
@@ -74,14 +76,16 @@ def charted(world, signed_visit) -> dict:
     visit = services.start_visit(physio, world["patient"], copy_from=signed_visit)
     services.rescreen_unchanged(physio, visit)
     return {
-        "visit_id": visit.pk,
-        "planned_id": visit.plannedneedles.get().pk,
-        "insertion_id": services.add_insertion(physio, visit, {**NEEDLE, "time_in": time(9, 30)}).pk,
-        "palpation_id": services.add_palpation(physio, visit, {"muscle": "upper_trapezius", "side": "left"}).pk,
-        "event_id": services.add_adverse_event(
-            physio, visit, {"code": "bruising", "severity": "mild", "action_taken": "Pressure applied"}
-        ).pk,
-        "assignment_id": services.assign_exercise(physio, visit, "chin_tuck").pk,
+        "visit_id": oid(visit),
+        "planned_id": oid(visit.plannedneedles.get()),
+        "insertion_id": oid(services.add_insertion(physio, visit, {**NEEDLE, "time_in": time(9, 30)})),
+        "palpation_id": oid(services.add_palpation(physio, visit, {"muscle": "upper_trapezius", "side": "left"})),
+        "event_id": oid(
+            services.add_adverse_event(
+                physio, visit, {"code": "bruising", "severity": "mild", "action_taken": "Pressure applied"}
+            )
+        ),
+        "assignment_id": oid(services.assign_exercise(physio, visit, "chin_tuck")),
     }
 
 
@@ -120,7 +124,7 @@ def test_a_body_that_cannot_be_read_is_a_json_400(world, ready_visit, document):
     """Before: a POST with a multipart content type and no boundary reached Django's CSRF check, which
     failed to parse it: a 400 HTML page, not the API's JSON (and not in the document)."""
     client, csrf = csrf_client(world["physio"])
-    sign = f"/api/v1/visits/{ready_visit.pk}/sign"
+    sign = f"/api/v1/visits/{oid(ready_visit)}/sign"
     broken = client.post(sign, "x", content_type="multipart/form-data", **csrf)
     assert broken.status_code == 400 and broken["Content-Type"].startswith("application/json")
     assert broken.json()["detail"].startswith("Cannot read the request body")
@@ -143,7 +147,7 @@ def test_a_date_is_text_yyyy_mm_dd_never_a_number(as_physio, world):
         body = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": born}
         assert fields_at_fault(as_physio.post("/patients", body)) == ["date_of_birth"], born
     assert Patient.objects.count() == before
-    episodes = f"/patients/{world['patient'].pk}/episodes"
+    episodes = f"/patients/{oid(world['patient'])}/episodes"
     assert fields_at_fault(as_physio.post(episodes, {"condition": "neck_pain", "started_on": 86400})) == ["started_on"]
     assert not Episode.objects.exists()
     ok = as_physio.post("/patients", {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1980-04-09"})
@@ -153,7 +157,7 @@ def test_a_date_is_text_yyyy_mm_dd_never_a_number(as_physio, world):
 def test_a_clock_time_is_hh_mm_without_an_offset_never_a_500(as_physio, ready_visit, document):
     """Before: a number of seconds or a time with an offset became a time-zone-aware time, which the
     database refused: a 500. And the answer's "09:30:00" broke the document's `format: time`."""
-    url = f"/visits/{ready_visit.pk}/insertions"
+    url = f"/visits/{oid(ready_visit)}/insertions"
     needle = NEEDLE
     for bad in ({"time_in": 3600}, {"time_in": "10:00:00+02:00"}, {"time_in": "10:00", "time_out": "10:30Z"}):
         assert fields_at_fault(as_physio.post(url, {**needle, **bad})) == [list(bad)[-1]], bad
@@ -166,13 +170,13 @@ def test_a_clock_time_is_hh_mm_without_an_offset_never_a_500(as_physio, ready_vi
 
 def test_numbers_and_booleans_are_json_types_not_text(as_physio, world, ready_visit):
     """Before: "5" was read as 5, 1 as true and true as 1 (the document says integer, boolean)."""
-    visit = f"/visits/{ready_visit.pk}"
+    visit = f"/visits/{oid(ready_visit)}"
     assert fields_at_fault(as_physio.patch(visit, {"version": 1, "needles_in": "5"})) == ["needles_in"]
     assert fields_at_fault(as_physio.patch(visit, {"version": 1, "needles_in": True})) == ["needles_in"]
     assert fields_at_fault(as_physio.patch(visit, {"version": 1, "aftercare_given": 1})) == ["aftercare_given"]
     assert fields_at_fault(as_physio.patch(visit, {"version": "1", "plan": "x"})) == ["version"]
     consent = {"modality": "acupuncture", "risks_explained": ALL_RISKS, "agreed": "true"}
-    assert fields_at_fault(as_physio.post(f"/patients/{world['patient'].pk}/consents", consent)) == ["agreed"]
+    assert fields_at_fault(as_physio.post(f"/patients/{oid(world['patient'])}/consents", consent)) == ["agreed"]
     pains = {"pains": [{"region": "lumbar", "side": "left", "intensity": "5"}]}
     assert fields_at_fault(as_physio.post("/suggestions", pains)) == ["intensity"]
     # A decimal is a number or its digits as text (as documented): no sign, no exponent.
@@ -188,7 +192,7 @@ def test_numbers_and_booleans_are_json_types_not_text(as_physio, world, ready_vi
 def test_fields_that_refuse_null_are_not_nullable_and_nullable_fields_accept_null(as_physio, world, charted, document):
     """Before: every PATCH field was `X | null` in the document, though most answer null with 422 "cannot
     be null: leave it out"; now the document marks nullable exactly the fields that take null."""
-    patient = world["patient"].pk
+    patient = oid(world["patient"])
     v = charted["visit_id"]
     bodies = [
         ("patch", f"/patients/{patient}", "PatientPatch", {"version": 1}),
@@ -221,6 +225,7 @@ def test_text_limits_count_what_was_sent(as_physio, charted):
     assert fields_at_fault(as_physio.post("/patients", {**person, "first_name": "   "})) == ["first_name"]
 
 
+@pytest.mark.postgres  # where NUL in text was a server error
 def test_text_cannot_hold_a_nul_character(as_physio, document):
     """Before: accepted (and stored, on SQLite); PostgreSQL refuses NUL in text, so there it was a 500."""
     body = {"first_name": "Ada\x00", "last_name": "Lovelace", "date_of_birth": "1980-04-09"}
@@ -253,28 +258,34 @@ def test_knowledge_base_ids_are_enumerations_or_a_pattern_every_id_matches(as_ph
     assert all(re.fullmatch(TARGET_PATTERN, target) for target in [*kb.muscles, *kb.acupoints])
     assert {"EX-HN3", "LI4", "GB21", "upper_trapezius"} <= {*kb.muscles, *kb.acupoints}
     # An ID is matched as sent: the enumeration has no " neck_pain".
-    episodes = f"/patients/{world['patient'].pk}/episodes"
+    episodes = f"/patients/{oid(world['patient'])}/episodes"
     assert fields_at_fault(as_physio.post(episodes, {"condition": " neck_pain"})) == ["condition"]
     assert as_physio.post(episodes, {"condition": "neck_pain"}).status_code == 201
 
 
 def test_ids_and_versions_are_bounded_and_refused_past_the_bounds(as_physio, world, ready_visit, document):
     """Before: path ids, body ids and versions were unbounded integers: past the database's range they
-    were looked up anyway (404, or a version conflict) instead of being refused as input."""
+    were looked up anyway (404, or a version conflict) instead of being refused as input. Now an id is
+    an opaque token of its kind, documented as a pattern: a number, another kind's token or a token of
+    the wrong shape is refused as input, naming the field."""
     for path, operations in document["paths"].items():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
-                    assert (parameter["schema"]["minimum"], parameter["schema"]["maximum"]) == (1, MAX_ID), path
-    patient = world["patient"].pk
-    for bad in (0, MAX_ID + 1):
-        assert fields_at_fault(as_physio.get(f"/patients/{bad}")) == ["patient_id"]
-        assert fields_at_fault(as_physio.get(f"/visits/{bad}/sign-check")) == ["visit_id"]
+                    schema = parameter["schema"]
+                    assert schema["type"] == "string" and re.fullmatch(r"\^[a-z]{2}_.+\$", schema["pattern"]), path
+                    assert re.fullmatch(schema["pattern"], schema["examples"][0]), path
+    patient = oid(world["patient"])
+    visit = oid(ready_visit)
+    for bad in ("0", str(MAX_ID + 1), "1", visit, patient[:-1], patient + "0", patient.upper()[:3] + "!" * 13):
+        assert fields_at_fault(as_physio.get(f"/patients/{bad}")) == ["patient_id"], bad
+    for bad in (0, MAX_ID + 1, 1, patient, "ep_!"):
+        assert fields_at_fault(as_physio.get(f"/visits/{bad}/sign-check")) == ["visit_id"], bad
         visit_body = {"episode_id": bad}
-        assert fields_at_fault(as_physio.post(f"/patients/{patient}/visits", visit_body)) == ["episode_id"]
+        assert fields_at_fault(as_physio.post(f"/patients/{patient}/visits", visit_body)) == ["episode_id"], bad
     too_new = MAX_VERSION + 1
     assert fields_at_fault(as_physio.patch(f"/patients/{patient}", {"version": too_new, "phone": "1"})) == ["version"]
-    assert fields_at_fault(as_physio.patch(f"/visits/{ready_visit.pk}", {"version": too_new})) == ["version"]
+    assert fields_at_fault(as_physio.patch(f"/visits/{oid(ready_visit)}", {"version": too_new})) == ["version"]
 
 
 # ------------------------------------------------------------------------------ answers match the document
@@ -283,17 +294,17 @@ def test_ids_and_versions_are_bounded_and_refused_past_the_bounds(as_physio, wor
 def test_answers_match_the_document(as_physio, world, charted, signed_visit, document):
     """Before: a needle's times came back as "09:30:00", which the document's `format: time` (an RFC 3339
     time, with its offset) does not admit."""
-    patient = world["patient"].pk
+    patient = oid(world["patient"])
     pairs = [
         ("PagedPatientSummaryOut", as_physio.get("/patients")),
         ("ClinicalPatientOut", as_physio.get(f"/patients/{patient}")),
         ("VisitOut", as_physio.get(f"/visits/{charted['visit_id']}")),
-        ("VisitOut", as_physio.get(f"/visits/{signed_visit.pk}")),
+        ("VisitOut", as_physio.get(f"/visits/{oid(signed_visit)}")),
         ("SignCheckOut", as_physio.get(f"/visits/{charted['visit_id']}/sign-check")),
         ("SuggestionsOut", as_physio.post("/suggestions", {"condition": "neck_pain", "patient_id": patient})),
         ("EpisodeOut", as_physio.post(f"/patients/{patient}/episodes", {"condition": "neck_pain"})),
         ("ValidationErrorOut", as_physio.post("/suggestions", {})),
-        ("ErrorOut", as_physio.get("/patients/999999")),
+        ("ErrorOut", as_physio.get(f"/patients/{encode('patient', 999999)}")),
     ]
     for name, response in pairs:
         assert response.status_code < 500, name

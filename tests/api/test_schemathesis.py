@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from needlechart.charting import services
+from needlechart.common.opaque import of as oid
 from tests.api.conftest import ALL_RISKS
 
 SEED = 20260801
@@ -99,15 +100,17 @@ def seeded(world, signed_visit, wsgi_in_test_transaction) -> dict[str, Any]:
     services.rescreen_unchanged(physio, draft)
     services.record_consent(physio, patient, "acupuncture", ALL_RISKS, True)
     real_ids = dict(
-        patient_id=patient.pk,
-        visit_id=draft.pk,
-        planned_id=draft.plannedneedles.get().pk,
-        insertion_id=services.add_insertion(physio, draft, {"target": "splenius_capitis", "side": "left"}).pk,
-        palpation_id=services.add_palpation(physio, draft, {"muscle": "upper_trapezius", "side": "left"}).pk,
-        event_id=services.add_adverse_event(
-            physio, draft, {"code": "bruising", "severity": "mild", "action_taken": "Pressure applied"}
-        ).pk,
-        assignment_id=services.assign_exercise(physio, draft, "chin_tuck").pk,
+        patient_id=oid(patient),
+        visit_id=oid(draft),
+        planned_id=oid(draft.plannedneedles.get()),
+        insertion_id=oid(services.add_insertion(physio, draft, {"target": "splenius_capitis", "side": "left"})),
+        palpation_id=oid(services.add_palpation(physio, draft, {"muscle": "upper_trapezius", "side": "left"})),
+        event_id=oid(
+            services.add_adverse_event(
+                physio, draft, {"code": "bruising", "severity": "mild", "action_taken": "Pressure applied"}
+            )
+        ),
+        assignment_id=oid(services.assign_exercise(physio, draft, "chin_tuck")),
     )
     client = Client()
     client.force_login(physio)

@@ -22,6 +22,8 @@ from needlechart.charting.models import (
     Screening,
     Visit,
 )
+from needlechart.common.opaque import decode, encode
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 
 from .conftest import ALL_RISKS, Api
@@ -60,8 +62,12 @@ def charted(world, signed_visit) -> dict:
     }
 
 
+KINDS = {"v": "visit", "pl": "planned", "i": "insertion", "p": "palpation", "a": "adverse_event", "e": "exercise"}
+
+
 def call(api: Api, method: str, path: str, body, ids: dict):
-    path = path.format(**ids)
+    """`ids` are row ids; the path carries their opaque tokens."""
+    path = path.format(**{k: encode(KINDS.get(k, "patient"), row_id) for k, row_id in ids.items()})
     if method == "get":
         return api.get(path)
     if method == "delete":
@@ -199,8 +205,8 @@ def test_every_write_to_a_discarded_note_is_409_locked(world, charted, as_physio
 
 
 def test_consent_recorded_withdrawn_and_listed_on_the_visit(world, ready_visit, as_physio):
-    p = world["patient"].pk
-    url = f"/visits/{ready_visit.pk}"
+    p = oid(world["patient"])
+    url = f"/visits/{oid(ready_visit)}"
     assert [c["modality"] for c in as_physio.get(url).json()["consents"]] == ["dry_needling"]
 
     risks = [*ALL_RISKS, "electrical", "soreness"]
@@ -209,7 +215,7 @@ def test_consent_recorded_withdrawn_and_listed_on_the_visit(world, ready_visit, 
     )
     assert es.status_code == 201, es.content
     body = es.json()
-    assert body["agreed"] and not body["withdrawal"] and body["recorded_by_id"] == world["physio"].pk
+    assert body["agreed"] and not body["withdrawal"] and body["recorded_by_id"] == oid(world["physio"])
     assert body["risks_explained"] == [*ALL_RISKS, "electrical"]  # each risk once
     assert {c["modality"] for c in as_physio.get(url).json()["consents"]} == {"dry_needling", "electrical_stimulation"}
 
@@ -217,7 +223,7 @@ def test_consent_recorded_withdrawn_and_listed_on_the_visit(world, ready_visit, 
     assert withdrawn.status_code == 201, withdrawn.content
     assert withdrawn.json()["withdrawal"] and not withdrawn.json()["agreed"]
     assert [c["modality"] for c in as_physio.get(url).json()["consents"]] == ["electrical_stimulation"]
-    needle = as_physio.post(f"/visits/{ready_visit.pk}/insertions", NEEDLE)
+    needle = as_physio.post(f"/visits/{oid(ready_visit)}/insertions", NEEDLE)
     assert needle.status_code == 422 and "consent to dry needling" in msgs(needle)[0]
 
     again = as_physio.post(f"/patients/{p}/consents/withdraw", {"modality": "dry_needling"})
@@ -226,7 +232,7 @@ def test_consent_recorded_withdrawn_and_listed_on_the_visit(world, ready_visit, 
 
 
 def test_consent_refusals(world, as_physio):
-    p = world["patient"].pk
+    p = oid(world["patient"])
     partial = as_physio.post(
         f"/patients/{p}/consents", {"modality": "acupuncture", "risks_explained": ["soreness"], "agreed": True}
     )
@@ -246,19 +252,19 @@ def test_consent_refusals(world, as_physio):
 def test_rescreen_when_nothing_has_changed(world, signed_visit, as_physio):
     visit = follow_up(world, signed_visit)
     earlier = signed_visit.screening
-    response = as_physio.post(f"/visits/{visit.pk}/rescreen")
+    response = as_physio.post(f"/visits/{oid(visit)}/rescreen")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["patient_confirmed_unchanged"] and not body["changed_since_last"]
-    assert body["repeats_id"] == earlier.pk and body["verdict"] == "clear" and body["id"] != earlier.pk
-    assert as_physio.get(f"/visits/{visit.pk}").json()["screening_id"] == body["id"]
+    assert body["repeats_id"] == oid(earlier) and body["verdict"] == "clear" and body["id"] != earlier.pk
+    assert as_physio.get(f"/visits/{oid(visit)}").json()["screening_id"] == body["id"]
     event = AuditEvent.objects.filter(action="create", object_type="charting.screening").order_by("id").last()
     assert "nothing has changed" in event.summary
 
 
 def test_rescreen_needs_an_earlier_screening(world, as_physio):
     visit = services.start_visit(world["physio"], world["patient"])
-    response = as_physio.post(f"/visits/{visit.pk}/rescreen")
+    response = as_physio.post(f"/visits/{oid(visit)}/rescreen")
     assert response.status_code == 422 and "no earlier screening" in msgs(response)[0]
     assert not Screening.objects.exists()
 
@@ -267,7 +273,7 @@ def test_rescreen_needs_an_earlier_screening(world, as_physio):
 
 
 def test_the_modality_defaults_from_the_profession(world, as_physio):
-    p = world["patient"].pk
+    p = oid(world["patient"])
     assert as_physio.post(f"/patients/{p}/visits", {}).json()["modality"] == "dry_needling"
     acupuncturist = Api(f.user(world["a"], "lin", profession=Profession.ACUPUNCTURIST))
     assert acupuncturist.post(f"/patients/{p}/visits", {}).json()["modality"] == "acupuncture"
@@ -276,21 +282,21 @@ def test_the_modality_defaults_from_the_profession(world, as_physio):
 
 
 def test_a_follow_up_keeps_the_modality_it_copies(world, signed_visit, as_physio):
-    url = f"/patients/{world['patient'].pk}/visits"
-    other = as_physio.post(url, {"copy_from": signed_visit.pk, "modality": "acupuncture"})
+    url = f"/patients/{oid(world['patient'])}/visits"
+    other = as_physio.post(url, {"copy_from": oid(signed_visit), "modality": "acupuncture"})
     assert other.status_code == 422
     assert other.json()["detail"][0]["loc"] == ["body", "payload", "modality"]
-    same = as_physio.post(url, {"copy_from": signed_visit.pk, "modality": "dry_needling"})
+    same = as_physio.post(url, {"copy_from": oid(signed_visit), "modality": "dry_needling"})
     assert same.status_code == 201 and same.json()["modality"] == "dry_needling"
     assert Visit.objects.filter(copied_from=signed_visit).count() == 1
 
 
 def test_electrical_stimulation_is_not_a_visit_modality(world, ready_visit, as_physio):
-    start = as_physio.post(f"/patients/{world['patient'].pk}/visits", {"modality": "electrical_stimulation"})
+    start = as_physio.post(f"/patients/{oid(world['patient'])}/visits", {"modality": "electrical_stimulation"})
     assert start.status_code == 422
     error = start.json()["detail"][0]
     assert error["loc"] == ["body", "payload", "modality"] and "recorded on the needles" in error["msg"]
-    patch = as_physio.patch(f"/visits/{ready_visit.pk}", {"version": 1, "modality": "electrical_stimulation"})
+    patch = as_physio.patch(f"/visits/{oid(ready_visit)}", {"version": 1, "modality": "electrical_stimulation"})
     assert patch.status_code == 422
     assert patch.json()["detail"][0]["loc"][2:] == ["modality"] and "recorded on the needles" in msgs(patch)[0]
     assert Visit.objects.count() == 1
@@ -301,7 +307,7 @@ def test_electrical_stimulation_is_not_a_visit_modality(world, ready_visit, as_p
 
 def test_new_draft_fields_round_trip(world, ready_visit, as_physio):
     saved = as_physio.patch(
-        f"/visits/{ready_visit.pk}",
+        f"/visits/{oid(ready_visit)}",
         {
             "version": 1,
             "nprs_before_not_taken": "Patient could not rate the pain",
@@ -320,7 +326,7 @@ def test_new_draft_fields_round_trip(world, ready_visit, as_physio):
         "Wiry",
     )
     bad = as_physio.patch(
-        f"/visits/{ready_visit.pk}",
+        f"/visits/{oid(ready_visit)}",
         {"version": 2, "retention_minutes": 241, "tcm_pulse": "x" * 5001, "nprs_before_not_taken": None},
     )
     assert [e["loc"][2:] for e in bad.json()["detail"]] == [
@@ -328,16 +334,16 @@ def test_new_draft_fields_round_trip(world, ready_visit, as_physio):
         ["retention_minutes"],
         ["tcm_pulse"],
     ]
-    cleared = as_physio.patch(f"/visits/{ready_visit.pk}", {"version": 2, "retention_minutes": None})
+    cleared = as_physio.patch(f"/visits/{oid(ready_visit)}", {"version": 2, "retention_minutes": None})
     assert cleared.status_code == 200 and cleared.json()["retention_minutes"] is None
 
 
 def test_a_stale_version_conflicts_only_on_the_field_saved_since(world, ready_visit, as_physio):
     services.update_draft(world["physio"], ready_visit, {"nprs_before": 6}, 1)
-    other_field = as_physio.patch(f"/visits/{ready_visit.pk}", {"version": 1, "plan": "Weekly"})
+    other_field = as_physio.patch(f"/visits/{oid(ready_visit)}", {"version": 1, "plan": "Weekly"})
     assert other_field.status_code == 200, other_field.content
     assert other_field.json()["nprs_before"] == 6 and other_field.json()["plan"] == "Weekly"
-    same_field = as_physio.patch(f"/visits/{ready_visit.pk}", {"version": 1, "nprs_before": 3})
+    same_field = as_physio.patch(f"/visits/{oid(ready_visit)}", {"version": 1, "nprs_before": 3})
     assert same_field.status_code == 409
     assert same_field.json()["code"] == "version_conflict" and same_field.json()["current"]["nprs_before"] == 6
     assert Visit.objects.get(pk=ready_visit.pk).nprs_before == 6
@@ -360,7 +366,7 @@ def acupuncture_visit(world):
 def test_acupuncture_needle_with_de_qi_and_depth_in_cun(world, acupuncture_visit):
     lin, visit = acupuncture_visit
     api = Api(lin)
-    url = f"/visits/{visit.pk}/insertions"
+    url = f"/visits/{oid(visit)}/insertions"
     needle = api.post(url, {"target": "LI4", "side": "left", "de_qi": True, "depth_cun": "0.8"})
     assert needle.status_code == 201, needle.content
     body = needle.json()
@@ -385,9 +391,9 @@ def test_correcting_a_needle_passes_the_gate_again(world, ready_visit, as_physio
     services.attach_screening(
         physio, ready_visit, services.screen_patient(physio, patient, infection, ["dry_needling"])
     )
-    needle = as_physio.post(f"/visits/{ready_visit.pk}/insertions", {**NEEDLE, "depth_mm": 20})
+    needle = as_physio.post(f"/visits/{oid(ready_visit)}/insertions", {**NEEDLE, "depth_mm": 20})
     assert needle.status_code == 201, needle.content
-    url = f"/visits/{ready_visit.pk}/insertions/{needle.json()['id']}"
+    url = f"/visits/{oid(ready_visit)}/insertions/{needle.json()['id']}"
 
     deeper = as_physio.patch(url, {"depth_mm": 25, "gauge_mm": 0.3})
     assert deeper.status_code == 200 and (deeper.json()["depth_mm"], deeper.json()["gauge_mm"]) == (25, 0.3)
@@ -410,7 +416,7 @@ def test_correcting_a_needle_passes_the_gate_again(world, ready_visit, as_physio
 
 def test_removing_a_needle_changes_what_is_counted(world, ready_visit, as_physio):
     """Three muscles bill 20561; a needle logged in error removed, two muscles bill 20560."""
-    v = ready_visit.pk
+    v = oid(ready_visit)
     ids = [
         as_physio.post(f"/visits/{v}/insertions", {"target": target, "side": "left"}).json()["id"]
         for target in ("splenius_capitis", "gluteus_medius", "masseter")
@@ -431,11 +437,11 @@ def test_removing_a_needle_changes_what_is_counted(world, ready_visit, as_physio
 
 def test_the_modality_cannot_switch_while_a_needle_or_a_planned_target_is_on_the_note(world, signed_visit, as_physio):
     visit = follow_up(world, signed_visit)
-    url = f"/visits/{visit.pk}"
+    url = f"/visits/{oid(visit)}"
     planned = as_physio.patch(url, {"version": 1, "modality": "acupuncture"})
     assert planned.status_code == 422 and "modality cannot change" in msgs(planned)[0]
     services.rescreen_unchanged(world["physio"], visit)
-    confirmed = as_physio.post(f"{url}/planned/{visit.plannedneedles.get().pk}/confirm")
+    confirmed = as_physio.post(f"{url}/planned/{oid(visit.plannedneedles.get())}/confirm")
     assert confirmed.status_code == 201, confirmed.content
     needled = as_physio.patch(url, {"version": 1, "modality": "acupuncture"})
     assert needled.status_code == 422 and "modality cannot change" in msgs(needled)[0]
@@ -449,21 +455,21 @@ def test_the_modality_cannot_switch_while_a_needle_or_a_planned_target_is_on_the
 
 def test_planned_targets_are_listed_and_confirmed_with_changes(world, signed_visit, as_physio):
     visit = follow_up(world, signed_visit)
-    note = as_physio.get(f"/visits/{visit.pk}").json()
+    note = as_physio.get(f"/visits/{oid(visit)}").json()
     [planned] = note["planned"]
     assert (planned["target"], planned["target_name"], planned["side"]) == (
         "levator_scapulae",
         "Levator scapulae",
         "left",
     )
-    assert planned["lung_technique"] == "pincer" and planned["planned_from_id"] == signed_visit.pk
+    assert planned["lung_technique"] == "pincer" and planned["planned_from_id"] == oid(signed_visit)
     assert note["insertions"] == []
 
-    url = f"/visits/{visit.pk}/planned/{planned['id']}/confirm"
+    url = f"/visits/{oid(visit)}/planned/{planned['id']}/confirm"
     unscreened = as_physio.client.post(f"/api/v1{url}", content_type="application/json")  # no body: as planned
     assert unscreened.status_code == 422 and "Screen the patient" in msgs(unscreened)[0]
     assert visit.plannedneedles.count() == 1
-    as_physio.post(f"/visits/{visit.pk}/rescreen")
+    as_physio.post(f"/visits/{oid(visit)}/rescreen")
     nulled = as_physio.post(url, {"depth_mm": None})
     assert nulled.status_code == 422 and "planned value" in msgs(nulled)[0]
     confirmed = as_physio.post(url, {"depth_mm": 18, "twitch_responses": 1})
@@ -471,7 +477,7 @@ def test_planned_targets_are_listed_and_confirmed_with_changes(world, signed_vis
     needle = confirmed.json()
     assert (needle["target"], needle["side"], needle["lung_technique"]) == ("levator_scapulae", "left", "pincer")
     assert (needle["depth_mm"], needle["twitch_responses"]) == (18, 1)
-    after = as_physio.get(f"/visits/{visit.pk}").json()
+    after = as_physio.get(f"/visits/{oid(visit)}").json()
     assert after["planned"] == [] and [i["id"] for i in after["insertions"]] == [needle["id"]]
     assert as_physio.post(url).status_code == 404  # confirmed once; the plan row is gone
 
@@ -484,16 +490,16 @@ def test_confirm_all_and_remove_planned_targets(world, ready_visit, as_physio):
     previous = services.sign_visit(physio, ready_visit)
     visit = services.start_visit(physio, world["patient"], copy_from=previous)
     services.rescreen_unchanged(physio, visit)
-    first, second = visit.plannedneedles.values_list("pk", flat=True)
+    first, second = (oid(p) for p in visit.plannedneedles.order_by("pk"))
 
-    assert as_physio.delete(f"/visits/{visit.pk}/planned/{second}").status_code == 204
+    assert as_physio.delete(f"/visits/{oid(visit)}/planned/{second}").status_code == 204
     assert AuditEvent.objects.get(action="remove").object_type == "charting.plannedneedle"
-    placed = as_physio.post(f"/visits/{visit.pk}/planned/confirm-all")
+    placed = as_physio.post(f"/visits/{oid(visit)}/planned/confirm-all")
     assert placed.status_code == 201, placed.content
     assert [(i["target"], i["side"]) for i in placed.json()] == [("splenius_capitis", "left")]
     assert not PlannedNeedle.objects.filter(visit=visit).exists()
-    assert as_physio.post(f"/visits/{visit.pk}/planned/confirm-all").json() == []  # nothing left to place
-    assert not PlannedNeedle.objects.filter(pk=first).exists()
+    assert as_physio.post(f"/visits/{oid(visit)}/planned/confirm-all").json() == []  # nothing left to place
+    assert not PlannedNeedle.objects.filter(pk=decode("planned", first)).exists()
 
 
 def test_confirm_all_is_all_or_none(world, signed_visit, as_physio):
@@ -503,13 +509,13 @@ def test_confirm_all_is_all_or_none(world, signed_visit, as_physio):
     PlannedNeedle.objects.create(visit=visit, planned_from=signed_visit, target="gluteus_medius", side="left")
     lymphoedema = [{"code": "lymphedema", "region": "upper_arm_anterior", "side": "left"}]
     services.attach_screening(physio, visit, services.screen_patient(physio, patient, lymphoedema, ["dry_needling"]))
-    refused = as_physio.post(f"/visits/{visit.pk}/planned/confirm-all")
+    refused = as_physio.post(f"/visits/{oid(visit)}/planned/confirm-all")
     assert refused.status_code == 422
     assert msgs(refused)[0].startswith("levator_scapulae (left): Blocked by screening")
     assert msgs(refused)[-1].startswith("Nothing was logged")
     assert not Insertion.objects.filter(visit=visit).exists() and visit.plannedneedles.count() == 2
     one = as_physio.post(
-        f"/visits/{visit.pk}/planned/{visit.plannedneedles.first().pk}/confirm",
+        f"/visits/{oid(visit)}/planned/{oid(visit.plannedneedles.first())}/confirm",
         {"override_reason": "Swelling settled; the patient's surgeon agrees"},
     )
     assert one.status_code == 201, one.content
@@ -520,7 +526,7 @@ def test_confirm_all_is_all_or_none(world, signed_visit, as_physio):
 
 
 def test_palpation_findings_added_corrected_and_removed(world, ready_visit, as_physio):
-    url = f"/visits/{ready_visit.pk}/palpations"
+    url = f"/visits/{oid(ready_visit)}/palpations"
     added = as_physio.post(url, {"muscle": "upper_trapezius", "side": "right", "taut_band": True})
     assert added.status_code == 201, added.content
     assert added.json()["muscle_name"] == "Upper trapezius" and added.json()["taut_band"]
@@ -528,7 +534,7 @@ def test_palpation_findings_added_corrected_and_removed(world, ready_visit, as_p
     corrected = as_physio.patch(f"{url}/{pid}", {"tender_spot": True, "referred_pain_recognised": True})
     assert corrected.status_code == 200, corrected.content
     assert corrected.json()["taut_band"] and corrected.json()["tender_spot"] and corrected.json()["side"] == "right"
-    assert as_physio.get(f"/visits/{ready_visit.pk}").json()["palpations"] == [corrected.json()]
+    assert as_physio.get(f"/visits/{oid(ready_visit)}").json()["palpations"] == [corrected.json()]
     assert AuditEvent.objects.filter(object_type="charting.palpation", action="change").get().detail == {
         "fields": ["referred_pain_recognised", "tender_spot"]
     }
@@ -539,11 +545,11 @@ def test_palpation_findings_added_corrected_and_removed(world, ready_visit, as_p
     assert as_physio.patch(f"{url}/{pid}", {"taut_band": None}).status_code == 422
 
     assert as_physio.delete(f"{url}/{pid}").status_code == 204
-    assert as_physio.get(f"/visits/{ready_visit.pk}").json()["palpations"] == []
+    assert as_physio.get(f"/visits/{oid(ready_visit)}").json()["palpations"] == []
 
 
 def test_adverse_events_added_corrected_and_removed(world, ready_visit, as_physio):
-    url = f"/visits/{ready_visit.pk}/adverse-events"
+    url = f"/visits/{oid(ready_visit)}/adverse-events"
     body = {"code": "fainting", "severity": "mild", "action_taken": "Lay flat, legs raised; recovered in 5 min"}
     added = as_physio.post(url, body)
     assert added.status_code == 201, added.content
@@ -551,7 +557,7 @@ def test_adverse_events_added_corrected_and_removed(world, ready_visit, as_physi
     corrected = as_physio.patch(f"{url}/{aid}", {"severity": "significant", "note": "Driven home"})
     assert corrected.status_code == 200
     assert corrected.json() == {**body, "id": aid, "severity": "significant", "note": "Driven home"}
-    assert as_physio.get(f"/visits/{ready_visit.pk}").json()["adverse_events"] == [corrected.json()]
+    assert as_physio.get(f"/visits/{oid(ready_visit)}").json()["adverse_events"] == [corrected.json()]
     bad = as_physio.post(url, {"code": "hiccups", "severity": "awful", "action_taken": "   "})
     assert [e["loc"][-1] for e in bad.json()["detail"]] == ["code", "severity", "action_taken"]
     assert as_physio.patch(f"{url}/{aid}", {"action_taken": ""}).status_code == 422
@@ -561,7 +567,7 @@ def test_adverse_events_added_corrected_and_removed(world, ready_visit, as_physi
 
 
 def test_exercises_assigned_dosed_and_removed(world, ready_visit, as_physio, kb):
-    url = f"/visits/{ready_visit.pk}/exercises"
+    url = f"/visits/{oid(ready_visit)}/exercises"
     added = as_physio.post(url, {"exercise": "chin_tuck"})
     assert added.status_code == 201, added.content
     assert added.json()["name"] == "Chin tuck" and added.json()["dosage"] == kb.exercises["chin_tuck"].dosage
@@ -573,7 +579,7 @@ def test_exercises_assigned_dosed_and_removed(world, ready_visit, as_physio, kb)
     assert other.status_code == 422 and other.json()["detail"][0]["loc"][-1] == "exercise"  # dosage only
     unknown = as_physio.post(url, {"exercise": "chin tuk"})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["ctx"]["closest"][0] == "chin_tuck"
-    assert as_physio.get(f"/visits/{ready_visit.pk}").json()["exercises"][0]["exercise"] == "chin_tuck"
+    assert as_physio.get(f"/visits/{oid(ready_visit)}").json()["exercises"][0]["exercise"] == "chin_tuck"
     assert as_physio.delete(f"{url}/{eid}").status_code == 204
     assert not ExerciseAssignment.objects.exists()
 
@@ -582,15 +588,15 @@ def test_exercises_assigned_dosed_and_removed(world, ready_visit, as_physio, kb)
 
 
 def test_discard_a_draft_with_a_reason(world, ready_visit, as_physio):
-    url = f"/visits/{ready_visit.pk}"
+    url = f"/visits/{oid(ready_visit)}"
     blank = as_physio.post(f"{url}/discard", {"reason": "   "})
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "reason"
     discarded = as_physio.post(f"{url}/discard", {"reason": "Started for the wrong patient"})
     assert discarded.status_code == 200, discarded.content
     body = discarded.json()
-    assert body["status"] == "discarded" and body["discarded_at"] and body["discarded_by_id"] == world["physio"].pk
+    assert body["status"] == "discarded" and body["discarded_at"] and body["discarded_by_id"] == oid(world["physio"])
     assert body["discard_reason"] == "Started for the wrong patient" and body["signed_at"] is None
-    assert as_physio.get(f"/patients/{world['patient'].pk}/visits").json()[0]["status"] == "discarded"
+    assert as_physio.get(f"/patients/{oid(world['patient'])}/visits").json()[0]["status"] == "discarded"
     event = AuditEvent.objects.get(action="discard")
     assert event.detail == {"reason": "Started for the wrong patient"}
     check = as_physio.get(f"{url}/sign-check").json()
@@ -603,7 +609,7 @@ def test_discard_a_draft_with_a_reason(world, ready_visit, as_physio):
 
 
 def test_a_signed_note_is_never_discarded(world, signed_visit, as_physio):
-    response = as_physio.post(f"/visits/{signed_visit.pk}/discard", {"reason": "Oops"})
+    response = as_physio.post(f"/visits/{oid(signed_visit)}/discard", {"reason": "Oops"})
     assert response.status_code == 409 and response.json()["code"] == "locked"
     signed_visit.refresh_from_db()
     assert signed_visit.status == "signed" and signed_visit.discarded_at is None
@@ -615,7 +621,7 @@ def test_a_signed_note_is_never_discarded(world, signed_visit, as_physio):
 def test_sign_refused_lists_every_unmet_point_then_signs_once_met(world, signed_visit, as_physio):
     """A follow-up straight after starting: not screened today, no pain score, a planned target left."""
     visit = follow_up(world, signed_visit)
-    url = f"/visits/{visit.pk}"
+    url = f"/visits/{oid(visit)}"
     refused = as_physio.post(f"{url}/sign")
     assert refused.status_code == 422
     detail = refused.json()["detail"]
@@ -630,7 +636,7 @@ def test_sign_refused_lists_every_unmet_point_then_signs_once_met(world, signed_
     assert Visit.objects.get(pk=visit.pk).signed_at is None
 
     as_physio.post(f"{url}/rescreen")
-    as_physio.post(f"{url}/planned/{visit.plannedneedles.get().pk}/confirm")
+    as_physio.post(f"{url}/planned/{oid(visit.plannedneedles.get())}/confirm")
     as_physio.patch(url, {"version": 1, "nprs_before": 5})
     counts = as_physio.get(f"{url}/sign-check").json()
     assert counts["ready"] is False and len(counts["problems"]) == 1 and "not reconciled" in counts["problems"][0]
@@ -648,7 +654,7 @@ def test_sign_refused_lists_every_unmet_point_then_signs_once_met(world, signed_
 def test_the_sign_check_is_audited_and_judged_for_the_author(world, ready_visit):
     services.add_insertion(world["physio"], ready_visit, NEEDLE)
     admin = Api(world["admin"])
-    check = admin.get(f"/visits/{ready_visit.pk}/sign-check")
+    check = admin.get(f"/visits/{oid(ready_visit)}/sign-check")
     assert check.status_code == 200
     # The physio's certification counts, not the admin's lack of one.
     problems = check.json()["problems"]
@@ -661,7 +667,7 @@ def test_the_sign_check_is_audited_and_judged_for_the_author(world, ready_visit)
 def test_acupuncture_signs_with_the_session_retention(world, acupuncture_visit):
     lin, visit = acupuncture_visit
     api = Api(lin)
-    url = f"/visits/{visit.pk}"
+    url = f"/visits/{oid(visit)}"
     assert api.post(f"{url}/insertions", {"target": "LI4", "side": "left", "de_qi": True}).status_code == 201
     api.patch(url, {"version": 1, "nprs_before": 4, "needles_in": 1, "needles_out": 1, "retention_minutes": 20})
     refused = api.post(f"{url}/sign")

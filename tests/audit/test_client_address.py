@@ -10,6 +10,7 @@ from django.test import Client, RequestFactory
 
 from needlechart.audit.models import AuditEvent
 from needlechart.audit.services import client_address
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_a_forged_header_on_a_page_and_a_failed_sign_in_records_the_connections_
     patient = f.patient(clinic)
     c = Client(REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="x' OR 1=1; not an address")
     c.force_login(physio)
-    assert c.get(f"/patients/{patient.pk}/").status_code == 200
+    assert c.get(f"/patients/{oid(patient)}/").status_code == 200
     assert AuditEvent.objects.filter(patient=patient).latest("id").ip_address == "192.0.2.10"
     anon = Client(REMOTE_ADDR="192.0.2.11", HTTP_X_FORWARDED_FOR="999.999.1.1")
     anon.post("/accounts/login/", {"username": "physio", "password": "wrong"})

@@ -9,6 +9,8 @@ from django.test import Client
 
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services
+from needlechart.common.opaque import encode
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 from tests.charting.conftest import ALL_RISKS
 
@@ -34,9 +36,9 @@ def views(patient) -> list[str]:
 
 def test_reads_of_clinical_content_are_recorded(world):
     physio, patient, visit, c = world
-    base = f"/patients/{patient.pk}/visits/{visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(visit)}"
     checks = [
-        (f"/patients/{patient.pk}/edit/", {}, "Opened the record to edit it"),
+        (f"/patients/{oid(patient)}/edit/", {}, "Opened the record to edit it"),
         (base + "/aftercare/", {}, "Opened the aftercare sheet"),
         (base + "/target-info/?target=masseter&side=left", {}, "Checked masseter (left) against the screening"),
     ]
@@ -45,7 +47,7 @@ def test_reads_of_clinical_content_are_recorded(world):
         assert summary in views(patient), url
     c.post(base + "/rescreen/", HTTP_HX_REQUEST="true")
     assert "Viewed the note's updated sections" in views(patient)
-    r = c.patch(f"/api/v1/visits/{visit.pk}", {"version": 1, "plan": "Weekly"}, content_type="application/json")
+    r = c.patch(f"/api/v1/visits/{oid(visit)}", {"version": 1, "plan": "Weekly"}, content_type="application/json")
     assert r.status_code == 200 and "Read the note after saving it" in views(patient)
 
 
@@ -53,8 +55,8 @@ def test_a_probe_of_another_clinics_record_is_recorded_once_a_minute(world):
     physio, patient, visit, c = world
     theirs = f.patient(f.clinic("hilltop"), "Grace", "Hopper")
     for _ in range(3):
-        assert c.get(f"/patients/{theirs.pk}/").status_code == 404
-    assert c.get(f"/api/v1/visits/{visit.pk + 1000}").status_code == 404
+        assert c.get(f"/patients/{oid(theirs)}/").status_code == 404
+    assert c.get(f"/api/v1/visits/{encode('visit', visit.pk + 1000)}").status_code == 404
     denied = AuditEvent.objects.filter(action="denied", actor=physio)
     assert sorted(denied.values_list("object_type", "object_id")) == [
         ("charting.visit", str(visit.pk + 1000)),

@@ -12,6 +12,7 @@ from django.test import Client
 from needlechart.charting import services
 from needlechart.charting.models import Visit
 from needlechart.charting.services import ChartingError, SignRefused
+from needlechart.common.opaque import of as oid
 from needlechart.patients.models import Episode
 from tests.charting.conftest import ALL_RISKS
 
@@ -92,7 +93,7 @@ def test_acupuncture_needles_sign_only_with_their_face_to_face_time(acupuncturis
 def test_the_visit_page_records_needles_re_inserted(acupuncturist, patient, acu_visit):
     c = Client()
     c.force_login(acupuncturist)
-    base = f"/patients/{patient.pk}/visits/{acu_visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(acu_visit)}"
     html = c.get(base + "/").content.decode()
     assert "Acupuncture time" in html and "Needles re-inserted" in html
     assert 'name="s1_reinserted"' not in html and 'name="s2_reinserted"' in html
@@ -123,7 +124,7 @@ def test_the_visit_page_records_needles_re_inserted(acupuncturist, patient, acu_
 def test_the_visit_page_keeps_bad_segments_and_says_why(acupuncturist, patient, acu_visit):
     c = Client()
     c.force_login(acupuncturist)
-    base = f"/patients/{patient.pk}/visits/{acu_visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(acu_visit)}"
     r = c.post(base + "/segments/", {"version": acu_visit.version, "s1_minutes": 15, "s3_minutes": 10})
     assert r.status_code == 400
     html = r.content.decode()
@@ -137,7 +138,7 @@ def test_old_segments_on_the_page_give_a_message_not_a_500(acupuncturist, patien
     Visit.objects.filter(pk=acu_visit.pk).update(increments=[{"minutes": 15}, {"minutes": 15}])
     c = Client()
     c.force_login(acupuncturist)
-    r = c.post(f"/patients/{patient.pk}/visits/{acu_visit.pk}/sign/")
+    r = c.post(f"/patients/{oid(patient)}/visits/{oid(acu_visit)}/sign/")
     assert r.status_code == 400 and "segment 2: &#x27;reinserted&#x27; is missing" in r.content.decode()
 
 

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from needlechart.accounts.models import Role
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -181,14 +182,14 @@ def test_front_desk_and_other_clinic_in_chromium(page: Page, live_server, staff)
     visit = services.start_visit(physio, patient)
     base = live_server.url
     sign_in(page, base, "desk")
-    page.goto(f"{base}/patients/{patient.pk}/")
+    page.goto(f"{base}/patients/{oid(patient)}/")
     expect(page.get_by_role("heading", name="Cora Finch")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("Episodes of care")
-    response = page.goto(f"{base}/patients/{patient.pk}/visits/{visit.pk}/")
+    response = page.goto(f"{base}/patients/{oid(patient)}/visits/{oid(visit)}/")
     assert response.status == 403
     page.context.clear_cookies()
     sign_in(page, base, "stranger")
-    response = page.goto(f"{base}/patients/{patient.pk}/")
+    response = page.goto(f"{base}/patients/{oid(patient)}/")
     assert response.status == 404
 
 

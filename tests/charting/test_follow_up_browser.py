@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from needlechart.accounts.models import Profession
 from needlechart.charting import services
 from needlechart.charting.models import Visit
+from needlechart.common.opaque import of as oid
 from needlechart.patients.models import Episode
 from tests import factories as f
 from tests.charting.test_browser_flow import sign_in as signed_in
@@ -180,7 +181,7 @@ def test_a_copied_forward_follow_up_does_not_sign_until_confirmed_and_re_screene
     expect(errors).to_contain_text("3 planned targets are neither confirmed nor removed")
     expect(errors).to_contain_text("pain score before treatment")
     # The refusal left the page on the note's own address, and the next click works.
-    expect(page).to_have_url(re.compile(r"/visits/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/visits/vi_[0-9a-z]{13}/$"))
     page.get_by_role("button", name=re.compile("Patient confirms nothing has changed")).click()
     expect(page.locator("#screening_view")).to_contain_text("confirming")
     page.get_by_role("button", name="Not today: Splenius capitis left").click()
@@ -238,7 +239,7 @@ def test_after_a_needle_error_the_field_is_focused_and_the_next_click_works(page
     expect(page.locator("#needle_form")).to_contain_text("outside")
     expect(page.locator("#needle_depth_mm")).to_be_focused()
     expect(page.locator("#needle_target")).to_have_value("masseter")  # kept
-    expect(page).to_have_url(re.compile(r"/visits/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/visits/vi_[0-9a-z]{13}/$"))
     page.locator("#needle_depth_mm").fill("15")
     page.get_by_role("button", name="Add needle").click()
     expect(page.locator("#needle_view")).to_contain_text("Masseter")
@@ -249,7 +250,7 @@ def test_another_clinician_sees_the_draft_read_only_with_the_reason(page: Page, 
     draft = services.start_visit(physio, patient)
     f.user(physio.clinic, "colleague", dry_needling_certified_on=date(2021, 1, 1))
     sign_in(page, live_server.url, "colleague")
-    response = page.goto(f"{live_server.url}/patients/{patient.pk}/visits/{draft.pk}/")
+    response = page.goto(f"{live_server.url}/patients/{oid(patient)}/visits/{oid(draft)}/")
     assert response.status == 200
     expect(page.locator(".notice")).to_contain_text("Read only")
     assert page.locator("#note-live").count() == 0 and page.locator("form[action$='/needle/']").count() == 0
@@ -261,7 +262,7 @@ def test_two_tabs_never_overwrite_each_other(page: Page, live_server, physio_pat
     physio, patient = physio_patient
     draft = services.start_visit(physio, patient)
     sign_in(page, live_server.url, "physio")
-    url = f"{live_server.url}/patients/{patient.pk}/visits/{draft.pk}/"
+    url = f"{live_server.url}/patients/{oid(patient)}/visits/{oid(draft)}/"
     page.goto(url)
     other = page.context.new_page()
     other.set_default_timeout(8000)
@@ -283,7 +284,7 @@ def test_leaving_with_input_that_is_not_saved_asks_first(page: Page, live_server
     physio, patient = physio_patient
     draft = services.start_visit(physio, patient)
     sign_in(page, live_server.url, "physio")
-    page.goto(f"{live_server.url}/patients/{patient.pk}/visits/{draft.pk}/")
+    page.goto(f"{live_server.url}/patients/{oid(patient)}/visits/{oid(draft)}/")
     page.get_by_label("NPRS before (0-10)").fill("11")  # refused by the server: not saved
     expect(page.locator("#autosave-status")).to_contain_text("Not saved: NPRS before")
     dialogs = []

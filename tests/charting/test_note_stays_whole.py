@@ -34,6 +34,7 @@ from needlechart.charting.models import (
     Visit,
 )
 from needlechart.charting.services import ChartingError, SignRefused
+from needlechart.common.opaque import of as oid
 from needlechart.knowledge import load
 from needlechart.patients.models import Episode
 from tests.charting.conftest import ALL_RISKS
@@ -362,7 +363,7 @@ def test_the_signed_page_shows_the_soap_note_as_signed_after_the_condition_chang
     Episode.objects.filter(pk=episode.pk).update(condition="low_back_pain")
     c = Client()
     c.force_login(physio)
-    response = c.get(f"/patients/{signed.patient_id}/visits/{signed.pk}/")
+    response = c.get(f"/patients/{oid(signed.patient)}/visits/{oid(signed)}/")
     assert response.status_code == 200
     assert response.context["soap"] == soap.compose(load(), Visit.objects.get(pk=signed.pk))
 
@@ -375,7 +376,7 @@ def test_a_signed_notes_course_does_not_follow_an_earlier_draft(physio, patient,
     later = services.sign_visit(physio, later)
     c = Client()
     c.force_login(physio)
-    url = f"/patients/{patient.pk}/visits/{later.pk}/"
+    url = f"/patients/{oid(patient)}/visits/{oid(later)}/"
     before = c.get(url).context["soap"]
     services.update_draft(physio, earlier, {"nprs_before": 9}, earlier.version)
     services.discard_visit(physio, Visit.objects.get(pk=earlier.pk), "Started for the wrong episode")

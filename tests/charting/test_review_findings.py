@@ -15,6 +15,8 @@ from django.test import Client
 from needlechart.accounts.models import Role
 from needlechart.charting import services
 from needlechart.charting.models import PlannedNeedle, Screening, Visit
+from needlechart.common.opaque import decode
+from needlechart.common.opaque import of as oid
 from needlechart.patients.models import Episode
 from tests import factories as f
 from tests.charting.conftest import ALL_RISKS
@@ -44,7 +46,7 @@ def api(user, method: str, path: str, body=None):
 
 
 def base(visit) -> str:
-    return f"/patients/{visit.patient_id}/visits/{visit.pk}"
+    return f"/patients/{oid(visit.patient)}/visits/{oid(visit)}"
 
 
 @pytest.fixture
@@ -104,7 +106,7 @@ def test_whitespace_only_nprs_reason_does_not_count(physio, ready_visit):
     r = c.post(base(ready_visit) + "/autosave/", {"version": ready_visit.version, "nprs_before_not_taken": "   \t "})
     assert r.status_code == 200
     assert any("pain score before" in p for p in r.json()["sign_problems"])
-    r = api(physio, "patch", f"/visits/{ready_visit.pk}", {"version": 2, "nprs_before_not_taken": "  \n "})
+    r = api(physio, "patch", f"/visits/{oid(ready_visit)}", {"version": 2, "nprs_before_not_taken": "  \n "})
     assert r.status_code == 200
     assert any("pain score before" in p for p in services.sign_problems(physio, Visit.objects.get(pk=ready_visit.pk)))
 
@@ -147,7 +149,7 @@ def test_a_unicode_digit_id_is_refused_not_a_500(where, physio, follow_up):
     elif where == "edit":
         r = c.get(base(follow_up) + "/edit/", {"kind": "planned", "id": "²"}, **HX)
     else:
-        r = c.post(f"/patients/{follow_up.patient_id}/visits/new/", {"copy_from": "²"})
+        r = c.post(f"/patients/{oid(follow_up.patient)}/visits/new/", {"copy_from": "²"})
     assert r.status_code < 500
 
 
@@ -164,7 +166,7 @@ def test_a_huge_id_is_refused_not_a_500(where, physio, follow_up):
 
 
 def test_autosave_refuses_a_needle_count_the_api_refuses(physio, ready_visit):
-    assert api(physio, "patch", f"/visits/{ready_visit.pk}", {"version": 1, "needles_in": 40000}).status_code == 422
+    assert api(physio, "patch", f"/visits/{oid(ready_visit)}", {"version": 1, "needles_in": 40000}).status_code == 422
     r = logged_in(physio).post(
         base(ready_visit) + "/autosave/", {"version": ready_visit.version, "needles_in": "40000"}
     )
@@ -192,7 +194,7 @@ def test_follow_up_of_an_unknown_visit_is_refused_on_the_page(physio, patient, c
     other = f.patient(clinic, "Grace", "Hopper")
     theirs = services.start_visit(physio, other)
     before = Visit.objects.filter(patient=patient).count()
-    r = logged_in(physio).post(f"/patients/{patient.pk}/visits/new/", {"copy_from": str(theirs.pk)})
+    r = logged_in(physio).post(f"/patients/{oid(patient)}/visits/new/", {"copy_from": oid(theirs)})
     assert r.status_code in (302, 400)
     assert Visit.objects.filter(patient=patient).count() == before
 
@@ -202,7 +204,7 @@ def test_confirm_twice_logs_one_needle(physio, follow_up):
     planned = PlannedNeedle.objects.filter(visit=follow_up).first()
     c = logged_in(physio)
     for _ in range(2):
-        r = c.post(base(follow_up) + "/confirm/", {"planned": planned.pk}, **HX)
+        r = c.post(base(follow_up) + "/confirm/", {"planned": oid(planned)}, **HX)
         assert r.status_code == 200
     assert follow_up.insertions.count() == 1
     assert "reload the note" in r.content.decode()
@@ -250,16 +252,16 @@ def test_aftercare_sheet_has_es_advice_for_es_in_a_segment(acupuncturist, patien
 
 def test_api_follow_up_joins_the_copied_visits_episode(physio, patient, episode, signed_first):
     Episode.objects.create(patient=patient, condition="low_back_pain", started_on=date(2026, 11, 1), created_by=physio)
-    r = api(physio, "post", f"/patients/{patient.pk}/visits", {"copy_from": signed_first.pk})
+    r = api(physio, "post", f"/patients/{oid(patient)}/visits", {"copy_from": oid(signed_first)})
     assert r.status_code == 201
     page_rule = services.start_visit(physio, patient, copy_from=signed_first)
     assert page_rule.episode_id == episode.pk
-    assert Visit.objects.get(pk=r.json()["id"]).episode_id == episode.pk
+    assert Visit.objects.get(pk=decode("visit", r.json()["id"])).episode_id == episode.pk
 
 
 def test_addendum_on_a_discarded_note_does_not_call_it_a_draft(physio, ready_visit):
     services.discard_visit(physio, ready_visit, "Wrong patient")
-    r = api(physio, "post", f"/visits/{ready_visit.pk}/addenda", {"text": "late entry"})
+    r = api(physio, "post", f"/visits/{oid(ready_visit)}/addenda", {"text": "late entry"})
     assert r.status_code in (409, 422)
     assert "still a draft" not in r.content.decode()
 
@@ -267,17 +269,17 @@ def test_addendum_on_a_discarded_note_does_not_call_it_a_draft(physio, ready_vis
 def test_front_desk_and_admin_cannot_rescreen_or_confirm(clinic, physio, follow_up):
     desk = f.user(clinic, "desk", Role.FRONT_DESK)
     admin = f.user(clinic, "admin", Role.CLINIC_ADMIN)
-    assert api(desk, "post", f"/visits/{follow_up.pk}/rescreen").status_code == 403
-    assert api(admin, "post", f"/visits/{follow_up.pk}/rescreen").status_code == 403
-    assert api(admin, "post", f"/visits/{follow_up.pk}/planned/confirm-all").status_code == 403
+    assert api(desk, "post", f"/visits/{oid(follow_up)}/rescreen").status_code == 403
+    assert api(admin, "post", f"/visits/{oid(follow_up)}/rescreen").status_code == 403
+    assert api(admin, "post", f"/visits/{oid(follow_up)}/planned/confirm-all").status_code == 403
     assert not Screening.objects.filter(patient=follow_up.patient, repeats__isnull=False).exists()
 
 
 def test_other_clinic_sees_404(physio, follow_up):
     other = f.user(f.clinic("hilltop"), "other", dry_needling_certified_on=date(2022, 1, 1))
-    assert api(other, "post", f"/visits/{follow_up.pk}/rescreen").status_code == 404
+    assert api(other, "post", f"/visits/{oid(follow_up)}/rescreen").status_code == 404
     planned = follow_up.plannedneedles.first()
-    assert api(other, "delete", f"/visits/{follow_up.pk}/planned/{planned.pk}").status_code == 404
+    assert api(other, "delete", f"/visits/{oid(follow_up)}/planned/{oid(planned)}").status_code == 404
 
 
 def test_a_follow_up_is_not_started_from_someone_elses_unsigned_draft(clinic, physio, patient, ready_visit):

@@ -8,6 +8,7 @@ import pytest
 from needlechart.audit.models import AuditEvent
 from needlechart.charting import services
 from needlechart.charting.services import ChartingError
+from needlechart.common.opaque import of as oid
 from tests.charting.conftest import ALL_RISKS
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_the_live_target_check_judges_as_charting_does(physio, patient, episode)
     visit = _visit(physio, patient, episode, [{"code": "pregnancy_first_trimester"}], "dry_needling")
     c = Client()
     c.force_login(physio)
-    url = f"/patients/{patient.pk}/visits/{visit.pk}/target-info/"
+    url = f"/patients/{oid(patient)}/visits/{oid(visit)}/target-info/"
     response = c.get(url, {"target": "gluteus medius", "side": "left"})
     assert response.status_code == 200
     assert "status-blocked" in response.content.decode()
@@ -132,7 +133,7 @@ def test_a_clinic_admin_reads_but_never_creates_clinical_records(clinic, patient
         patient_services.start_episode(admin, patient, {"condition": "neck_pain"})
     c = Client()
     c.force_login(admin)
-    page = c.get(f"/patients/{patient.pk}/").content.decode()
+    page = c.get(f"/patients/{oid(patient)}/").content.decode()
     assert "New episode" not in page
-    response = c.get(f"/patients/{patient.pk}/episodes/new/")
+    response = c.get(f"/patients/{oid(patient)}/episodes/new/")
     assert response.status_code == 302  # back to the patient with a message, not a bare 403

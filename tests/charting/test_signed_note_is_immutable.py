@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from needlechart.charting import services
 from needlechart.charting.models import Addendum, Insertion, NoteLocked, Visit
+from needlechart.common.opaque import of as oid
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -83,7 +84,7 @@ def test_no_page_form_changes_a_signed_note(signed, physio):
 
     c = Client()
     c.force_login(physio)
-    base = f"/patients/{signed.patient_id}/visits/{signed.pk}"
+    base = f"/patients/{oid(signed.patient)}/visits/{oid(signed)}"
     before = Visit.objects.filter(pk=signed.pk).values().get()
     attempts = {
         "/note/": {"version": signed.version, "plan": "rewritten", "needles_in": 1, "needles_out": 1},

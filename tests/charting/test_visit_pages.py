@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from needlechart.charting.models import Visit
+from needlechart.common.opaque import of as oid
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +24,14 @@ def c(physio):
 
 
 def start(c, patient) -> Visit:
-    response = c.post(f"/patients/{patient.pk}/visits/new/")
+    response = c.post(f"/patients/{oid(patient)}/visits/new/")
     assert response.status_code == 302
     return Visit.objects.latest("id")
 
 
 def test_full_visit_flow(c, physio, patient, episode):
     visit = start(c, patient)
-    base = f"/patients/{patient.pk}/visits/{visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(visit)}"
     html = c.get(base + "/").content.decode()
     assert "Screen the patient for this visit" in html and "Draft note" in html
 
@@ -139,7 +140,7 @@ def test_full_visit_flow(c, physio, patient, episode):
 
 def test_red_flag_visit_cannot_chart(c, patient, episode):
     visit = start(c, patient)
-    base = f"/patients/{patient.pk}/visits/{visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(visit)}"
     c.post(base + "/screen/", {"modalities": ["dry_needling"], "f_cervical_arterial_signs": "on"})
     html = c.get(base + "/").content.decode()
     assert "refer (emergency)" in html
@@ -148,7 +149,7 @@ def test_red_flag_visit_cannot_chart(c, patient, episode):
 def test_site_finding_needs_where(c, patient, episode):
     visit = start(c, patient)
     r = c.post(
-        f"/patients/{patient.pk}/visits/{visit.pk}/screen/", {"modalities": ["dry_needling"], "f_lymphedema": "on"}
+        f"/patients/{oid(patient)}/visits/{oid(visit)}/screen/", {"modalities": ["dry_needling"], "f_lymphedema": "on"}
     )
     assert r.status_code == 400 and "say where" in r.content.decode()
 
@@ -156,13 +157,13 @@ def test_site_finding_needs_where(c, patient, episode):
 def test_front_desk_cannot_open_a_visit(clinic, patient, physio, episode):
     visit = start(logged_in(physio), patient)
     desk = f.user(clinic, "desk", "front_desk")
-    assert logged_in(desk).get(f"/patients/{patient.pk}/visits/{visit.pk}/").status_code == 403
+    assert logged_in(desk).get(f"/patients/{oid(patient)}/visits/{oid(visit)}/").status_code == 403
 
 
 def test_other_clinic_gets_404_on_a_visit(patient, physio, episode):
     visit = start(logged_in(physio), patient)
     stranger = f.user(f.clinic("elsewhere"), "stranger")
-    assert logged_in(stranger).get(f"/patients/{patient.pk}/visits/{visit.pk}/").status_code == 404
+    assert logged_in(stranger).get(f"/patients/{oid(patient)}/visits/{oid(visit)}/").status_code == 404
 
 
 def test_follow_up_copies_forward(c, patient, episode, ready_visit, physio):
@@ -174,19 +175,19 @@ def test_follow_up_copies_forward(c, patient, episode, ready_visit, physio):
         physio, ready_visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 5, "pain_drawing": drawing}, 1
     )
     services.sign_visit(physio, v)
-    c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
+    c.post(f"/patients/{oid(patient)}/visits/new/", {"copy_from": oid(v)})
     follow = Visit.objects.latest("id")
     assert follow.copied_from == v and follow.pain_drawing == drawing
     # The needle comes forward as a plan, not as a needle placed today.
     assert follow.insertions.count() == 0
     assert [(p.target, p.side) for p in follow.plannedneedles.all()] == [("masseter", "left")]
-    page = c.get(f"/patients/{patient.pk}/visits/{follow.pk}/").content.decode()
+    page = c.get(f"/patients/{oid(patient)}/visits/{oid(follow)}/").content.decode()
     assert "not placed until confirmed" in page and "Placed as planned" in page
 
 
 def test_autosave_saves_in_the_background_and_never_overwrites(c, patient, episode, physio):
     visit = start(c, patient)
-    url = f"/patients/{patient.pk}/visits/{visit.pk}/autosave/"
+    url = f"/patients/{oid(patient)}/visits/{oid(visit)}/autosave/"
     r = c.post(url, {"version": 1, "subjective": "Typing..."})
     answer = r.json()
     assert r.status_code == 200 and answer["ok"] and answer["version"] == 2 and answer["saved"] == ["subjective"]
@@ -207,7 +208,7 @@ def test_autosave_saves_in_the_background_and_never_overwrites(c, patient, episo
 
 
 def test_palpation_and_home_exercises(c, patient, episode, ready_visit):
-    base = f"/patients/{patient.pk}/visits/{ready_visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(ready_visit)}"
     bad = c.post(base + "/palpation/", {"muscle": "trapezoid", "side": "left"})
     assert (
         bad.status_code == 400
@@ -235,7 +236,7 @@ def test_target_info_shows_hazards_and_this_patients_status(c, physio, patient, 
     services.attach_screening(
         physio, visit, services.screen_patient(physio, patient, [{"code": "anticoagulant_therapy"}], ["dry_needling"])
     )
-    url = f"/patients/{patient.pk}/visits/{visit.pk}/target-info/"
+    url = f"/patients/{oid(patient)}/visits/{oid(visit)}/target-info/"
     html = c.get(url, {"target": "psoas", "side": "left"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Iliopsoas" in html and "blocked" in html and "femoral" in html.lower()
     html = c.get(url, {"target": "upper trap", "side": "left"}).content.decode()
@@ -252,7 +253,7 @@ def test_patient_page_lists_visits_newest_first(c, physio, patient, episode):
     for d in (day(2026, 9, 6), day(2026, 10, 4), day(2026, 7, 12), day(2026, 7, 26)):
         v = services.start_visit(physio, patient, episode=episode)
         Visit.objects.filter(pk=v.pk).update(visit_date=d)
-    html = c.get(f"/patients/{patient.pk}/").content.decode().split('id="visits-h"')[1]
+    html = c.get(f"/patients/{oid(patient)}/").content.decode().split('id="visits-h"')[1]
     dates = [html.index(s) for s in ("2026-10-04", "2026-09-06", "2026-07-26", "2026-07-12")]
     assert dates == sorted(dates)
 
@@ -261,12 +262,12 @@ def test_a_link_followed_after_a_form_error_lands_on_the_note_not_a_405(c, physi
     """After a validation error the page is shown at the action's POST address; the suggestion links
     ("?target=...&side=...") and a reload then GET that address: they must reach the note."""
     visit = start(c, patient)
-    action = f"/patients/{patient.pk}/visits/{visit.pk}/needle/"
+    action = f"/patients/{oid(patient)}/visits/{oid(visit)}/needle/"
     failed = c.post(action, {"target": "not a muscle", "side": "left"})
     assert failed.status_code == 400
     followed = c.get(action, {"target": "LI4", "side": "left"})
     assert followed.status_code == 302
-    assert followed["Location"] == f"/patients/{patient.pk}/visits/{visit.pk}/?target=LI4&side=left"
+    assert followed["Location"] == f"/patients/{oid(patient)}/visits/{oid(visit)}/?target=LI4&side=left"
     assert c.get(followed["Location"]).status_code == 200
 
 
@@ -277,12 +278,12 @@ def test_a_clinic_admin_and_another_clinician_read_a_draft_but_get_no_form(patie
     admin = f.user(physio.clinic, "boss", Role.CLINIC_ADMIN)
     colleague = f.user(physio.clinic, "colleague", dry_needling_certified_on=physio.dry_needling_certified_on)
     for reader, reason in ((admin, "only the treating clinician charts a visit"), (colleague, "this draft is")):
-        page = logged_in(reader).get(f"/patients/{patient.pk}/visits/{visit.pk}/")
+        page = logged_in(reader).get(f"/patients/{oid(patient)}/visits/{oid(visit)}/")
         html = page.content.decode()
         assert page.status_code == 200 and "Read only" in html and reason in html
         assert 'id="note-live"' not in html and "/needle/" not in html
         # ...and a post anyway is refused, never a half-saved note.
-        refused = logged_in(reader).post(f"/patients/{patient.pk}/visits/{visit.pk}/note/", {"version": 1})
+        refused = logged_in(reader).post(f"/patients/{oid(patient)}/visits/{oid(visit)}/note/", {"version": 1})
         assert refused.status_code == 403
 
 
@@ -292,14 +293,14 @@ def test_every_draft_row_is_corrected_and_removed_on_the_page_in_place(c, patien
     from needlechart.audit.models import AuditEvent
     from needlechart.charting import services
 
-    base = f"/patients/{patient.pk}/visits/{ready_visit.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(ready_visit)}"
     hx = {"HTTP_HX_REQUEST": "true"}
     needle = services.add_insertion(physio, ready_visit, {"target": "masseter", "side": "left", "depth_mm": 10})
-    form = c.get(base + f"/edit/?kind=insertion&id={needle.pk}", **hx).content.decode()
-    assert f'name="editing" value="{needle.pk}"' in form and 'value="masseter"' in form and "Save needle" in form
+    form = c.get(base + f"/edit/?kind=insertion&id={oid(needle)}", **hx).content.decode()
+    assert f'name="editing" value="{oid(needle)}"' in form and 'value="masseter"' in form and "Save needle" in form
     r = c.post(
         base + "/needle/",
-        {"target": "masseter", "side": "left", "depth_mm": 15, "technique": "static", "editing": needle.pk},
+        {"target": "masseter", "side": "left", "depth_mm": 15, "technique": "static", "editing": oid(needle)},
         **hx,
     )
     assert r.status_code == 200 and 'hx-swap-oob="true"' in r.content.decode()
@@ -307,8 +308,10 @@ def test_every_draft_row_is_corrected_and_removed_on_the_page_in_place(c, patien
     assert needle.depth_mm == 15 and ready_visit.insertions.count() == 1
 
     palp = services.add_palpation(physio, ready_visit, {"muscle": "masseter", "side": "left", "taut_band": True})
-    assert f'value="{palp.pk}"' in c.get(base + f"/edit/?kind=palpation&id={palp.pk}", **hx).content.decode()
-    c.post(base + "/palpation/", {"muscle": "masseter", "side": "left", "tender_spot": "on", "editing": palp.pk}, **hx)
+    assert f'value="{oid(palp)}"' in c.get(base + f"/edit/?kind=palpation&id={oid(palp)}", **hx).content.decode()
+    c.post(
+        base + "/palpation/", {"muscle": "masseter", "side": "left", "tender_spot": "on", "editing": oid(palp)}, **hx
+    )
     palp.refresh_from_db()
     assert (palp.taut_band, palp.tender_spot) == (False, True)
 
@@ -317,7 +320,7 @@ def test_every_draft_row_is_corrected_and_removed_on_the_page_in_place(c, patien
     )
     c.post(
         base + "/adverse-event/",
-        {"code": "bruising", "severity": "mild", "action_taken": "Pressure for 2 minutes", "editing": event.pk},
+        {"code": "bruising", "severity": "mild", "action_taken": "Pressure for 2 minutes", "editing": oid(event)},
         **hx,
     )
     event.refresh_from_db()
@@ -325,12 +328,12 @@ def test_every_draft_row_is_corrected_and_removed_on_the_page_in_place(c, patien
 
     exercise_id = next(iter(services.load().exercises))
     assigned = services.assign_exercise(physio, ready_visit, exercise_id)
-    c.post(base + "/exercise/", {"exercise": exercise_id, "dosage": "Twice a day", "editing": assigned.pk}, **hx)
+    c.post(base + "/exercise/", {"exercise": exercise_id, "dosage": "Twice a day", "editing": oid(assigned)}, **hx)
     assigned.refresh_from_db()
     assert assigned.dosage == "Twice a day"
 
     for kind, row in (("insertion", needle), ("palpation", palp), ("adverse-event", event), ("exercise", assigned)):
-        assert c.post(base + "/remove/", {"kind": kind, "id": row.pk}, **hx).status_code == 200
+        assert c.post(base + "/remove/", {"kind": kind, "id": oid(row)}, **hx).status_code == 200
         assert not type(row).objects.filter(pk=row.pk).exists()
     changes = AuditEvent.objects.filter(action__in=["change", "remove"]).values_list("action", "object_type")
     assert set(changes) >= {
@@ -363,17 +366,17 @@ def test_a_planned_target_placed_with_changes_today(c, patient, ready_visit, phy
         physio, ready_visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 4}, ready_visit.version
     )
     services.sign_visit(physio, v)
-    c.post(f"/patients/{patient.pk}/visits/new/", {"copy_from": v.pk})
+    c.post(f"/patients/{oid(patient)}/visits/new/", {"copy_from": oid(v)})
     follow = Visit.objects.latest("id")
     plan = follow.plannedneedles.get()
-    base = f"/patients/{patient.pk}/visits/{follow.pk}"
+    base = f"/patients/{oid(patient)}/visits/{oid(follow)}"
     hx = {"HTTP_HX_REQUEST": "true"}
     services.rescreen_unchanged(physio, follow)
-    form = c.get(base + f"/edit/?kind=planned&id={plan.pk}", **hx).content.decode()
-    assert f'name="planned" value="{plan.pk}"' in form and "Place this target" in form and 'value="2.0"' in form
+    form = c.get(base + f"/edit/?kind=planned&id={oid(plan)}", **hx).content.decode()
+    assert f'name="planned" value="{oid(plan)}"' in form and "Place this target" in form and 'value="2.0"' in form
     c.post(
         base + "/needle/",
-        {"target": "masseter", "side": "left", "depth_mm": 12, "technique": "static", "planned": plan.pk},
+        {"target": "masseter", "side": "left", "depth_mm": 12, "technique": "static", "planned": oid(plan)},
         **hx,
     )
     needle = follow.insertions.get()

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from needlechart.audit.models import AuditEvent
+from needlechart.common.opaque import of as oid
 from needlechart.patients import selectors, services
 from needlechart.patients.models import Patient
 from tests import factories as f
@@ -37,7 +38,7 @@ VALID = {
 def test_register_a_patient_and_it_is_audited(physio):
     response = logged_in(physio).post("/patients/new/", VALID)
     patient = Patient.objects.get(last_name="Seacole")
-    assert response.status_code == 302 and response.url == f"/patients/{patient.pk}/"
+    assert response.status_code == 302 and response.url == f"/patients/{oid(patient)}/"
     assert patient.clinic == physio.clinic and patient.phone_digits == "07700900123"
     assert AuditEvent.objects.filter(action="create", patient=patient, actor=physio).exists()
 
@@ -79,9 +80,9 @@ def test_concurrent_edits_keep_both_texts(physio):
         "sex": "unknown",
         "version": patient.version,
     }
-    first = logged_in(physio).post(f"/patients/{patient.pk}/edit/", {**base, "history_notes": "Knee surgery 2010"})
+    first = logged_in(physio).post(f"/patients/{oid(patient)}/edit/", {**base, "history_notes": "Knee surgery 2010"})
     assert first.status_code == 302
-    second = logged_in(other).post(f"/patients/{patient.pk}/edit/", {**base, "history_notes": "Asthma since child"})
+    second = logged_in(other).post(f"/patients/{oid(patient)}/edit/", {**base, "history_notes": "Asthma since child"})
     html = second.content.decode()
     assert second.status_code == 200
     assert "Someone else saved this record" in html
@@ -90,7 +91,7 @@ def test_concurrent_edits_keep_both_texts(physio):
     assert patient.history_notes == "Knee surgery 2010" and patient.version == 2
     # Saving again from the conflict page (which carries the new version) succeeds.
     third = logged_in(other).post(
-        f"/patients/{patient.pk}/edit/", {**base, "version": 2, "history_notes": "Knee surgery 2010; asthma"}
+        f"/patients/{oid(patient)}/edit/", {**base, "version": 2, "history_notes": "Knee surgery 2010; asthma"}
     )
     assert third.status_code == 302
     patient.refresh_from_db()
@@ -101,36 +102,36 @@ def test_start_an_episode(physio):
     patient = f.patient(physio.clinic)
     c = logged_in(physio)
     bad = c.post(
-        f"/patients/{patient.pk}/episodes/new/",
+        f"/patients/{oid(patient)}/episodes/new/",
         {"condition": "flu", "started_on": "2026-01-10", "onset_on": "2026-02-01", "goals": "Walk 5 km"},
     )
     html = bad.content.decode()
     assert "Select a valid choice" in html and "Walk 5 km" in html
     ok = c.post(
-        f"/patients/{patient.pk}/episodes/new/",
+        f"/patients/{oid(patient)}/episodes/new/",
         {"condition": "neck_pain", "started_on": "2026-01-10", "onset_on": "2025-12-01", "goals": "Walk 5 km"},
     )
     assert ok.status_code == 302
-    assert "Neck pain" in c.get(f"/patients/{patient.pk}/").content.decode()
+    assert "Neck pain" in c.get(f"/patients/{oid(patient)}/").content.decode()
 
 
 def test_coded_history_is_added_shown_as_a_precaution_and_resolved(physio):
     patient = f.patient(physio.clinic)
     c = logged_in(physio)
-    url = f"/patients/{patient.pk}/history/new/"
+    url = f"/patients/{oid(patient)}/history/new/"
     bad = c.post(url, {"code": "lymphedema", "noted_on": "2024-05-01", "note": "after axillary clearance"})
     html = bad.content.decode()
     assert "give the region and side" in html and "after axillary clearance" in html
     ok = c.post(url, {"code": "lymphedema", "region": "upper_arm_anterior", "side": "right", "noted_on": "2024-05-01"})
     assert ok.status_code == 302
-    page = c.get(f"/patients/{patient.pk}/").content.decode()
+    page = c.get(f"/patients/{oid(patient)}/").content.decode()
     top = page.split("Current precautions")[1].split("</section>")[0]
     assert "Lymphoedema" in top and "right upper arm (front)" in top
     item = patient.findings.get()
-    assert c.post(f"/patients/{patient.pk}/history/{item.pk}/resolve/").status_code == 302
+    assert c.post(f"/patients/{oid(patient)}/history/{oid(item)}/resolve/").status_code == 302
     item.refresh_from_db()
     assert item.resolved_on is not None
-    top = c.get(f"/patients/{patient.pk}/").content.decode().split("Current precautions")[1].split("</section>")[0]
+    top = c.get(f"/patients/{oid(patient)}/").content.decode().split("Current precautions")[1].split("</section>")[0]
     assert "Lymphoedema" not in top
     assert AuditEvent.objects.filter(patient=patient, summary__startswith="History").count() == 2
 
@@ -140,4 +141,4 @@ def test_front_desk_cannot_add_history(physio):
 
     patient = f.patient(physio.clinic)
     desk = f.user(physio.clinic, "desk", Role.FRONT_DESK)
-    assert logged_in(desk).get(f"/patients/{patient.pk}/history/new/").status_code == 403
+    assert logged_in(desk).get(f"/patients/{oid(patient)}/history/new/").status_code == 403

@@ -5,6 +5,7 @@
     needlechart score INSTRUMENT --answers 2,3,1,- [--unit kPa] [--json]
     needlechart codes FILE.json [--json]
     needlechart aftercare --modality dry_needling --target rhomboids:right [--finding F] [--condition C]
+    needlechart reassess FILE.json [--json]
     needlechart kb check | sources | show ID
     needlechart manage COMMAND...      (Django management: migrate, runserver, ...)
     needlechart backup FILE | restore FILE   (the whole database, locks included; restore: empty target only)
@@ -309,6 +310,131 @@ def cmd_aftercare(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- reassess
+
+
+def _isodates(value: Any) -> Any:
+    """Dates as YYYY-MM-DD text, for JSON."""
+    import datetime
+
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _isodates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_isodates(v) for v in value]
+    return value
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _mcid_text(row) -> str:
+    if row.mcid is None:
+        return "-"
+    if row.mcid_kind == "threshold":
+        return f"+{_num(row.mcid)} rating"
+    unit = {"points": "pt", "percent": "%pt"}.get(row.unit, row.unit)
+    text = f"{_num(row.mcid)} {unit}"
+    if row.relative_percent is not None:
+        text += f" or {_num(row.relative_percent)}%"
+    return text + (" (MDC)" if row.mcid_kind == "mdc" else "")
+
+
+def _progress_row(row) -> tuple[str, ...]:
+    if row.direction == "rating_of_change":
+        baseline, change = "-", "-"
+    else:
+        baseline = f"{_num(row.baseline)} ({row.baseline_date:%Y-%m-%d})"
+        change = "-" if row.change is None else f"{row.change:+.1f}".replace(".0", "")
+        if row.percent_change is not None:
+            change += f" ({row.percent_change:+.0f}%)"
+    met = "-" if row.met is None else "WORSE" if row.worsened else "yes" if row.met else "no"
+    better = {"lower_is_better": "lower", "higher_is_better": "higher", "rating_of_change": "rating"}[row.direction]
+    name = row.name if row.decides else f"{row.name} (supports)"
+    return (name, better, baseline, f"{_num(row.latest)} ({row.latest_date:%Y-%m-%d})", change, _mcid_text(row), met)
+
+
+def cmd_reassess(args: argparse.Namespace) -> int:
+    import datetime
+
+    from needlechart.clinical.progress import ProgressInputError, assess, progress_input_from_dict
+
+    kb = load()
+    try:
+        data = progress_input_from_dict(kb, _read_json(args.file), fallback_today=datetime.date.today())
+        result = assess(kb, data)
+    except ProgressInputError as exc:
+        raise BadInput(f"{args.file}: {exc}") from None
+    if args.json:
+        _print_json(_isodates(_jsonable(result)))
+        return 0
+    plan = result.plan
+    frequency = "1 a week" if plan.frequency_per_week == 1 else f"{_num(plan.frequency_per_week)} a week"
+    default = f" (default for {result.condition_name.lower()}: {', '.join(plan.defaults)})" if plan.defaults else ""
+    print(
+        f"{result.condition_name}: {data.sessions_done} of {plan.sessions_planned} sessions done, {frequency} "
+        f"from {plan.start:%Y-%m-%d} (last planned {result.last_session_date:%Y-%m-%d}){default}"
+    )
+    print(f"Today {result.today:%Y-%m-%d}, day {result.days_since_start} of the plan")
+    urgency = f" ({result.urgency})" if result.urgency else ""
+    print(f"\nStatus: {result.status.upper().replace('_', ' ')}{urgency}")
+    for reason in result.reasons:
+        print(f"  - {reason}")
+    if result.instruments:
+        print("\nOutcome measures")
+        headers = ("instrument", "better", "baseline", "latest", "change", "MCID", "met")
+        print(_table([_progress_row(r) for r in result.instruments], headers))
+        cited = {}
+        for row in result.instruments:
+            cited.setdefault(row.instrument, row.mcid_sources)
+        for ident, refs in cited.items():
+            if refs:
+                print(f"  MCID {kb.instruments[ident].abbreviation}: {', '.join(ref.id for ref in refs)}")
+    if result.referrals:
+        print("\nRefer")
+        for r in result.referrals:
+            print(f"- [{r.urgency}] {r.reason}")
+            print(f"    To: {r.to}")
+            print(f"    Do: {r.action}")
+            print(f"    Source: {_cite(kb, r.sources)}")
+    if result.status == "not_yet" and not result.judgement.reached:
+        print(f"\nWhen: {result.judgement.text}.")
+    if result.drivers:
+        print("\nUnderlying drivers to examine")
+        for n, d in enumerate(result.drivers, start=1):
+            flag = f"  [signs: {'; '.join(d.because)}]" if d.indicated else ""
+            print(f"{n}. {d.name}{flag}")
+            print(f"    Why: {d.why}")
+            for check in d.checks:
+                print(f"    Check: {check}")
+    if result.actions:
+        print("\nRecommended actions")
+        for a in result.actions:
+            kind = a.kind.replace("_", " ")
+            label = f"{kind}, {a.urgency}" if a.urgency else kind
+            when = "" if a.when == "now" else f" ({a.when})"
+            print(f"- [{label}] {a.name}{when}: {a.text}")
+            if a.refer_to:
+                print(f"    To: {a.refer_to}")
+            print(f"    For: {', '.join(a.because)}")
+    print("\nReassessment points")
+    rows = [(p.label, f"{p.date:%Y-%m-%d}", "reached" if p.reached else "due") for p in result.reassessment]
+    print(_table(rows, ("point", "date", "status")))
+    if result.payer_warnings:
+        print(f"\nPayer ({plan.payer})")
+        for w in result.payer_warnings:
+            print(f"  ! {w.message}")
+    for note in result.notes:
+        print(f"\nNote: {note}")
+    print(f"\nSources: {_cite(kb, result.sources)}")
+    return 0
+
+
 # ---------------------------------------------------------------- kb
 
 
@@ -512,6 +638,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--condition", help="the episode's condition (adds its home exercises)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_aftercare)
+
+    p = sub.add_parser("reassess", help="progress of an episode of care: responding, not yet, not responding, refer")
+    p.add_argument("file", metavar="FILE.json", help="plan, sessions done and measurements (- for standard input)")
+    p.add_argument("--json", action="store_true", help="stable JSON output")
+    p.set_defaults(func=cmd_reassess)
 
     p = sub.add_parser("kb", help="check, list sources of, or show the knowledge base")
     p.add_argument("action", choices=("check", "sources", "show"))

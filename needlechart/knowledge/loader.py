@@ -64,6 +64,7 @@ from .model import (
     Source,
     TargetGroup,
 )
+from .progress import ProgressRules, coverage_problems, parse_progress
 from .reader import Reader
 from .sourceref import SourceRef
 
@@ -863,6 +864,23 @@ def _aftercare_trigger(r: Reader, spec: Any, hazards: list[Hazard], refs: _Refs)
     return trigger
 
 
+def _read_progress(data_dir: Path, problems: list[str], refs: _Refs) -> ProgressRules | None:
+    """progress.yaml: one mapping of sections (see knowledge/progress.py), its references checked here."""
+    path = data_dir / "progress.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file is missing")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: is not valid YAML: {exc}")
+        return None
+    rules, found = parse_progress(raw, problems)
+    refs.items.extend(found)
+    return rules
+
+
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:
     import difflib
 
@@ -917,6 +935,9 @@ def _load(data_dir: Path) -> KnowledgeBase:
     for instrument in instruments.values():
         for ref in getattr(instrument, "sources", ()):
             refs.items.append(("source", ref.id, "instruments.yaml", instrument.id, "sources"))
+    progress = _read_progress(data_dir, problems, refs)
+    if progress is not None:
+        problems.extend(coverage_problems(progress, conditions))
 
     _check_symmetry(regions, problems)
     ids = {
@@ -955,6 +976,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         groups=groups,
         billing_rules=billing_rules,
         needle_limits=needle_limits,
+        progress=progress,
     )
 
 

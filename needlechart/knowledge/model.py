@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from .progress import ProgressRules
 from .sourceref import SourceRef
 
 SIDES = ("left", "right", "midline")
@@ -438,6 +439,7 @@ class KnowledgeBase:
     groups: dict[str, TargetGroup] = field(default_factory=dict)
     needle_limits: dict[str, NeedleLimit] = field(default_factory=dict)
     billing_rules: dict[str, BillingRule] = field(default_factory=dict)
+    progress: ProgressRules | None = None  # progress.yaml; always set by the loader
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

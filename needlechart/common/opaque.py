@@ -41,6 +41,8 @@ KINDS: dict[str, str] = {
     "screening": "sc",
     "consent": "co",
     "user": "us",
+    "plan": "pc",
+    "measurement": "om",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -145,6 +147,8 @@ MODEL_KINDS: dict[str, str] = {
     "charting.screening": "screening",
     "charting.consent": "consent",
     "accounts.user": "user",
+    "outcomes.planrevision": "plan",
+    "outcomes.measurement": "measurement",
 }
 
 

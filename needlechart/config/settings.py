@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "needlechart.audit",
     "needlechart.patients",
     "needlechart.charting",
+    "needlechart.outcomes",
     "needlechart.explorer",
     "needlechart.demo",
 ]

@@ -8,6 +8,10 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 PATHS = {
+    "/api/v1/episodes/{episode_id}/plan": {"get", "post"},
+    "/api/v1/episodes/{episode_id}/measurements": {"get", "post"},
+    "/api/v1/episodes/{episode_id}/progress": {"get"},
+    "/api/v1/episodes/{episode_id}/due": {"get"},
     "/api/v1/patients": {"get", "post"},
     "/api/v1/patients/{patient_id}": {"get", "patch"},
     "/api/v1/patients/{patient_id}/episodes": {"get", "post"},

@@ -1,0 +1,152 @@
+"""An episode's plan of care, outcome measurements, progress and what is due to be measured.
+
+Clinical content throughout: another clinic's episode is 404 (and the attempt audited), front desk
+403. Reads are audited like opening the chart. The outcomes services hold the rules; their refusals
+are 422 (api.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from needlechart.accounts.permissions import require_clinical
+from needlechart.clinical import progress as core
+from needlechart.knowledge import load
+from needlechart.outcomes import services
+from needlechart.patients.models import Episode
+from needlechart.patients.selectors import get_episode
+
+from .access import audit_read, field_error, staff
+from .outcome_schemas import (
+    DueMeasurementsOut,
+    MeasurementIn,
+    MeasurementOut,
+    PlanIn,
+    PlanRevisedOut,
+    PlansOut,
+    ProgressOut,
+)
+from .schemas import EpisodeId, IsoDate, responses
+
+router = Router(tags=["outcomes"])
+
+
+def _episode(request: HttpRequest, episode_id: int) -> Episode:
+    """The episode of the user's clinic (404 for any other, recorded), then the role (403 front desk)."""
+    user = staff(request)
+    episode = get_episode(user, episode_id)
+    require_clinical(user)
+    return episode
+
+
+def _plan(revision: Any, warnings: Any = None) -> dict[str, Any]:
+    out = {
+        field: getattr(revision, field)
+        for field in (
+            "id",
+            "episode_id",
+            "number",
+            "revised_at",
+            "revised_by_id",
+            "reason",
+            "icd10",
+            "frequency_per_week",
+            "sessions_planned",
+            "start",
+            "goals",
+            "components",
+            "payer",
+            "prior_visits_this_year",
+            "defaults",
+        )
+    }
+    if warnings is not None:
+        out["warnings"] = list(warnings)
+    return out
+
+
+@router.get("/episodes/{episode_id}/plan", response=responses({200: PlansOut}))
+def read_plan(request: HttpRequest, episode_id: EpisodeId) -> dict[str, Any]:
+    """The current plan of care (the latest revision, null before the first), every revision latest first,
+    the condition's default plan and the payer limits the current plan breaks."""
+    episode = _episode(request, episode_id)
+    revisions = services.plan_revisions(episode)
+    current = revisions[0] if revisions else None
+    default = core.default_plan(load(), episode.condition)
+    audit_read(request, episode, episode.patient, "Opened the plan of care")
+    return {
+        "current": _plan(current) if current else None,
+        "revisions": [_plan(r) for r in revisions],
+        "default": {
+            "frequency_per_week": default.frequency_per_week,
+            "sessions": default.sessions,
+            "sources": default.sources,
+        },
+        "warnings": list(services.plan_warnings(episode, current)),
+    }
+
+
+@router.post("/episodes/{episode_id}/plan", response=responses({201: PlanRevisedOut}, body=True))
+def revise_plan(request: HttpRequest, episode_id: EpisodeId, payload: PlanIn):
+    """A new revision of the plan (the first is the plan itself): never a change to an earlier one. The
+    answer lists the payer limits the plan breaks (Medicare: 12 visits in 90 days, at most 20 a year)."""
+    episode = _episode(request, episode_id)
+    data = payload.dict()
+    revision = services.revise_plan(request.user, episode, request=request, **data)
+    return Status(201, _plan(revision, services.plan_warnings(episode, revision)))
+
+
+@router.get("/episodes/{episode_id}/measurements", response=responses({200: list[MeasurementOut]}))
+def list_measurements(request: HttpRequest, episode_id: EpisodeId, include_void: bool = False):
+    """The episode's measurements by date, each with the core's score (or why it could not be scored)."""
+    episode = _episode(request, episode_id)
+    audit_read(request, episode, episode.patient, "Opened the outcome measurements")
+    return services.measurements_of(episode, include_void=include_void)
+
+
+@router.post("/episodes/{episode_id}/measurements", response=responses({201: MeasurementOut}, body=True))
+def record_measurement(request: HttpRequest, episode_id: EpisodeId, payload: MeasurementIn):
+    """Record one completed form, scored by the core. Not scorable (too many items unanswered): stored with
+    the reason. An answer outside the item's range, or the wrong number of items: 422."""
+    episode = _episode(request, episode_id)
+    visit = None
+    if payload.visit_id is not None:
+        visit = episode.visits.filter(pk=payload.visit_id).first()
+        if visit is None:
+            raise field_error("visit_id", "this episode has no such visit")
+    data = payload.dict(exclude={"visit_id"})
+    measurement = services.record_measurement(request.user, episode, visit=visit, request=request, **data)
+    return Status(201, measurement)
+
+
+@router.get("/episodes/{episode_id}/progress", response=responses({200: ProgressOut}))
+def read_progress(request: HttpRequest, episode_id: EpisodeId) -> dict[str, Any]:
+    """The core's reading of the episode today: responding, not yet (too early, and when it will be), not
+    responding (the drivers to examine and the actions) or refer, each with its reasons."""
+    episode = _episode(request, episode_id)
+    result = services.progress_for_episode(request.user, episode)
+    audit_read(request, episode, episode.patient, f"Opened the progress of the episode: {result.status}")
+    out = {field: getattr(result, field) for field in ProgressOut.model_fields if hasattr(result, field)}
+    out.update(episode_id=episode.pk, sessions_done=services.sessions_done(episode, on=result.today))
+    return out
+
+
+@router.get("/episodes/{episode_id}/due", response=responses({200: DueMeasurementsOut}))
+def read_due(request: HttpRequest, episode_id: EpisodeId, on: IsoDate | None = None) -> dict[str, Any]:
+    """What the plan's schedule makes due on `on` (default today): baselines at the first visit, then each
+    instrument not measured since the latest reassessment point reached (50% and 100% of the planned
+    sessions, 4, 8 and 12 weeks)."""
+    episode = _episode(request, episode_id)
+    result = services.due_measurements(request.user, episode, on=on)
+    audit_read(request, episode, episode.patient, "Opened the measurements due")
+    return {
+        "episode_id": episode.pk,
+        "on": result.on,
+        "sessions": result.sessions,
+        "instruments": list(result.instruments),
+        "points": list(result.points),
+        "due": list(result.due),
+    }

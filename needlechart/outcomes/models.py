@@ -1,0 +1,80 @@
+"""An episode's plan of care and its outcome measurements.
+
+Both are append-only, in Python (`AppendOnly`) and in the database (triggers, migration 0001):
+
+- A plan change is a new `PlanRevision` with its reason, never an overwrite; the current plan is the
+  latest revision (the highest `number`).
+- A `Measurement` keeps the answers as entered and the core's score of them at the time
+  (`needlechart.clinical.instruments`); a form that cannot be scored is kept with the reason. A
+  measurement entered in error is voided by a `MeasurementVoid` row (who, when, why), never changed
+  or deleted: a correction is a void and a new measurement.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from needlechart.charting.models import AppendOnly
+
+
+class PlanRevision(AppendOnly):
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="plan_revisions")
+    number = models.PositiveIntegerField()  # 1 is the first plan; each revision the next number
+    revised_at = models.DateTimeField(default=timezone.now)
+    revised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)  # required from the second revision on
+    icd10 = models.JSONField(default=list)  # ICD-10-CM codes, e.g. ["M54.2"]
+    frequency_per_week = models.FloatField()
+    sessions_planned = models.PositiveSmallIntegerField()
+    start = models.DateField()
+    # [{"kind": "instrument", "instrument", "target_score", "by_date"}
+    #  | {"kind": "psfs", "activity", "target", "by_date"}]
+    goals = models.JSONField(default=list)
+    components = models.JSONField(default=list)  # complementary care kinds of the condition: exercise, stretching...
+    payer = models.CharField(max_length=20, blank=True)  # "" or a payer of the progress rules ("medicare")
+    prior_visits_this_year = models.PositiveSmallIntegerField(default=0)  # counts towards a payer's annual limit
+    defaults = models.JSONField(default=list)  # the fields taken from the condition's default plan
+
+    class Meta:
+        ordering = ["episode", "-number"]
+        constraints = [models.UniqueConstraint(fields=["episode", "number"], name="outcomes_plan_revision_number")]
+
+    def __str__(self) -> str:
+        return f"Plan revision {self.number} of episode {self.episode_id}"
+
+
+class Measurement(AppendOnly):
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="measurements")
+    visit = models.ForeignKey(
+        "charting.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    instrument = models.CharField(max_length=20)  # a knowledge-base instrument ID
+    taken_on = models.DateField()
+    answers = models.JSONField(default=list)  # item answers as entered (null: unanswered); one for single ratings
+    unit = models.CharField(max_length=10, blank=True)  # the unit the answers were entered in (PPT)
+    score = models.FloatField(null=True, blank=True)  # in the instrument's score unit (PPT: kPa)
+    scorable = models.BooleanField()
+    reason = models.TextField(blank=True)  # why the form could not be scored
+    result = models.JSONField(default=dict)  # the core's Score, as computed when recorded
+    # NPRS: {"best", "worst"} over 24 h; PPT: {"site", "side"}; PSFS: {"activities"}
+    extra = models.JSONField(default=dict, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["taken_on", "recorded_at", "id"]
+        indexes = [models.Index(fields=["episode", "instrument", "taken_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} on {self.taken_on}"
+
+
+class MeasurementVoid(AppendOnly):
+    """A measurement entered in error: it stays, marked void, and no longer counts."""
+
+    measurement = models.OneToOneField(Measurement, on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField()
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField(default=timezone.now)

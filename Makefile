@@ -34,10 +34,10 @@ test: $(STAMP) sysdeps
 	NEEDLECHART_DEBUG= $(BIN)/pytest -q
 	NEEDLECHART_DEBUG= BIN=$(BIN) bash scripts/test-postgres.sh
 
-bench: $(STAMP)  ## core latency, then the pages under load on PostgreSQL (needs wrk: apt-get install -y wrk)
+bench: $(STAMP)  ## core latency, then each page's requests/s against the signed-in floor page on PostgreSQL (needs wrk: apt-get install -y wrk); VISITS_PER_PATIENT=200: at 400,000 visits
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true
 	$(BIN)/python scripts/bench.py --output bench-results.json
-	$(BIN)/python scripts/bench_web.py --output bench-web-results.json
+	$(BIN)/python scripts/bench_web.py --output bench-web-results.json --visits-per-patient $(or $(VISITS_PER_PATIENT),20)
 
 lint: $(STAMP)
 	$(BIN)/ruff check needlechart tests scripts

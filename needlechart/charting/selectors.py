@@ -16,9 +16,13 @@ class Precaution:
     source: str  # "history" (coded in the record) or "screening" (the latest screening)
 
 
-def current_precautions(kb, patient) -> list[Precaution]:
+_UNREAD = object()
+
+
+def current_precautions(kb, patient, *, latest=_UNREAD, findings=None) -> list[Precaution]:
     """Everything that should make a clinician pause, always shown at the top: the open coded history
-    and the latest screening's findings, each once, most serious first."""
+    and the latest screening's findings, each once, most serious first. A caller that has already read
+    the latest screening (None: there is none) or the coded history passes them in."""
     seen: set[tuple[str, str, str]] = set()
     out: list[Precaution] = []
 
@@ -31,11 +35,12 @@ def current_precautions(kb, patient) -> list[Precaution]:
         where = f"{side} {kb.regions[region].name.lower()}" if region in kb.regions else ""
         out.append(Precaution(code, finding.name, finding.kind, where, since, source))
 
-    latest = patient.screenings.first()
+    if latest is _UNREAD:
+        latest = patient.screenings.only("patient", "performed_at", "findings").first()
     if latest is not None:
         for f in latest.findings:
             add(f["code"], f.get("region", ""), f.get("side", ""), latest.performed_at.date(), "screening")
-    for f in patient.findings.all():
+    for f in patient.findings.all() if findings is None else findings:
         if f.resolved_on is None:
             add(f.code, f.region, f.side, f.noted_on, "history")
     order = {"red_flag": 0, "contraindication": 1, "precaution": 2}

@@ -12,16 +12,23 @@ beside its field while every other field saves.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from functools import lru_cache
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
@@ -33,6 +40,7 @@ from needlechart.clinical.screening import ScreeningInputError
 from needlechart.clinical.suggestion import suggest
 from needlechart.common import opaque
 from needlechart.explorer import bodymap
+from needlechart.explorer.fragments import FragmentCache, zone_key
 from needlechart.knowledge import UnknownName, load, resolve_target
 from needlechart.patients.selectors import get_patient
 
@@ -78,13 +86,33 @@ ACTION_FORM = {
 }
 
 
+PARTS = ("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+
+
+def _page_visit(request, pk: int, visit_id: int) -> Visit:
+    """The note the page shows, read with its patient in one query; its parts are read by `_context`,
+    and only when the page draws them (a signed note's record is usually drawn already). Anything but
+    the clinic's own patient's own visit takes `_visit`'s way: the same 404s and refusals recorded."""
+    user = request.user
+    try:
+        # get(), not first(): no ORDER BY to write (the ORM spends more writing this query than the
+        # database spends answering it).
+        visit = Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by").get(
+            pk=visit_id, patient_id=pk, patient__clinic_id=user.clinic_id
+        )
+    except Visit.DoesNotExist:
+        return _visit(request, pk, visit_id)
+    require_clinical(user)
+    return visit
+
+
 def _visit(request, pk: int, visit_id: int) -> Visit:
     patient = get_patient(request.user, pk)
     require_clinical(request.user)
     try:
         return (
             Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
-            .prefetch_related("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+            .prefetch_related(*PARTS)
             .get(pk=visit_id, patient=patient)
         )
     except Visit.DoesNotExist:
@@ -116,23 +144,48 @@ def _condition(visit: Visit) -> str:
     return visit.episode.condition if visit.episode else ""
 
 
-def _context(request, visit: Visit, **forms) -> dict:
-    """What the visit page shows. A signed, discarded or read-only note needs only its record; the
-    forms, the body map and the suggestions are built for the author's draft alone."""
-    kb = load()
-    patient = visit.patient
-    condition = _condition(visit)
-    first = _first_signed_visit(visit)
-    # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
-    pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
-    refusal = services.edit_refusal(request.user, visit)
-    context = {
-        "kb": kb,
-        "patient": patient,
-        "visit": visit,
-        "screening": visit.screening,
-        "precautions": current_precautions(kb, patient),
-        "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
+# Markup drawn once per distinct input and reused (see needlechart.explorer.fragments): a signed note's
+# record (the database refuses any change to it), the fields of each unbound form on a draft (a pure
+# function of the form's options and initial values) and a draft's suggested targets.
+RECORDS = FragmentCache("signed note records", maxsize=256)
+FORM_FIELDS = FragmentCache("note form fields", maxsize=512)
+SUGGESTIONS = FragmentCache("note suggestions", maxsize=256)
+
+
+def _record_key(visit: Visit) -> tuple:
+    """What a signed note's record is drawn from, besides its parts (locked with it): the note's row,
+    as a digest (it is locked too, so this only guards against a reused id), the signer's name as it
+    reads today and the clinic's time zone (the signing time is shown in it)."""
+    row = json.dumps(
+        [
+            visit.pk,
+            visit.version,
+            str(visit.signed_at),
+            str(visit.updated_at),
+            visit.patient_id,
+            visit.episode_id,
+            visit.screening_id,
+            visit.clinician_id,
+            visit.modality,
+            str(visit.visit_date),
+            visit.billing,
+            visit.signed_record,
+            visit.nprs_before,
+            visit.nprs_after,
+            visit.needles_in,
+            visit.needles_out,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    signer = visit.signed_by.display_name if visit.signed_by_id else ""
+    return (visit.pk, hashlib.sha256(row.encode()).hexdigest(), signer, zone_key())
+
+
+def _record_parts(kb, visit: Visit) -> dict:
+    """The note's parts as its record and a draft's views show them (read once, with the note)."""
+    prefetch_related_objects([visit], *PARTS)
+    return {
         "insertions": [
             (i, kb.target(i.target))
             for i in visit.insertions.all()
@@ -146,9 +199,91 @@ def _context(request, visit: Visit, **forms) -> dict:
         "adverse_events": list(visit.adverseevents.all()),
         "palpations": list(visit.palpations.all()),
         "exercises": [(a, kb.exercises.get(a.exercise)) for a in visit.exerciseassignments.all()],
-        "soap": soap.compose(kb, visit, first),
-        "addenda": list(visit.addenda.select_related("author")),
-        "addendum_form": forms.get("addendum_form") or AddendumForm(),
+        "soap": soap.compose(kb, visit, _first_signed_visit(visit)),
+    }
+
+
+class _UnboundForm:
+    """An unbound form of the note whose fields' markup comes from the cache. Outside its fields the
+    page asks an unbound form only whether it has errors (no), which row it corrects (none) and, for
+    the note, its version field: those answers are kept with the markup. Anything else builds the real
+    form and asks it."""
+
+    def __init__(self, build, answers: dict):
+        self._build = build
+        self._answers = answers
+        self._form = None
+
+    def _real(self):
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getitem__(self, name):
+        if name in self._answers:
+            return self._answers[name]
+        return self._real()[name]
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._answers:
+            return self._answers[name]
+        return getattr(self._real(), name)
+
+    def __iter__(self):
+        return iter(self._real())
+
+
+def _answers(form) -> dict:
+    answers: dict = {"errors": {}}
+    for name in ("editing", "planned"):
+        if name in form.fields:
+            answers[name] = {"value": form[name].value()}
+    if "version" in form.fields:
+        answers["version"] = mark_safe(str(form["version"]))
+    return answers
+
+
+def _freeze(value):
+    """A form's initial values as a cache key."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _form(kb, name: str, given, build, key: tuple, template: str):
+    """The form for the page and its fields' markup. A form handed in (bound after a refusal, or filled
+    from a row to correct) is drawn as it is; the page's own unbound form is drawn once per key."""
+    if given is not None:
+        return given, render_to_string(template, {name: given})
+
+    def draw():
+        form = build()
+        return render_to_string(template, {name: form}), _answers(form)
+
+    fields, answers = FORM_FIELDS.get(kb, (name, key), draw)
+    return _UnboundForm(build, answers), fields
+
+
+@lru_cache(maxsize=32)
+def _suggested(kb, pains: tuple, condition: str, screening_input, modality: str):
+    return suggest(kb, pains, condition, screening_input, top=8, modality=modality)
+
+
+def _context(request, visit: Visit, **forms) -> dict:
+    """What the visit page shows. A signed, discarded or read-only note needs only its record; the
+    forms, the body map and the suggestions are built for the author's draft alone."""
+    kb = load()
+    patient = visit.patient
+    refusal = services.edit_refusal(request.user, visit)
+    context = {
+        "kb": kb,
+        "patient": patient,
+        "visit": visit,
+        "screening": visit.screening,
         "error": forms.get("error", ""),
         "errors": forms.get("errors", []),
         "is_author": visit.clinician_id == request.user.pk,
@@ -156,15 +291,68 @@ def _context(request, visit: Visit, **forms) -> dict:
         "editable": not refusal,
         "acupuncture": visit.modality == Modality.ACUPUNCTURE,
     }
-    if refusal:
+    if visit.is_signed:
+        # The record is drawn once: the parts are read only to draw it (or when asked for).
+        context["precautions"] = current_precautions(kb, patient)
+        context["addenda"] = list(visit.addenda.select_related("author"))
+        context["addendum_form"] = forms.get("addendum_form") or AddendumForm()
+        drawn: dict = {}
+
+        def draw_record():
+            drawn.update(_record_parts(kb, visit))
+            return render_to_string("charting/_signed_record.html", {**context, **drawn})
+
+        context["signed_record"] = RECORDS.get(kb, _record_key(visit), draw_record)
+        context.update(drawn)
+        if "soap" not in drawn:
+            context["soap"] = SimpleLazyObject(lambda: _record_parts(kb, visit)["soap"])
         return context
+    context.update(_record_parts(kb, visit))
+    if refusal:
+        context["precautions"] = current_precautions(kb, patient)
+        return context
+    condition = _condition(visit)
+    # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
+    pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
     screening = visit.screening
     last_screening = patient.screenings.first()
+    context["precautions"] = current_precautions(kb, patient, latest=last_screening)
     suggestions = None
     if pains or condition:
         screening_input = services.screening_input(screening, modalities=(visit.modality,)) if screening else None
-        suggestions = suggest(kb, pains, condition, screening_input, top=8, modality=visit.modality)
+        key = (tuple(pains), condition, screening_input, visit.modality)
+        suggestions = _suggested(kb, *key)
+        groups = [("Muscles", suggestions.muscles), ("Acupoints", suggestions.acupoints)]
+        context["suggestions_html"] = SUGGESTIONS.get(
+            kb, key, lambda: render_to_string("charting/_suggestions.html", {"suggestion_groups": groups})
+        )
+    prefetch_related_objects([patient], "consents")  # read twice: the consent view and the sign check
     consents = services.current_consents(patient)
+    modality = visit.modality
+    initial = ScreeningForm.initial_from(last_screening)
+    needle = _insertion_initial(request)
+    note = _note_initial(visit)
+    segments = SegmentsForm.initial_from(visit)
+    # Each form: how the page builds it, what its unbound markup depends on, its name in the templates.
+    page_forms = {
+        "screening": (lambda: ScreeningForm(initial=initial), _freeze(initial), "screening_form"),
+        "consent": (lambda: ConsentForm(initial={"modality": modality}), (modality,), "consent_form"),
+        "insertion": (
+            lambda: InsertionForm(initial=needle, modality=modality),
+            (modality, _freeze(needle)),
+            "insertion_form",
+        ),
+        "palpation": (PalpationForm, (), "palpation_form"),
+        "exercise": (lambda: ExerciseForm(condition=condition), (condition,), "exercise_form"),
+        "ae": (AdverseEventForm, (), "ae_form"),
+        "note": (lambda: NoteForm(initial=note, modality=modality), (modality, _freeze(note)), "note_form"),
+        "segments": (lambda: SegmentsForm(initial=segments), _freeze(segments), "segments_form"),
+        "discard": (DiscardForm, (), "discard_form"),
+    }
+    for name, (build, key, form_name) in page_forms.items():
+        form, fields = _form(kb, form_name, forms.get(form_name), build, key, f"charting/_fields_{name}.html")
+        context[form_name] = form
+        context[f"{name}_fields"] = fields
     context.update(
         {
             "consents": consents,
@@ -173,24 +361,11 @@ def _context(request, visit: Visit, **forms) -> dict:
             "screened_today": screening is not None
             and timezone.localtime(screening.performed_at).date() == visit.visit_date,
             "intensity_range": range(11),
+            "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
             "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
             "suggestions": suggestions,
-            "suggestion_groups": [("Muscles", suggestions.muscles), ("Acupoints", suggestions.acupoints)]
-            if suggestions
-            else [],
             "reconciled": services.counts_reconciled(visit),
             "sign_problems": services.sign_problems(request.user, visit),
-            "screening_form": forms.get("screening_form")
-            or ScreeningForm(initial=ScreeningForm.initial_from(last_screening)),
-            "consent_form": forms.get("consent_form") or ConsentForm(initial={"modality": visit.modality}),
-            "insertion_form": forms.get("insertion_form")
-            or InsertionForm(initial=_insertion_initial(request), modality=visit.modality),
-            "palpation_form": forms.get("palpation_form") or PalpationForm(),
-            "exercise_form": forms.get("exercise_form") or ExerciseForm(condition=condition),
-            "ae_form": forms.get("ae_form") or AdverseEventForm(),
-            "note_form": forms.get("note_form") or NoteForm(initial=_note_initial(visit), modality=visit.modality),
-            "segments_form": forms.get("segments_form") or SegmentsForm(initial=SegmentsForm.initial_from(visit)),
-            "discard_form": forms.get("discard_form") or DiscardForm(),
             "conflict": forms.get("conflict"),
         }
     )
@@ -202,7 +377,12 @@ def _insertion_initial(request) -> dict:
 
 
 def _note_fields(visit: Visit) -> tuple[str, ...]:
-    return tuple(n for n in NoteForm(modality=visit.modality).fields if n != "version")
+    return _note_field_names(visit.modality)
+
+
+@lru_cache(maxsize=8)
+def _note_field_names(modality: str) -> tuple[str, ...]:
+    return tuple(n for n in NoteForm(modality=modality).fields if n != "version")
 
 
 def _note_initial(visit: Visit) -> dict:
@@ -247,7 +427,7 @@ def visit_start(request, pk: int):
 
 @clinic_staff_required
 def visit_page(request, pk: int, visit_id: int):
-    visit = _visit(request, pk, visit_id)
+    visit = _page_visit(request, pk, visit_id)
     services.open_visit(request.user, visit, request=request)
     return render(request, "charting/visit.html", _context(request, visit))
 
@@ -255,7 +435,7 @@ def visit_page(request, pk: int, visit_id: int):
 def _reloaded(visit: Visit) -> Visit:
     return (
         Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
-        .prefetch_related("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+        .prefetch_related(*PARTS)
         .get(pk=visit.pk)
     )
 

@@ -1,6 +1,8 @@
 """Server-side SVG charts: one markup for pages, PDFs and htmx swaps, no JavaScript.
 
-Small on purpose: a score-over-time line chart is all the clinical pages need.
+Small on purpose: a score-over-time line chart is all the clinical pages need. A chart is a pure
+function of its data, so each distinct one is drawn once per process and then reused (a bounded
+cache keyed by the data itself): reopening a patient whose scores have not changed draws nothing.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +33,20 @@ def line_chart(
     title: str = "",
 ) -> SafeString:
     """Lines over dates; y from 0 to `y_max`. Points carry <title> tooltips; gaps are skipped."""
+    data = tuple((s.name, s.css_class, tuple(s.points)) for s in series)
+    return _drawn(data, y_max, y_label, width, height, title)
+
+
+@lru_cache(maxsize=256)
+def _drawn(
+    data: tuple[tuple[str, str, tuple[tuple[date, float | None], ...]], ...],
+    y_max: float,
+    y_label: str,
+    width: int,
+    height: int,
+    title: str,
+) -> SafeString:
+    series = [Series(name, css_class, points) for name, css_class, points in data]
     days = sorted({d for s in series for d, v in s.points if v is not None})
     if not days:
         return mark_safe('<p class="muted">No scores recorded yet.</p>')

@@ -9,5 +9,6 @@ urlpatterns = [
     path("patients/", include("needlechart.patients.urls")),
     path("patients/", include("needlechart.charting.urls")),
     path("api/v1/", api.urls),
+    path("start/", include("needlechart.common.urls")),
     path("", include("needlechart.explorer.urls")),
 ]

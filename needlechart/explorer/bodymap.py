@@ -2,6 +2,10 @@
 
 The same markup serves the interactive explorer (shapes are keyboard-focusable toggle buttons) and
 the static maps on muscle, acupoint, region and condition pages (shapes shaded by role).
+
+A map is a pure function of its drawing (the selected and shaded regions, the views, the caption), so
+each distinct one is drawn once per process and then served from a small cache: the explorer's home
+page, a condition's map and a draft's unmarked map are the same markup for every request.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from django.utils.safestring import SafeString, mark_safe
 from needlechart.knowledge.model import KnowledgeBase
 
 from .bodymap_geometry import OUTLINE, SHAPES, VIEWBOX, VIEWS
+from .fragments import FragmentCache
 
 SIDE_WORD = {"left": "Left", "right": "Right", "midline": "Midline"}
+MAPS = FragmentCache("body map", maxsize=128)  # one entry per distinct drawing, ~100 kB each
 
 
 def location_label(kb: KnowledgeBase, region: str, side: str) -> str:
@@ -32,8 +38,21 @@ def render(
     caption: str = "",
 ) -> SafeString:
     """Both views as inline SVG. `shading` maps (region, side) to a CSS class such as `primary`."""
-    selected = set(selected)
-    shading = shading or {}
+    selected = frozenset(selected)
+    shading = dict(shading or {})
+    views = tuple(views)
+    key = (interactive, selected if interactive else frozenset(), frozenset(shading.items()), views, caption)
+    return MAPS.get(kb, key, lambda: _draw(kb, interactive, selected, shading, views, caption))
+
+
+def _draw(
+    kb: KnowledgeBase,
+    interactive: bool,
+    selected: frozenset[tuple[str, str]],
+    shading: dict[tuple[str, str], str],
+    views: tuple[str, ...],
+    caption: str,
+) -> SafeString:
     figures = []
     for view in views:
         shapes = []

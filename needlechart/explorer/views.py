@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from needlechart.clinical.locations import Pain, PainInputError, parse_pain
 from needlechart.clinical.suggestion import suggest
@@ -11,8 +12,13 @@ from needlechart.knowledge import load
 from needlechart.knowledge.lookup import search as search_names
 
 from . import bodymap, selectors
+from .fragments import FragmentCache
 
 MAX_PAINS = 40
+# The explorer's answer is a pure function of the drawing and the condition: each distinct one is
+# ranked and rendered once per process (the home page and a shared link are the same for everyone).
+RESULTS = FragmentCache("explorer results", maxsize=256)
+CONTENT = FragmentCache("explorer page", maxsize=64)
 
 
 def _kb():
@@ -41,20 +47,35 @@ def explorer(request: HttpRequest) -> HttpResponse:
     if condition and condition not in kb.conditions:
         errors.append(f"'{condition}' is not a condition in the knowledge base; it was ignored.")
         condition = ""
-    result = suggest(kb, pains, condition, top=12) if pains or condition else None
-    context = {
+    key = (tuple(pains), condition, tuple(errors))
+    results = RESULTS.get(kb, key, lambda: render_to_string("explorer/_results.html", _results_context(kb, *key)))
+    if request.htmx:
+        return HttpResponse(results)
+    content = CONTENT.get(kb, key, lambda: _content(kb, key, results))
+    return render(request, "explorer/explorer.html", {"content": content})
+
+
+def _results_context(kb, pains: tuple[Pain, ...], condition: str, errors: tuple[str, ...]) -> dict:
+    return {
         "kb": kb,
         "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
         "condition": condition,
-        "conditions": sorted(kb.conditions.values(), key=lambda c: c.name),
-        "result": result,
+        "result": suggest(kb, pains, condition, top=12) if pains or condition else None,
         "errors": errors,
     }
-    if request.htmx:
-        return render(request, "explorer/_results.html", context)
-    context["bodymap"] = bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains})
-    context["regions"] = selectors.regions_by_part(kb)
-    return render(request, "explorer/explorer.html", context)
+
+
+def _content(kb, key: tuple, results: str) -> str:
+    pains, condition, _ = key
+    context = {
+        "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
+        "condition": condition,
+        "conditions": sorted(kb.conditions.values(), key=lambda c: c.name),
+        "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
+        "regions": selectors.regions_by_part(kb),
+        "results": results,
+    }
+    return render_to_string("explorer/_explorer.html", context)
 
 
 def search(request: HttpRequest) -> HttpResponse:

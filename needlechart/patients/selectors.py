@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from needlechart.audit.services import record_denied
+from needlechart.charting.models import AdverseEvent, Insertion, Visit
 
 from .models import Episode, Patient
 
@@ -69,3 +72,80 @@ def search(user, query: str) -> QuerySet[Patient]:
     for word in query.split():
         condition &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
     return people.filter(condition)
+
+
+def page_of(rows: QuerySet, per_page: int, number, *, filtered: bool) -> Page:
+    """`Paginator(rows, per_page).get_page(number)`. A filtered list (a search) is read in one query
+    instead of two: the page's rows carry the total as a window count (`COUNT(*) OVER ()`), so the
+    table is scanned once, not once to count and again for the page. The whole list keeps the
+    paginator's two queries: its count is an index-only scan and its page a short index scan, both
+    cheaper than counting every row in the page's query. Only a page past the end (or a number below 1)
+    takes the paginator's own way to the last page. `rows` is a `values_list()` query."""
+    paginator = Paginator(rows, per_page)
+    if not filtered:
+        return paginator.get_page(number)
+    try:
+        if isinstance(number, float) and not number.is_integer():
+            raise ValueError
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1  # as `get_page` reads a missing or malformed number
+    if wanted < 1:
+        return paginator.get_page(number)
+    bottom = (wanted - 1) * per_page
+    found = list(rows.annotate(_total=Window(Count("*")))[bottom : bottom + per_page])
+    if not found:
+        if wanted > 1:
+            return paginator.get_page(number)
+        paginator.count = 0  # nothing matches: page 1 of 1, as the paginator says
+        return Page([], 1, paginator)
+    paginator.count = found[0][-1]
+    return Page([row[:-1] for row in found], wanted, paginator)
+
+
+# What the overview's visit table, chart and follow-up button read of a visit: never the note's text,
+# drawing or billing (JSON decoded for nothing).
+VISIT_ROW_FIELDS = (
+    "patient_id",
+    "visit_date",
+    "modality",
+    "nprs_before",
+    "nprs_after",
+    "signed_at",
+    "discarded_at",
+    "clinician__first_name",
+    "clinician__last_name",
+    "clinician__username",
+)
+
+
+def visit_rows(patient, limit: int) -> list[Visit]:
+    """The patient's latest `limit` visits, newest first, each with its needle count. The count is a
+    sub-select per shown visit (an index scan of its needles), so the query reads `limit` visits from
+    the (patient, visit date) index however many the patient has, where a GROUP BY over the join
+    would aggregate every visit first."""
+    needles = (
+        Insertion.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*")).values("n")
+    )
+    return list(
+        patient.visits.select_related("clinician")
+        .only(*VISIT_ROW_FIELDS)
+        .annotate(needles=Coalesce(Subquery(needles), Value(0)))
+        .order_by("-visit_date", "-id")[:limit]
+    )
+
+
+def adverse_events(patient) -> list[AdverseEvent]:
+    """The patient's adverse events, latest visit first, with the visit's date. The events are looked
+    up by the ids of the patient's visits: joined to the visits instead, PostgreSQL reads every event of
+    the clinic (a hash join over a full scan, 2.5 ms at 400,000 visits), where the ids find the few
+    events through their visit index."""
+    visits = list(patient.visits.order_by().values_list("pk", flat=True))
+    if not visits:
+        return []
+    return list(
+        AdverseEvent.objects.filter(visit_id__in=visits)
+        .select_related("visit")
+        .only("code", "severity", "action_taken", "visit__visit_date")
+        .order_by("-visit__visit_date")
+    )

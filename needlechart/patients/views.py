@@ -7,16 +7,17 @@ from datetime import date
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
 from needlechart.audit.selectors import trail_for_patient
-from needlechart.charting.models import AdverseEvent
 from needlechart.charting.selectors import current_precautions
 from needlechart.clinical.charting import default_modality
 from needlechart.common.svgchart import Series, line_chart
+from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
 
 from . import selectors, services
@@ -25,14 +26,32 @@ from .models import PatientFinding
 
 PAGE_SIZE = 25
 VISITS_SHOWN = 52  # a year of weekly visits on the overview
+# The overview's visit table, drawn once per list of visits as shown: reopening a chart whose visits
+# have not changed reuses it.
+VISIT_ROWS = FragmentCache("overview visit rows", maxsize=256)
+# A page of the patient list (or of a search) as shown, drawn once per page of rows.
+PATIENT_ROWS = FragmentCache("patient list pages", maxsize=256)
 
 
 @clinic_staff_required
 def patient_list(request):
     query = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "patients/_rows.html" if request.htmx else "patients/list.html"
-    return render(request, template, {"page": page, "query": query})
+    found = selectors.search(request.user, query).values_list("pk", "last_name", "first_name", "date_of_birth", "phone")
+    page = selectors.page_of(found, PAGE_SIZE, request.GET.get("page"), filtered=bool(query.strip()))
+    shown = (tuple(page.object_list), page.number, page.paginator.num_pages, query)
+    rows = PATIENT_ROWS.get(load(), shown, lambda: _patient_rows(page, query))
+    if request.htmx:
+        return HttpResponse(rows)
+    return render(request, "patients/list.html", {"rows": rows, "query": query})
+
+
+def _patient_rows(page, query: str) -> str:
+    # Each row as the table shows it (a date of birth as Y-m-d is its ISO form).
+    rows = [
+        (reverse("patients:detail", args=[pk]), last, first, born.isoformat(), phone)
+        for pk, last, first, born, phone in page
+    ]
+    return render_to_string("patients/_rows.html", {"page": page, "rows": rows, "query": query})
 
 
 @clinic_staff_required
@@ -53,16 +72,16 @@ def patient_detail(request, pk: int):
     if request.user.sees_clinical_content:
         kb = load()
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
-        context["precautions"] = current_precautions(kb, patient)
-        context["history"] = [(f, kb.findings.get(f.code)) for f in patient.findings.all()]
-        context["history_form"] = HistoryFindingForm()
-        # A GROUP BY query drops Meta.ordering, so the order is explicit.
-        visits = list(
-            patient.visits.select_related("clinician")
-            .annotate(needles=Count("insertions"))
-            .order_by("-visit_date", "-id")[:VISITS_SHOWN]
+        findings = list(patient.findings.all())  # read once: the precautions and the history both show them
+        context["precautions"] = current_precautions(kb, patient, findings=findings)
+        context["history"] = [(f, kb.findings.get(f.code)) for f in findings]
+        visits = selectors.visit_rows(patient, VISITS_SHOWN)
+        # The rows as shown (the visit's address, date, modality, clinician, scores, needles, status).
+        shown = tuple(
+            (v.pk, v.visit_date, v.modality, v.clinician.display_name, v.nprs_before, v.nprs_after, v.needles, v.status)
+            for v in visits
         )
-        context["visits"] = visits
+        context["visit_rows"] = VISIT_ROWS.get(load(), (patient.pk, shown), lambda: _visit_rows(patient, visits))
         # A follow-up starts from the latest signed visit (never a draft or a discarded note).
         context["follow_up_from"] = next((v for v in visits if v.is_signed), None)
         context["modalities"] = [("dry_needling", "Dry needling"), ("acupuncture", "Acupuncture")]
@@ -75,10 +94,22 @@ def patient_detail(request, pk: int):
             ],
             title=f"Pain (NPRS 0-10) at each visit for {patient.full_name}",
         )
-        context["adverse_events"] = list(
-            AdverseEvent.objects.filter(visit__patient=patient).select_related("visit").order_by("-visit__visit_date")
-        )
+        context["adverse_events"] = selectors.adverse_events(patient)
     return render(request, "patients/detail.html", context)
+
+
+def _visit_rows(patient, visits) -> str:
+    rows = [
+        (
+            reverse("charting:visit", args=[patient.pk, v.pk]),
+            v.visit_date.isoformat(),  # as |date:"Y-m-d" writes a date
+            v.get_modality_display(),
+            v.clinician.display_name,
+            v,
+        )
+        for v in visits
+    ]
+    return render_to_string("patients/_visit_rows.html", {"visits": rows})
 
 
 @clinic_staff_required

@@ -506,23 +506,43 @@ def scheduled_instruments(episode: Episode, revision: PlanRevision | None) -> tu
 
 
 def due_measurements(user, episode: Episode, *, on: date | None = None) -> DueResult:
-    """What the plan's schedule makes due on `on` (default today): each instrument's baseline from the
-    first visit; then at each reassessment point of the core (after 50% and 100% of the planned
-    sessions, and at 4, 8 and 12 weeks) each instrument not measured since that point was reached.
-
-    A session point is reached at the visit that is that session (visits of the episode on or before
-    `on`, not discarded, counted in date order), a week point on its date. The GROC rates change, so it
-    has no baseline. Nothing is due for a discharged episode."""
+    """What the plan's schedule makes due on `on` (default today); the rule is `due_from_rows`."""
     require_outcomes(user, episode)
-    kb = load()
     on = on or timezone.localdate()
     revision = current_plan(episode)
-    plan = core_plan(episode, revision)
     visit_dates = list(
         episode.visits.filter(discarded_at__isnull=True, visit_date__lte=on)
         .order_by("visit_date", "id")
         .values_list("visit_date", flat=True)
     )
+    return due_from_rows(
+        episode=episode,
+        revision=revision,
+        plan=core_plan(episode, revision),
+        visit_dates=visit_dates,
+        rows=list(measurements_of(episode)),
+        on=on,
+    )
+
+
+def due_from_rows(
+    *,
+    episode: Episode,
+    revision: PlanRevision | None,
+    plan: core.Plan,
+    visit_dates: list[date],
+    rows: list[Measurement],
+    on: date,
+) -> DueResult:
+    """What is due on `on`, from rows already read (the overview reads them for every episode at once):
+    each instrument's baseline from the first visit; then at each reassessment point of the core (after
+    50% and 100% of the planned sessions, and at 4, 8 and 12 weeks) each instrument not measured since
+    that point was reached.
+
+    A session point is reached at the visit that is that session (`visit_dates`: the episode's visits on
+    or before `on`, not discarded, in date order), a week point on its date. The GROC rates change, so
+    it has no baseline. Nothing is due for a discharged episode."""
+    kb = load()
     done = len(visit_dates)
     names = scheduled_instruments(episode, revision)
     first_visit = visit_dates[0] if visit_dates else None
@@ -536,7 +556,7 @@ def due_measurements(user, episode: Episode, *, on: date | None = None) -> DueRe
         else:
             points.append(DuePoint(point.label, "weeks", point.date, None, point.reached))
     taken: dict[str, list[date]] = {}
-    for m in measurements_of(episode):
+    for m in rows:
         if m.taken_on <= on:
             taken.setdefault(m.instrument, []).append(m.taken_on)
     due: list[Due] = []
@@ -549,10 +569,10 @@ def due_measurements(user, episode: Episode, *, on: date | None = None) -> DueRe
                 if first_visit is not None:
                     due.append(Due(ident, instrument.abbreviation, "baseline", points[0].label, first_visit))
                 continue  # the baseline comes first
-            reached = [p for p in points[1:] if p.reached and p.date is not None]
-            if not reached:
+            reached_points = [p for p in points[1:] if p.reached and p.date is not None]
+            if not reached_points:
                 continue
-            latest = max(reached, key=lambda p: p.date)  # type: ignore[arg-type, return-value]
+            latest = max(reached_points, key=lambda p: p.date)  # type: ignore[arg-type, return-value]
             if not any(d >= latest.date for d in dates):  # type: ignore[operator]
                 due.append(Due(ident, instrument.abbreviation, "reassessment", latest.label, latest.date))  # type: ignore[arg-type]
     return DueResult(on, done, names, tuple(points), tuple(due))

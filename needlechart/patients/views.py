@@ -19,6 +19,7 @@ from needlechart.clinical.charting import default_modality
 from needlechart.common.svgchart import Series, line_chart
 from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
+from needlechart.outcomes.selectors import progress_of_episodes
 
 from . import selectors, services
 from .forms import EpisodeForm, HistoryFindingForm, PatientForm
@@ -71,7 +72,13 @@ def patient_detail(request, pk: int):
     context = {"patient": patient}
     if request.user.sees_clinical_content:
         kb = load()
-        context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in patient.episodes.all()]
+        episodes = list(patient.episodes.all())
+        context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in episodes]
+        # Each episode with a plan or measurements: the core's progress and what is due (a fixed number of
+        # queries, however many measurements); the ones not responding or to be referred are flagged on top.
+        progress = progress_of_episodes(request.user, patient, episodes)
+        context["progress"] = progress
+        context["progress_flags"] = [p for p in progress if p.flagged]
         findings = list(patient.findings.all())  # read once: the precautions and the history both show them
         context["precautions"] = current_precautions(kb, patient, findings=findings)
         context["history"] = [(f, kb.findings.get(f.code)) for f in findings]

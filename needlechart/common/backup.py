@@ -70,8 +70,8 @@ class BackupError(Exception):
 
 
 @dataclass(frozen=True)
-class BackupResult:
-    """What a backup file holds: counted in the very snapshot that was copied."""
+class _Counted:
+    """A copy of the database and what it holds: the row count of each table and the triggers."""
 
     path: Path
     vendor: str
@@ -87,36 +87,27 @@ class BackupResult:
     def rows(self) -> int:
         return sum(self.row_counts.values())
 
-    def summary(self) -> str:
-        return (
-            f"Backed up {self.vendor} to {self.path} ({_size(self.size)}): "
-            f"{self.tables} tables, {self.rows} rows, {self.triggers} triggers."
-        )
+    def _counts(self) -> str:
+        return f"{self.tables} tables, {self.rows} rows, {self.triggers} triggers."
 
 
 @dataclass(frozen=True)
-class RestoreResult:
+class BackupResult(_Counted):
+    """What a backup file holds: counted in the very snapshot that was copied."""
+
+    def summary(self) -> str:
+        return f"Backed up {self.vendor} to {self.path} ({_size(self.size)}): {self._counts()}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreResult(_Counted):
     """What the restored database holds, counted in it after the restore."""
 
-    path: Path
-    vendor: str
     database: str
-    size: int
-    row_counts: Mapping[str, int]
-    triggers: int
-
-    @property
-    def tables(self) -> int:
-        return len(self.row_counts)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.row_counts.values())
 
     def summary(self) -> str:
         return (
-            f"Restored {self.path} ({_size(self.size)}) into {self.vendor} database {self.database}: "
-            f"{self.tables} tables, {self.rows} rows, {self.triggers} triggers."
+            f"Restored {self.path} ({_size(self.size)}) into {self.vendor} database {self.database}: {self._counts()}"
         )
 
 

@@ -47,3 +47,19 @@ def ready_visit(physio, patient, episode):
     screening = services.screen_patient(physio, patient, [], ["dry_needling"])
     services.record_consent(physio, patient, "dry_needling", ALL_RISKS, True)
     return services.attach_screening(physio, visit, screening)
+
+
+@pytest.fixture
+def signed(ready_visit, physio):
+    """ready_visit signed with one needle. Signing needs today's screening (ready_visit's), the pain
+    score before treatment and reconciled counts."""
+    services.add_insertion(
+        physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
+    )
+    visit = services.update_draft(
+        physio,
+        ready_visit,
+        {"nprs_before": 6, "needles_in": 1, "needles_out": 1, "plan": "Weekly"},
+        ready_visit.version,
+    )
+    return services.sign_visit(physio, visit)

@@ -12,7 +12,6 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from needlechart.audit.models import AuditEvent
-from needlechart.charting import services
 from needlechart.charting.models import Visit
 from needlechart.common import dbroles
 
@@ -20,17 +19,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL roles")
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite triggers")
-
-
-@pytest.fixture
-def signed(ready_visit, physio):
-    services.add_insertion(
-        physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
-    )
-    visit = services.update_draft(
-        physio, ready_visit, {"nprs_before": 6, "needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1
-    )
-    return services.sign_visit(physio, visit)
 
 
 def _refused(sql: str) -> str:

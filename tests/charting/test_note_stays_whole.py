@@ -69,20 +69,6 @@ def _add_parts(physio, visit) -> None:
 
 
 @pytest.fixture
-def signed(ready_visit, physio):
-    services.add_insertion(
-        physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
-    )
-    visit = services.update_draft(
-        physio,
-        ready_visit,
-        {"nprs_before": 6, "needles_in": 1, "needles_out": 1, "plan": "Weekly"},
-        ready_visit.version,
-    )
-    return services.sign_visit(physio, visit)
-
-
-@pytest.fixture
 def draft_with_parts(physio, patient, signed):
     """A follow-up of the signed visit, still a draft: its needle carried forward as a planned target,
     and one row of every other part. These are the rows an UPDATE of visit_id might try to move."""

@@ -14,18 +14,6 @@ from needlechart.common.opaque import of as oid
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-@pytest.fixture
-def signed(ready_visit, physio):
-    services.add_insertion(
-        physio, ready_visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"}
-    )
-    # Signing needs today's screening (ready_visit's), the pain score before treatment and reconciled counts.
-    visit = services.update_draft(
-        physio, ready_visit, {"nprs_before": 6, "needles_in": 1, "needles_out": 1, "plan": "Weekly"}, 1
-    )
-    return services.sign_visit(physio, visit)
-
-
 def test_model_save_refuses(signed):
     signed.plan = "rewritten"
     with pytest.raises(NoteLocked):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 MESSAGE_APPEND_ONLY = "append-only: {table} rows cannot be changed or deleted"
 MESSAGE_LOCKED = "locked: a signed note cannot be changed; add a dated addendum instead"
+MESSAGE_DISCHARGED = "locked: a discharged episode cannot be changed; start a new episode of care instead"
 
 
 def append_only(schema_editor, table: str) -> None:
@@ -47,11 +48,13 @@ def drop_append_only(schema_editor, table: str) -> None:
     drop_lock(schema_editor, table, f"{table}_append_only")
 
 
-def lock_when(schema_editor, table: str, locked_condition_old: str, name: str) -> None:
+def lock_when(
+    schema_editor, table: str, locked_condition_old: str, name: str, message: str = MESSAGE_LOCKED
+) -> None:
     """No UPDATE or DELETE of a row of `table` once `locked_condition_old` holds for it.
 
     The condition is SQL over the row as it was, written with `OLD.` (e.g. `OLD.signed_at IS NOT NULL`,
-    or a sub-select on the parent note).
+    or a sub-select on the parent note). `message` is the error the database raises (no quotes).
     """
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
@@ -59,12 +62,12 @@ def lock_when(schema_editor, table: str, locked_condition_old: str, name: str) -
             schema_editor.execute(
                 f"CREATE TRIGGER {name}_{op.lower()} BEFORE {op} ON {table} "
                 f"WHEN ({locked_condition_old}) "
-                f"BEGIN SELECT RAISE(ABORT, '{MESSAGE_LOCKED}'); END"
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
     elif vendor == "postgresql":
         schema_editor.execute(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF {locked_condition_old} THEN RAISE EXCEPTION '{MESSAGE_LOCKED}' "
+            f"BEGIN IF {locked_condition_old} THEN RAISE EXCEPTION '{message}' "
             f"USING ERRCODE = 'integrity_constraint_violation'; END IF; "
             f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $$"
         )

@@ -78,3 +78,80 @@ class MeasurementVoid(AppendOnly):
     reason = models.TextField()
     voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     voided_at = models.DateTimeField(default=timezone.now)
+
+
+class DischargeReason(models.TextChoices):
+    GOALS_MET = "goals_met", "Goals met"
+    PLATEAU = "plateau", "Plateau: no further gain expected"
+    REFERRED = "referred", "Referred on"
+    PATIENT_CHOICE = "patient_choice", "Patient's choice"
+    DID_NOT_RETURN = "did_not_return", "Did not return"
+
+
+class Discharge(AppendOnly):
+    """The end of an episode of care: why, the final outcomes against baseline as the core read them
+    on the day, and the home programme to continue. Append-only, and the discharged episode is locked
+    by a trigger (migration 0002): a discharge is undone only by starting a new episode."""
+
+    episode = models.OneToOneField("patients.Episode", on_delete=models.PROTECT, related_name="discharge")
+    reason = models.CharField(max_length=20, choices=DischargeReason.choices)
+    discharged_on = models.DateField()
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20)  # the core's progress status on the day
+    # The core's instrument rows on the day: [{"instrument", "facet", "name", "unit", "baseline",
+    # "baseline_date", "latest", "latest_date", "change", "improvement", "mcid", "met", "reading"}]
+    final_outcomes = models.JSONField(default=list)
+    # [{"exercise": knowledge-base exercise ID, "name", "dosage"}]
+    home_programme = models.JSONField(default=list)
+    discharged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discharged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Discharge of episode {self.episode_id}"
+
+
+class ReviewActionKind(models.TextChoices):
+    REFERRAL = "referral", "Referral made"
+    REASON = "reason", "Reason recorded for going on"
+
+
+class ReviewAction(AppendOnly):
+    """What the clinician did about a course flagged as not responding or to refer: a referral (to
+    whom, how urgently) or the reason for carrying on. A plan revision also counts as acting on it."""
+
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="review_actions")
+    kind = models.CharField(max_length=10, choices=ReviewActionKind.choices)
+    status = models.CharField(max_length=20)  # the core's status that was acted on
+    referred_to = models.CharField(max_length=200, blank=True)
+    urgency = models.CharField(max_length=20, blank=True)  # a knowledge-base urgency ID, for referrals
+    reason = models.TextField()
+    acted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["episode", "acted_at", "id"]
+
+
+class EpisodeReview(models.Model):
+    """The core's latest reading of one episode, kept so that a clinic's list can put flagged courses
+    first without assessing every episode on every request. Derived, never edited by hand: rewritten in
+    the same transaction as every change to what it depends on (a measurement, a void, a plan revision,
+    a review action, a signed visit, a discharge), and read again once `recheck_on` comes (a course can
+    become judgeable by the date alone)."""
+
+    episode = models.OneToOneField(
+        "patients.Episode", on_delete=models.CASCADE, primary_key=True, related_name="review"
+    )
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    urgency = models.CharField(max_length=20, blank=True)
+    flagged = models.BooleanField(default=False)  # not responding or to refer, and not yet acted on
+    reasons = models.JSONField(default=list)
+    computed_on = models.DateField()
+    recheck_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "flagged"]),
+            models.Index(fields=["clinic", "recheck_on"]),
+        ]

@@ -19,7 +19,7 @@ from needlechart.knowledge import load
 from needlechart.knowledge.model import COMPLEMENTARY_KINDS
 from needlechart.outcomes.services import ICD10_PATTERN, MAX_SESSIONS
 
-from .schemas import EpisodeId, In, IsoDate, SourceOut, Text, UserId, VisitId, _opaque_id
+from .schemas import EpisodeId, In, IsoDate, PatientId, SourceOut, Text, UserId, VisitId, _opaque_id
 
 PlanId = _opaque_id("plan", "a plan revision")
 MeasurementId = _opaque_id("measurement", "a measurement")
@@ -370,3 +370,95 @@ class DueMeasurementsOut(Schema):
     instruments: list[str]
     points: list[DuePointOut]
     due: list[DueOut]
+
+
+DischargeId = _opaque_id("discharge", "a discharge")
+ReviewActionId = _opaque_id("review_action", "a review action")
+DischargeReasonId = Literal["goals_met", "plateau", "referred", "patient_choice", "did_not_return"]
+ReviewKindId = Literal["referral", "reason"]
+UrgencyId = Literal["emergency", "urgent", "soon", "routine"]
+
+
+class HomeExerciseIn(In):
+    exercise: Annotated[str, Field(min_length=1, max_length=60)]
+    dosage: Text(200) = ""
+
+
+class DischargeIn(In):
+    """End the episode of care. Refused (422) while a draft visit is open, for a date in the future,
+    before the episode's start or its last signed visit. Without `home_programme`, the latest signed
+    visit's exercises carry over."""
+
+    reason: DischargeReasonId
+    discharged_on: IsoDate | None = None
+    note: Text(4000) = ""
+    home_programme: list[HomeExerciseIn] | None = Field(None, max_length=20)
+
+
+class FinalOutcomeOut(Schema):
+    instrument: str
+    facet: str
+    name: str
+    unit: str
+    baseline: float | None
+    baseline_date: date | None
+    latest: float
+    latest_date: date
+    change: float | None
+    improvement: float | None
+    mcid: float | None
+    met: bool | None
+    reading: str
+
+
+class HomeExerciseOut(Schema):
+    exercise: str
+    name: str
+    dosage: str
+
+
+class DischargeOut(Schema):
+    id: DischargeId
+    episode_id: EpisodeId
+    reason: str
+    discharged_on: date
+    note: str
+    status: str
+    final_outcomes: list[FinalOutcomeOut]
+    home_programme: list[HomeExerciseOut]
+    discharged_by_id: UserId
+    discharged_at: datetime
+
+
+class ReviewActionIn(In):
+    """What was done about a course flagged as not responding or to refer: a referral (`referred_to`
+    and `urgency` required) or the reason care goes on as planned. 422 when the course is not flagged."""
+
+    kind: ReviewKindId
+    reason: Text(2000)
+    referred_to: Text(200) = ""
+    urgency: UrgencyId | Literal[""] = ""
+
+
+class ReviewActionOut(Schema):
+    id: ReviewActionId
+    episode_id: EpisodeId
+    kind: str
+    status: str
+    referred_to: str
+    urgency: str
+    reason: str
+    acted_by_id: UserId
+    acted_at: datetime
+
+
+class FlaggedOut(Schema):
+    """A course to act on: the episode, its patient, the core's status and reasons as last read."""
+
+    episode_id: EpisodeId
+    patient_id: PatientId
+    condition: str
+    status: str
+    urgency: str
+    reasons: list[str]
+    computed_on: date

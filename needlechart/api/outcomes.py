@@ -15,19 +15,25 @@ from ninja import Router, Status
 from needlechart.accounts.permissions import require_clinical
 from needlechart.clinical import progress as core
 from needlechart.knowledge import load
-from needlechart.outcomes import services
+from needlechart.outcomes import reviews, services
+from needlechart.outcomes.discharge import discharge_episode
 from needlechart.patients.models import Episode
 from needlechart.patients.selectors import get_episode
 
 from .access import audit_read, field_error, staff
 from .outcome_schemas import (
+    DischargeIn,
+    DischargeOut,
     DueMeasurementsOut,
+    FlaggedOut,
     MeasurementIn,
     MeasurementOut,
     PlanIn,
     PlanRevisedOut,
     PlansOut,
     ProgressOut,
+    ReviewActionIn,
+    ReviewActionOut,
 )
 from .schemas import EpisodeId, IsoDate, responses
 
@@ -150,3 +156,56 @@ def read_due(request: HttpRequest, episode_id: EpisodeId, on: IsoDate | None = N
         "points": list(result.points),
         "due": list(result.due),
     }
+
+
+@router.post("/episodes/{episode_id}/discharge", response=responses({201: DischargeOut}, body=True))
+def discharge(request: HttpRequest, episode_id: EpisodeId, payload: DischargeIn):
+    """Discharge the episode: final outcomes against baseline as the core reads them, the home programme
+    to continue. Final: the episode is then read-only (a returning patient starts a new episode)."""
+    episode = _episode(request, episode_id)
+    data = payload.dict()
+    programme = data.pop("home_programme")
+    row = discharge_episode(request.user, episode, home_programme=programme, request=request, **data)
+    return Status(201, row)
+
+
+@router.get("/episodes/{episode_id}/discharge", response=responses({200: DischargeOut}))
+def read_discharge(request: HttpRequest, episode_id: EpisodeId):
+    """The episode's discharge; 404 while the episode is in care."""
+    episode = _episode(request, episode_id)
+    row = getattr(episode, "discharge", None) if episode.status == "discharged" else None
+    if row is None:
+        return Status(404, {"detail": "This episode is not discharged."})
+    audit_read(request, episode, episode.patient, "Opened the discharge")
+    return row
+
+
+@router.post("/episodes/{episode_id}/review-actions", response=responses({201: ReviewActionOut}, body=True))
+def act_on_review(request: HttpRequest, episode_id: EpisodeId, payload: ReviewActionIn):
+    """Record what was done about a course flagged as not responding or to refer; the flag clears until
+    new evidence (a measurement, a re-screen) reads the same way again."""
+    episode = _episode(request, episode_id)
+    action = reviews.record_review_action(request.user, episode, request=request, **payload.dict())
+    return Status(201, action)
+
+
+@router.get("/reviews/flagged", response=responses({200: list[FlaggedOut]}, lookup=False))
+def flagged(request: HttpRequest) -> list[dict[str, Any]]:
+    """The clinic's courses to act on, the most urgent first (clinicians and clinic admins)."""
+    user = staff(request)
+    require_clinical(user)
+    rows = reviews.flagged_reviews(user)
+    for r in rows:
+        audit_read(request, r.episode, r.episode.patient, "Listed a course to act on")
+    return [
+        {
+            "episode_id": r.episode_id,
+            "patient_id": r.episode.patient_id,
+            "condition": r.episode.condition,
+            "status": r.status,
+            "urgency": r.urgency,
+            "reasons": r.reasons,
+            "computed_on": r.computed_on,
+        }
+        for r in rows
+    ]

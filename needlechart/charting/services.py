@@ -21,6 +21,7 @@ from needlechart.clinical.charting import needle_problems
 from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen, target_sides
 from needlechart.knowledge import load
 
+from . import signals
 from .models import (
     DISCARDED_MESSAGE,
     Addendum,
@@ -50,6 +51,8 @@ RISK_LABELS = {
     "pneumothorax": "Pneumothorax (collapsed lung) when the chest wall is needled: rare, about 1 in 100,000",
     "electrical": "Muscle fatigue or skin irritation from electrical stimulation",
 }
+
+DISCHARGED_EPISODE = "This episode of care is discharged: start a new episode for the patient."
 
 
 class ChartingError(ValidationError):
@@ -103,7 +106,7 @@ def _store_screening(
     performed_at = performed_at or timezone.now()
     age = patient.age_on(timezone.localtime(performed_at).date())
     result = screen(kb, ScreeningInput(age, reported, (), tuple(modalities)))
-    return Screening.objects.create(
+    screening = Screening.objects.create(
         patient=patient,
         performed_by=user,
         age=age,
@@ -120,6 +123,8 @@ def _store_screening(
         repeats=repeats,
         performed_at=performed_at,
     )
+    signals.screening_recorded.send(sender=Screening, screening=screening)
+    return screening
 
 
 def _verdict_words(screening: Screening) -> str:
@@ -277,6 +282,8 @@ def start_visit(
             f"A visit is dry needling or acupuncture, not {modality.replace('_', ' ')}: electrical "
             "stimulation is recorded on the needles it is applied to."
         )
+    if episode is not None and episode.status == "discharged":
+        raise ChartingError(DISCHARGED_EPISODE)
     if episode is None:
         active = list(
             patient.episodes.filter(status="active").order_by("-started_on", "-id").values_list("id", flat=True)
@@ -912,6 +919,9 @@ def sign_visit(user, visit: Visit, request=None) -> Visit:
             raise NoteLocked()
         if visit.is_discarded:
             raise NoteLocked(DISCARDED_MESSAGE)
+        if visit.episode is not None and visit.episode.status == "discharged":
+            # Discharged while this draft was open (a discharge refuses open drafts; two tabs raced).
+            raise ChartingError(DISCHARGED_EPISODE + " Discard this draft and chart the visit again.")
         problems = sign_problems(user, visit)
         if problems:
             raise SignRefused(list(problems))
@@ -923,6 +933,7 @@ def sign_visit(user, visit: Visit, request=None) -> Visit:
         if not updated:
             raise NoteLocked()
         record(user, Action.SIGN, visit, patient=visit.patient, request=request, summary="Signed the note")
+        signals.visit_signed.send(sender=Visit, visit=visit)
     return Visit.objects.get(pk=visit.pk)
 
 

@@ -42,6 +42,7 @@ from needlechart.common import opaque
 from needlechart.explorer import bodymap
 from needlechart.explorer.fragments import FragmentCache, zone_key
 from needlechart.knowledge import UnknownName, load, resolve_target
+from needlechart.outcomes.services import due_measurements
 from needlechart.patients.selectors import get_patient
 
 from . import services, soap
@@ -311,6 +312,10 @@ def _context(request, visit: Visit, **forms) -> dict:
     if refusal:
         context["precautions"] = current_precautions(kb, patient)
         return context
+    if visit.episode_id is not None and visit.episode.status != "discharged":
+        # What the plan's schedule makes due at this visit, each one click from its form.
+        context["due_today"] = due_measurements(request.user, visit.episode, on=visit.visit_date)
+        context["taken_here"] = list(visit.measurements.filter(void__isnull=True).order_by("recorded_at"))
     condition = _condition(visit)
     # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
     pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))

@@ -391,6 +391,27 @@ def change(instrument: Instrument, baseline: Score, follow_up: Score) -> Change:
     )
 
 
+def responder_range(instrument: Instrument, baseline: float) -> tuple[float, float] | None:
+    """The follow-up scores that `change` reads as a responder against `baseline` (for the GROC, the
+    ratings `groc_improved` reads as improved), as (low, high) on the score scale; None when the
+    instrument has no MCID or no score on the scale can reach it. Charts shade this band."""
+    mcid = instrument.mcid
+    low, high = instrument.score.min, instrument.score.max
+    if mcid is None:
+        return None
+    if mcid.kind == "threshold":
+        return (max(mcid.value, low), high)
+    needed = mcid.value
+    if mcid.relative_percent is not None and baseline != 0:
+        needed = min(needed, abs(baseline) * mcid.relative_percent / 100)
+    # Any improvement at all is needed too: the band never includes the baseline itself.
+    if instrument.higher_is_better:
+        edge = max(baseline + needed, math.nextafter(baseline, math.inf))
+        return (edge, high) if edge <= high else None
+    edge = min(baseline - needed, math.nextafter(baseline, -math.inf))
+    return (low, edge) if edge >= low else None
+
+
 def describe(instrument: Instrument, result: Score) -> str:
     """A few lines for a terminal: the score, its band, missing items, the MCID and the licence."""
     lines = [f"{instrument.name} ({instrument.abbreviation})"]

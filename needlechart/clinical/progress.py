@@ -31,7 +31,7 @@ import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from needlechart.clinical import instruments as scoring
 from needlechart.clinical.screening import (
@@ -402,7 +402,7 @@ def _site_name(kb: KnowledgeBase, site: str) -> str:
     return site.replace("_", " ")
 
 
-def _series(kb: KnowledgeBase, measurements: Iterable[Measurement]) -> dict[tuple[str, str], list[tuple[date, float]]]:
+def series(kb: KnowledgeBase, measurements: Iterable[Measurement]) -> dict[tuple[str, str], list[tuple[date, float]]]:
     """Measurements grouped by instrument and facet (NPRS best/worst, PPT site:side), in date order."""
     series: dict[tuple[str, str], list[tuple[date, float]]] = {}
     for m in measurements:
@@ -490,7 +490,7 @@ def instrument_progress(
 ) -> tuple[InstrumentProgress, ...]:
     """Each instrument's course, the condition's own instruments first (in its order)."""
     order = list(kb.conditions[condition].instruments) if condition in kb.conditions else []
-    rows = [_read(kb, instrument_of(kb, key[0]), key[1], points) for key, points in _series(kb, measurements).items()]
+    rows = [_read(kb, instrument_of(kb, key[0]), key[1], points) for key, points in series(kb, measurements).items()]
 
     def rank(row: InstrumentProgress) -> tuple[int, str, int, str]:
         place = order.index(row.instrument) if row.instrument in order else len(order)
@@ -774,6 +774,36 @@ def assess(kb: KnowledgeBase, data: ProgressInput) -> ProgressResult:
         notes=tuple(notes),
         sources=merge_sources(status_sources),
     )
+
+
+# ---------------------------------------------------------------- flags to act on
+
+FLAGGED = (NOT_RESPONDING, REFER)
+
+
+def flag_open(status: str, *, evidence: Iterable[datetime], acted: Iterable[datetime]) -> bool:
+    """Whether a course stays flagged for the clinician: it is not responding or to be referred, and
+    nothing has been done about it since the latest evidence behind that reading.
+
+    `evidence`: when each input of the reading arrived (a measurement recorded or voided, a re-screen,
+    the moment the course became judgeable). `acted`: when the clinician acted on it (a plan revision,
+    a referral recorded, a reason recorded for going on). Acting clears the flag; new evidence read the
+    same way raises it again, so a course that stays poor after a change of plan is looked at again."""
+    if status not in FLAGGED:
+        return False
+    last_act = max(acted, default=None)
+    if last_act is None:
+        return True
+    latest = max(evidence, default=None)
+    return latest is not None and last_act < latest
+
+
+def recheck_on(result: ProgressResult) -> date | None:
+    """The date the reading can change with no new input: a course too early to judge becomes
+    judgeable on the judgement point's date (sessions are new input: signing one reads it again)."""
+    if result.status == NOT_YET and not result.judgement.reached:
+        return result.judgement.weeks_date
+    return None
 
 
 # ---------------------------------------------------------------- JSON-shaped input

@@ -48,9 +48,7 @@ def drop_append_only(schema_editor, table: str) -> None:
     drop_lock(schema_editor, table, f"{table}_append_only")
 
 
-def lock_when(
-    schema_editor, table: str, locked_condition_old: str, name: str, message: str = MESSAGE_LOCKED
-) -> None:
+def lock_when(schema_editor, table: str, locked_condition_old: str, name: str, message: str = MESSAGE_LOCKED) -> None:
     """No UPDATE or DELETE of a row of `table` once `locked_condition_old` holds for it.
 
     The condition is SQL over the row as it was, written with `OLD.` (e.g. `OLD.signed_at IS NOT NULL`,

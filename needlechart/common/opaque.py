@@ -43,6 +43,8 @@ KINDS: dict[str, str] = {
     "user": "us",
     "plan": "pc",
     "measurement": "om",
+    "discharge": "dc",
+    "review_action": "ra",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -149,6 +151,8 @@ MODEL_KINDS: dict[str, str] = {
     "accounts.user": "user",
     "outcomes.planrevision": "plan",
     "outcomes.measurement": "measurement",
+    "outcomes.discharge": "discharge",
+    "outcomes.reviewaction": "review_action",
 }
 
 

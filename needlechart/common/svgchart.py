@@ -88,3 +88,118 @@ def _drawn(
         legend_x += 12 + 8 * len(s.name) + 16
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded range of the y axis (e.g. where an instrument's MCID is reached), with its label."""
+
+    low: float
+    high: float
+    label: str
+
+
+def _step(span: float) -> float:
+    """A round tick step giving about five ticks over `span`."""
+    raw = span / 5 or 1
+    magnitude = 10 ** int(f"{raw:e}".split("e")[1])
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * magnitude:
+            return m * magnitude
+    return 10 * magnitude
+
+
+def course_chart(
+    points: Sequence[tuple[date, float]],
+    *,
+    y_min: float,
+    y_max: float,
+    unit: str,
+    title: str,
+    band: Band | None = None,
+    markers: Sequence[tuple[date, str]] = (),
+    start: date | None = None,
+    width: int = 640,
+    height: int = 200,
+) -> SafeString:
+    """One instrument's course: its scores over time on the instrument's own scale, a shaded band
+    where its minimal important change is reached, and dashed lines at the reassessment points. The
+    time axis runs from `start` (the plan's start: every chart of an episode shares it) to the last
+    point or marker. The same markup serves the pages and the PDF reports."""
+    return _course(tuple(points), y_min, y_max, unit, title, band, tuple(markers), start, width, height)
+
+
+@lru_cache(maxsize=512)
+def _course(
+    points: tuple[tuple[date, float], ...],
+    y_min: float,
+    y_max: float,
+    unit: str,
+    title: str,
+    band: Band | None,
+    markers: tuple[tuple[date, str], ...],
+    start: date | None,
+    width: int,
+    height: int,
+) -> SafeString:
+    if not points:
+        return mark_safe('<p class="muted">No scores recorded yet.</p>')
+    left, right, top, bottom = 44, 24, 14, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    days = [d for d, _ in points] + [d for d, _ in markers] + ([start] if start else [])
+    first, last = min(days), max(days)
+    span = max((last - first).days, 1)
+    y_span = (y_max - y_min) or 1
+
+    def x(d: date) -> float:
+        return left + plot_w * (d - first).days / span
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (min(max(v, y_min), y_max) - y_min) / y_span)
+
+    label = escape(title)
+    parts = [
+        f'<svg class="chart course" viewBox="0 0 {width} {height}" role="img" aria-label="{label}">',
+        f"<title>{label}</title>",
+    ]
+    if band is not None and band.high > band.low:
+        y_top, y_bottom = y(band.high), y(band.low)
+        parts.append(
+            f'<rect class="band" x="{left}" y="{y_top:.1f}" width="{plot_w}" height="{y_bottom - y_top:.1f}">'
+            f"<title>{escape(band.label)}</title></rect>"
+        )
+        label_y = y_top + 12 if y_top + 12 < y_bottom else y_top - 3
+        parts.append(
+            f'<text class="band-label" x="{width - right - 4}" y="{label_y:.1f}"'
+            f' text-anchor="end">{escape(band.label)}</text>'
+        )
+    step = _step(y_span)
+    tick = y_min - (y_min % step)
+    while tick <= y_max + 1e-9:
+        if tick >= y_min - 1e-9:
+            parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
+            parts.append(f'<text class="tick" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+        tick += step
+    for d, text in markers:
+        parts.append(
+            f'<line class="marker" x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{top}" y2="{top + plot_h}"><title>'
+            f"{escape(text)} ({d:%Y-%m-%d})</title></line>"
+        )
+        near_end = x(d) > width - right - 30
+        anchor = ' text-anchor="end"' if near_end else ""
+        parts.append(
+            f'<text class="marker-label" x="{x(d) + (-3 if near_end else 3):.1f}" y="{top + 9}"{anchor}>'
+            f"{escape(text)}</text>"
+        )
+    for d, anchor in ((first, "start"), (last, "end")):
+        parts.append(f'<text class="tick" x="{x(d):.1f}" y="{height - 10}" text-anchor="{anchor}">{d:%d %b %Y}</text>')
+    if len(points) > 1:
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(points))
+        parts.append(f'<path class="line score" d="{path}"/>')
+    for d, v in points:
+        parts.append(
+            f'<circle class="dot score" cx="{x(d):.1f}" cy="{y(v):.1f}" r="3.5">'
+            f"<title>{d:%Y-%m-%d}: {v:g} {escape(unit)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

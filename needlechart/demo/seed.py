@@ -18,6 +18,8 @@ from needlechart.charting.models import Visit
 from needlechart.knowledge import load
 from needlechart.patients.models import Episode, Patient, PatientFinding, Sex
 
+from . import outcomes
+
 DEMO_CLINIC_SLUG = "demo"
 DEMO_PASSWORD = "needlechart-demo"
 
@@ -119,6 +121,12 @@ PATIENTS = (
 )
 
 
+# Patients (by their place in PATIENTS) whose course is not the usual response: the overview and
+# the patient list show the non-responders flagged (Novak; Rahman getting worse, to refer), Schmidt's
+# flag acted on with a recorded reason, and Moreau's episode discharged.
+PROFILES = {0: outcomes.DISCHARGED, 9: outcomes.NOT_RESPONDING, 10: outcomes.WORSENING, 11: outcomes.ACTED_ON}
+
+
 @transaction.atomic
 def seed(today: date | None = None) -> Clinic:
     today = today or date.today()
@@ -174,12 +182,18 @@ def seed(today: date | None = None) -> Clinic:
             goals="Reduce pain to 3/10 or less and return to usual activity within 12 weeks.",
             created_by=clinician,
         )
-        _chart_weeks(clinician, patient, episode, findings, start, weeks=4 + n % 3)
+        profile = PROFILES.get(n, outcomes.RESPONDER)
+        outcomes.plan_for(clinician, episode)
+        pains = outcomes.COURSES[profile].pain
+        visits = _chart_weeks(clinician, patient, episode, findings, start, weeks=4 + n % 3, pains=pains)
+        outcomes.measure(clinician, episode, visits, profile)
+        outcomes.settle(clinician, episode, profile)
     return clinic
 
 
-def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int) -> None:
-    """Weekly signed visits with a falling pain score, charted through the charting services."""
+def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int, pains) -> list[Visit]:
+    """Weekly signed visits with the course's pain scores, charted through the charting services; the
+    first visit gives the condition's first two home exercises."""
     kb = load()
     condition = kb.conditions[episode.condition]
     acupuncture = clinician.profession == Profession.ACUPUNCTURIST
@@ -193,6 +207,7 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
         targets = list(condition.muscles[:3])
     charting.record_consent(clinician, patient, modality, charting.risks_for(modality, thorax=True), True)
     previous = None
+    signed = []
     for week in range(weeks):
         visit = charting.start_visit(clinician, patient, episode=episode, modality=modality, copy_from=previous)
         day = start + timedelta(weeks=week)
@@ -223,8 +238,10 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
                     charting.add_insertion(clinician, visit, data)
                 except charting.ChartingError:
                     continue  # blocked for this patient: the demo clinician leaves it out
+            for exercise in condition.exercises[:2]:
+                charting.assign_exercise(clinician, visit, exercise)
         count = visit.insertions.count()
-        before = max(2, 7 - week)
+        before = pains[min(week, len(pains) - 1)]
         draft = {
             "pain_drawing": [{**d, "intensity": before} for d in drawing],
             "nprs_before": before,
@@ -232,7 +249,9 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
             "needles_in": count,
             "needles_out": count,
             "subjective": f"Week {week + 1}: {condition.name.lower()}, pain {before}/10 on arrival.",
-            "assessment": "Improving." if week else "Findings consistent with the episode's condition.",
+            "assessment": ("Improving." if before < pains[0] else "No change yet.")
+            if week
+            else "Findings consistent with the episode's condition.",
             "plan": "Weekly needling with home exercises; review at week 6.",
             # Two segments of attended time, new needles at the second: 30 min is 97810 + 97811.
             "increments": [
@@ -245,6 +264,8 @@ def _chart_weeks(clinician, patient, episode, findings, start: date, weeks: int)
         }
         charting.update_draft(clinician, visit, draft, visit.version)
         previous = charting.sign_visit(clinician, Visit.objects.get(pk=visit.pk))
+        signed.append(previous)
+    return signed
 
 
 def within_safe_depth(kb, target: str, depth: int) -> int:

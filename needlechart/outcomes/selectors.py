@@ -11,7 +11,7 @@ it decides nothing itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
@@ -23,7 +23,8 @@ from needlechart.knowledge import load
 from needlechart.patients.models import Episode, EpisodeStatus
 
 from . import services
-from .models import Measurement, PlanRevision
+from .models import Measurement, MeasurementVoid, PlanRevision, ReviewAction
+from .reviews import judged_at, start_of_day
 from .services import DueResult, OutcomeError
 
 
@@ -38,15 +39,9 @@ class EpisodeProgress:
     progress: core.ProgressResult | None
     error: str
     due: DueResult
-
-    @property
-    def flagged(self) -> bool:
-        """Not responding or to be referred, on an episode still in care."""
-        return (
-            self.progress is not None
-            and self.progress.status in (core.NOT_RESPONDING, core.REFER)
-            and self.episode.status != EpisodeStatus.DISCHARGED
-        )
+    flagged: bool = False  # not responding or to refer, on an episode in care, not acted on since (the core's rule)
+    last_action: ReviewAction | None = None
+    series: dict[tuple[str, str], list[tuple[date, float]]] = field(default_factory=dict)  # per instrument, facet
 
 
 def progress_of_episodes(
@@ -76,21 +71,38 @@ def progress_of_episodes(
     shown = [e for e in episodes if e.pk in plans or e.pk in measured]
     if not shown:
         return []
+    shown_ids = [e.pk for e in shown]
     visits: dict[int, list[tuple[date, bool]]] = {}
+    signings: dict[int, list] = {}
     for episode_id, visit_date, signed_at in (
-        Visit.objects.filter(episode_id__in=[e.pk for e in shown], discarded_at__isnull=True, visit_date__lte=today)
+        Visit.objects.filter(episode_id__in=shown_ids, discarded_at__isnull=True, visit_date__lte=today)
         .order_by("visit_date", "id")
         .values_list("episode_id", "visit_date", "signed_at")
     ):
         visits.setdefault(episode_id, []).append((visit_date, signed_at is not None))
+        if signed_at is not None:
+            signings.setdefault(episode_id, []).append(signed_at)
+    voids: dict[int, list] = {}
+    for episode_id, voided_at in MeasurementVoid.objects.filter(measurement__episode_id__in=shown_ids).values_list(
+        "measurement__episode_id", "voided_at"
+    ):
+        voids.setdefault(episode_id, []).append(voided_at)
+    actions: dict[int, list[ReviewAction]] = {}
+    for action in ReviewAction.objects.filter(episode_id__in=shown_ids).order_by("acted_at", "id"):
+        actions.setdefault(action.episode_id, []).append(action)
+    revised: dict[int, list] = {}
+    for episode_id, revised_at in PlanRevision.objects.filter(episode_id__in=shown_ids).values_list(
+        "episode_id", "revised_at"
+    ):
+        revised.setdefault(episode_id, []).append(revised_at)
     earliest = min(e.started_on for e in shown)
-    screenings = [
-        (timezone.localdate(at), findings)
-        for at, findings in Screening.objects.filter(patient=patient, performed_at__date__gte=earliest)
+    screened = list(
+        Screening.objects.filter(patient=patient, performed_at__date__gte=earliest)
         .filter(performed_at__date__lte=today)
         .order_by("-performed_at", "-id")
         .values_list("performed_at", "findings")
-    ]
+    )
+    screenings = [(timezone.localdate(at), findings) for at, findings in screened]
     age = patient.age_on(today)
     kb = load()
     out = []
@@ -128,8 +140,52 @@ def progress_of_episodes(
             rows=rows,
             on=today,
         )
-        out.append(EpisodeProgress(episode, revision, done, progress, error, due))
+        flagged = False
+        if progress is not None and episode.status != EpisodeStatus.DISCHARGED:
+            # The evidence and actions `reviews.evidence_times` and `reviews.action_times` read, from the rows above.
+            evidence = [m.recorded_at for m in rows] + voids.get(episode.pk, [])
+            evidence += [at for at, _ in screened if at >= start_of_day(episode.started_on)]
+            judged = judged_at(progress, sorted(signings.get(episode.pk, [])))
+            if judged is not None:
+                evidence.append(judged)
+            acted = revised.get(episode.pk, []) + [a.acted_at for a in actions.get(episode.pk, [])]
+            flagged = core.flag_open(progress.status, evidence=evidence, acted=acted)
+        last = actions.get(episode.pk, [None])[-1]
+        out.append(
+            EpisodeProgress(
+                episode, revision, done, progress, error, due, flagged, last, core.series(kb, data.measurements)
+            )
+        )
     return out
 
 
-__all__ = ["EpisodeProgress", "progress_of_episodes"]
+@dataclass(frozen=True)
+class RevisionVisits:
+    """A plan revision and the signed visits that fell under it (signed while it was the current plan)."""
+
+    revision: PlanRevision
+    visits: list[Visit]
+
+
+def revisions_with_visits(episode: Episode) -> tuple[list[RevisionVisits], list[Visit]]:
+    """Each revision, the latest first, with the visits signed under it; and the visits signed before
+    any plan was recorded. Both revisions and signatures are immutable, so the link never changes."""
+    revisions = list(episode.plan_revisions.select_related("revised_by").order_by("number"))
+    signed = list(
+        episode.visits.filter(signed_at__isnull=False).select_related("clinician").order_by("signed_at", "id")
+    )
+    before: list[Visit] = []
+    under: dict[int, list[Visit]] = {r.pk: [] for r in revisions}
+    for visit in signed:
+        current = None
+        for revision in revisions:
+            if revision.revised_at <= visit.signed_at:
+                current = revision
+        if current is None:
+            before.append(visit)
+        else:
+            under[current.pk].append(visit)
+    return [RevisionVisits(r, under[r.pk]) for r in reversed(revisions)], before
+
+
+__all__ = ["EpisodeProgress", "RevisionVisits", "progress_of_episodes", "revisions_with_visits"]

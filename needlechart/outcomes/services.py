@@ -57,6 +57,12 @@ def require_outcomes(user, episode: Episode) -> None:
         raise PermissionDenied("Outcomes are clinical content: for clinicians and clinic admins only.")
 
 
+def open_outcomes(user, episode: Episode, *, request=None, summary: str) -> None:
+    """Opening a page of an episode's outcomes (plan, review, discharge) is recorded like any read."""
+    require_outcomes(user, episode)
+    record(user, Action.VIEW, episode, patient=episode.patient, summary=summary, request=request)
+
+
 def _require_open(episode: Episode) -> None:
     if episode.status == EpisodeStatus.DISCHARGED:
         raise OutcomeError("This episode is discharged: start a new episode of care instead.")
@@ -68,6 +74,13 @@ def _instrument(ident: str) -> Instrument:
     if not isinstance(instrument, Instrument):
         raise OutcomeError(f"unknown instrument '{ident}'; use one of: {', '.join(sorted(kb.instruments))}")
     return instrument
+
+
+def _refresh(episode: Episode) -> None:
+    """Keep the episode's reading current, in the caller's transaction (`reviews.refresh_review`)."""
+    from .reviews import refresh_review  # reviews builds on these services
+
+    refresh_review(episode)
 
 
 def _fmt(value: float) -> str:
@@ -244,6 +257,7 @@ def revise_plan(
             request=request,
             detail={"episode": episode.pk, "revision": revision.number},
         )
+        _refresh(episode)
     return revision
 
 
@@ -365,6 +379,7 @@ def record_measurement(
             request=request,
             detail={"episode": episode.pk, "visit": visit.pk if visit else None},
         )
+        _refresh(episode)
     return measurement
 
 
@@ -373,6 +388,7 @@ def void_measurement(user, measurement: Measurement, *, reason: str, request=Non
     the right one."""
     episode = measurement.episode
     require_outcomes(user, episode)
+    _require_open(episode)
     reason = reason.strip()
     if not reason:
         raise OutcomeError("Give the reason the measurement is void (e.g. entered for the wrong patient).")
@@ -388,6 +404,7 @@ def void_measurement(user, measurement: Measurement, *, reason: str, request=Non
             summary=f"Voided {measurement.instrument} of {measurement.taken_on.isoformat()}: {reason}",
             request=request,
         )
+        _refresh(episode)
     return void
 
 

@@ -19,6 +19,8 @@ from needlechart.clinical.charting import default_modality
 from needlechart.common.svgchart import Series, line_chart
 from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
+from needlechart.outcomes.charts import instrument_charts
+from needlechart.outcomes.reviews import flagged_reviews
 from needlechart.outcomes.selectors import progress_of_episodes
 
 from . import selectors, services
@@ -43,7 +45,9 @@ def patient_list(request):
     rows = PATIENT_ROWS.get(load(), shown, lambda: _patient_rows(page, query))
     if request.htmx:
         return HttpResponse(rows)
-    return render(request, "patients/list.html", {"rows": rows, "query": query})
+    # Courses not responding or to be referred, until acted on: first, for clinicians and admins.
+    flagged = flagged_reviews(request.user)
+    return render(request, "patients/list.html", {"rows": rows, "query": query, "flagged": flagged})
 
 
 def _patient_rows(page, query: str) -> str:
@@ -77,7 +81,7 @@ def patient_detail(request, pk: int):
         # Each episode with a plan or measurements: the core's progress and what is due (a fixed number of
         # queries, however many measurements); the ones not responding or to be referred are flagged on top.
         progress = progress_of_episodes(request.user, patient, episodes)
-        context["progress"] = progress
+        context["progress"] = [(p, instrument_charts(p.progress, p.series) if p.progress else []) for p in progress]
         context["progress_flags"] = [p for p in progress if p.flagged]
         findings = list(patient.findings.all())  # read once: the precautions and the history both show them
         context["precautions"] = current_precautions(kb, patient, findings=findings)
@@ -166,7 +170,9 @@ def episode_create(request, pk: int):
     if not request.user.records_clinical_content:
         messages.error(request, "Only a clinician opens an episode of care.")
         return redirect("patients:detail", pk=patient.pk)
-    form = EpisodeForm(request.POST or None)
+    # "Start a new episode" after a discharge names the condition: the form starts from it.
+    initial = {"condition": request.GET.get("condition", "")[:60]}
+    form = EpisodeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.start_episode(request.user, patient, form.cleaned_data, request=request)
         messages.success(request, "Episode of care started.")

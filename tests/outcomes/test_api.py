@@ -114,3 +114,52 @@ def test_front_desk_gets_403(as_desk, episode):
         assert as_desk.get(f"/episodes/{oid(episode)}/{part}").status_code == 403
     assert as_desk.post(f"/episodes/{oid(episode)}/plan", {}).status_code == 403
     assert as_desk.post(f"/episodes/{oid(episode)}/measurements", NDI).status_code == 403
+
+
+def _not_responding(as_physio, episode):
+    path = f"/episodes/{oid(episode)}/measurements"
+    assert as_physio.post(path, {"instrument": "ndi", "answers": [3] * 10, "taken_on": "2026-01-05"}).status_code == 201
+    later = {"instrument": "ndi", "answers": [3] * 9 + [2], "taken_on": "2026-02-16"}
+    assert as_physio.post(path, later).status_code == 201
+
+
+def test_a_flagged_course_is_listed_and_acted_on(as_physio, as_desk, as_other, episode):
+    _not_responding(as_physio, episode)
+    listed = as_physio.get("/reviews/flagged")
+    assert listed.status_code == 200
+    [row] = listed.json()
+    assert (
+        row["episode_id"] == oid(episode) and row["status"] == "not_responding" and row["patient_id"].startswith("pt_")
+    )
+    assert as_desk.get("/reviews/flagged").status_code == 403
+    assert as_other.get("/reviews/flagged").json() == []
+    path = f"/episodes/{oid(episode)}/review-actions"
+    bad = as_physio.post(path, {"kind": "referral", "reason": "No change"})
+    assert bad.status_code == 422 and "Name whom" in bad.content.decode()
+    assert (
+        as_physio.post(path, {"kind": "referral", "reason": "x", "referred_to": "GP", "urgency": "later"}).status_code
+        == 422
+    )
+    ok = as_physio.post(path, {"kind": "referral", "reason": "No change", "referred_to": "GP", "urgency": "soon"})
+    assert ok.status_code == 201, ok.content
+    assert ok.json()["id"].startswith("ra_") and ok.json()["status"] == "not_responding"
+    assert as_physio.get("/reviews/flagged").json() == []
+    assert as_other.post(path, {"kind": "reason", "reason": "x"}).status_code == 404
+
+
+def test_discharge_through_the_api(as_physio, as_desk, episode):
+    path = f"/episodes/{oid(episode)}/discharge"
+    assert as_physio.get(path).status_code == 404
+    assert as_desk.post(path, {"reason": "plateau"}).status_code == 403
+    assert as_physio.post(path, {"reason": "bored"}).status_code == 422
+    bad_exercise = as_physio.post(path, {"reason": "plateau", "home_programme": [{"exercise": "juggling"}]})
+    assert bad_exercise.status_code == 422 and "juggling" in bad_exercise.content.decode()
+    done = as_physio.post(path, {"reason": "plateau", "home_programme": [{"exercise": "chin_tuck"}]})
+    assert done.status_code == 201, done.content
+    body = done.json()
+    assert body["id"].startswith("dc_") and body["home_programme"][0]["name"]
+    assert as_physio.get(path).json()["reason"] == "plateau"
+    again = as_physio.post(path, {"reason": "plateau"})
+    assert again.status_code == 422 and "discharged already" in again.content.decode()
+    m = as_physio.post(f"/episodes/{oid(episode)}/measurements", {"instrument": "nprs", "answers": [3]})
+    assert m.status_code == 422

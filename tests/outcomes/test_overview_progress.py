@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 from needlechart.charting.models import Visit
 from needlechart.clinical import progress as core
+from needlechart.common.opaque import of as oid
 from needlechart.outcomes import selectors, services
 from needlechart.patients.models import Episode
 
@@ -100,7 +101,7 @@ def test_an_episode_with_no_plan_and_no_measurements_shows_no_panel(world, episo
     assert 'class="panel progress"' not in html and not FLAG.search(html)
     services.revise_plan(world["physio"], other, sessions_planned=8, frequency_per_week=2)
     html = page(world["physio"], world["patient"])  # a plan alone is enough for a panel: that episode only
-    assert html.count('class="panel progress"') == 1 and f'id="progress-h-{other.pk}"' in html
+    assert html.count('class="panel progress"') == 1 and f'id="progress-h-{oid(other)}"' in html
     assert "2 a week, 0 of 8 sessions done" in html
     assert "Nothing due." in html or "Due now" in html
 

@@ -28,64 +28,120 @@ def unlock(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_clinic_require_two_factor'),
-        ('outcomes', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("accounts", "0003_clinic_require_two_factor"),
+        ("outcomes", "0001_initial"),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Discharge',
+            name="Discharge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('goals_met', 'Goals met'), ('plateau', 'Plateau: no further gain expected'), ('referred', 'Referred on'), ('patient_choice', "Patient's choice"), ('did_not_return', 'Did not return')], max_length=20)),
-                ('discharged_on', models.DateField()),
-                ('note', models.TextField(blank=True)),
-                ('status', models.CharField(max_length=20)),
-                ('final_outcomes', models.JSONField(default=list)),
-                ('home_programme', models.JSONField(default=list)),
-                ('discharged_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('discharged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='discharge', to='patients.episode')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("goals_met", "Goals met"),
+                            ("plateau", "Plateau: no further gain expected"),
+                            ("referred", "Referred on"),
+                            ("patient_choice", "Patient's choice"),
+                            ("did_not_return", "Did not return"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("discharged_on", models.DateField()),
+                ("note", models.TextField(blank=True)),
+                ("status", models.CharField(max_length=20)),
+                ("final_outcomes", models.JSONField(default=list)),
+                ("home_programme", models.JSONField(default=list)),
+                ("discharged_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "discharged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="discharge", to="patients.episode"
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ReviewAction',
+            name="ReviewAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('referral', 'Referral made'), ('reason', 'Reason recorded for going on')], max_length=10)),
-                ('status', models.CharField(max_length=20)),
-                ('referred_to', models.CharField(blank=True, max_length=200)),
-                ('urgency', models.CharField(blank=True, max_length=20)),
-                ('reason', models.TextField()),
-                ('acted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='review_actions', to='patients.episode')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("referral", "Referral made"), ("reason", "Reason recorded for going on")],
+                        max_length=10,
+                    ),
+                ),
+                ("status", models.CharField(max_length=20)),
+                ("referred_to", models.CharField(blank=True, max_length=200)),
+                ("urgency", models.CharField(blank=True, max_length=20)),
+                ("reason", models.TextField()),
+                ("acted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="review_actions",
+                        to="patients.episode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['episode', 'acted_at', 'id'],
+                "ordering": ["episode", "acted_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EpisodeReview',
+            name="EpisodeReview",
             fields=[
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='review', serialize=False, to='patients.episode')),
-                ('status', models.CharField(max_length=20)),
-                ('urgency', models.CharField(blank=True, max_length=20)),
-                ('flagged', models.BooleanField(default=False)),
-                ('reasons', models.JSONField(default=list)),
-                ('computed_on', models.DateField()),
-                ('recheck_on', models.DateField(blank=True, null=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.clinic')),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="review",
+                        serialize=False,
+                        to="patients.episode",
+                    ),
+                ),
+                ("status", models.CharField(max_length=20)),
+                ("urgency", models.CharField(blank=True, max_length=20)),
+                ("flagged", models.BooleanField(default=False)),
+                ("reasons", models.JSONField(default=list)),
+                ("computed_on", models.DateField()),
+                ("recheck_on", models.DateField(blank=True, null=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.clinic"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['clinic', 'flagged'], name='outcomes_ep_clinic__c84e5b_idx'), models.Index(fields=['clinic', 'recheck_on'], name='outcomes_ep_clinic__83fe76_idx')],
+                "indexes": [
+                    models.Index(fields=["clinic", "flagged"], name="outcomes_ep_clinic__c84e5b_idx"),
+                    models.Index(fields=["clinic", "recheck_on"], name="outcomes_ep_clinic__83fe76_idx"),
+                ],
             },
         ),
         migrations.RunPython(lock, unlock),

@@ -49,7 +49,7 @@ def line_chart(
     guides: Sequence[Guide] = (),
 ) -> SafeString:
     """Lines over dates; y from `y_min` (0) to `y_max`, a grid line every `y_step` (default: 2 up to a
-    range of 10, else a round step giving about five lines). Points carry <title> tooltips; gaps are
+    range of 15, else a round step giving about five lines). Points carry <title> tooltips; gaps are
     skipped. `guides` are drawn behind the lines (an MCID band or threshold)."""
     data = tuple((s.name, s.css_class, tuple(s.points)) for s in series)
     marks = tuple((g.low, g.high, g.label, g.css_class) for g in guides)
@@ -57,7 +57,7 @@ def line_chart(
 
 
 def _step(span: float) -> float:
-    if span <= 10:
+    if span <= 15:  # 0-10 ratings, and the GROC's -7 to +7
         return 2
     rough = span / 5
     magnitude = 10 ** math.floor(math.log10(rough))

@@ -146,6 +146,7 @@ def _signed_visits(episode: Episode) -> list[Visit]:
             "insertions",
             Prefetch("adverseevents", queryset=AdverseEvent.objects.order_by("id")),
             "exerciseassignments",
+            "palpations",
         )
         .order_by("visit_date", "id")
     )
@@ -176,7 +177,7 @@ def _goals(kb: KnowledgeBase, plan, progress: core.ProgressResult, rows) -> list
     """The plan's goals beside the latest score; reached by the instrument's own direction."""
     out = []
     for goal in plan.goals if plan else []:
-        by = goal.get("by_date", "")
+        by = date.fromisoformat(goal["by_date"]).strftime("%-d %b %Y") if goal.get("by_date") else ""
         if goal.get("kind") == "instrument":
             instrument = kb.instruments.get(goal["instrument"])
             if instrument is None:
@@ -336,6 +337,7 @@ def referral_letter(user, episode: Episode) -> EpisodeReport:
         urgency = progress.urgency or progress.referrals[0].urgency
         why = [r.reason for r in progress.referrals]
     latest = report.visits[-1].visit if report.visits else None
+    examined = next((v.visit for v in reversed(report.visits) if v.visit.palpations.all()), None)
     pains, palpation = [], []
     if latest is not None:
         for mark in latest.pain_drawing:
@@ -343,7 +345,8 @@ def referral_letter(user, episode: Episode) -> EpisodeReport:
             if region is not None:
                 intensity = f" ({mark['intensity']}/10)" if mark.get("intensity") is not None else ""
                 pains.append(f"{mark.get('side', '')} {region.name.lower()}{intensity}".strip())
-        for p in latest.palpations.all():
+    if examined is not None:
+        for p in examined.palpations.all():
             signs = [
                 label
                 for flag, label in (
@@ -368,6 +371,7 @@ def referral_letter(user, episode: Episode) -> EpisodeReport:
         pains=pains,
         palpation=palpation,
         latest_visit=latest,
+        examined=examined,
         needled=sorted(needled.items(), key=lambda kv: (-kv[1], kv[0])),
         red_flags=[f for f in progress.findings if f.kind == "red_flag"],
         other_findings=[f for f in progress.findings if f.kind != "red_flag" and not f.derived],

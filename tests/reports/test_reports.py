@@ -119,7 +119,8 @@ def test_referral_letter_from_the_recorded_referral(course):
     assert "Red flags" in text and "No red flag was found at the latest screening" in text
     assert "left upper trapezius (5×)" in text  # what was tried
     assert "Chin tuck" in text
-    assert "taut band, tender spot, local twitch response" not in text  # palpation was at the first visit only
+    # The latest palpation recorded (at the first visit), with its date.
+    assert "left upper trapezius: taut band, tender spot, local twitch response" in text
     assert re.search(r"NDI .*?30 points .*?10 points", text)  # outcomes
     assert "Yours sincerely" in text and "Maya Okafor" in text
 
@@ -196,3 +197,26 @@ def test_every_download_is_audited_naming_the_report(course):
     assert row.summary == "Downloaded the progress report (PDF)"
     note = AuditEvent.objects.get(action=Action.VIEW, detail__report="note")
     assert note.object_type == "charting.visit" and note.summary == "Downloaded the signed visit note (PDF)"
+
+
+def test_the_overview_and_the_signed_note_link_to_the_reports(course):
+    physio = client_for(course["physio"])
+    page = physio.get(reverse("patients:detail", args=[course["patient"].pk])).content.decode()
+    assert f'href="{url(course, "progress")}" download>Progress report</a>' in page
+    assert f'href="{url(course, "patient-summary")}"' in page
+    assert url(course, "discharge") not in page  # not discharged
+    assert url(course, "referral") not in page  # responding: nothing to refer
+    visit = course["visits"][0]
+    note_page = physio.get(reverse("charting:visit", args=[course["patient"].pk, visit.pk])).content.decode()
+    assert f'href="{note_url(course, visit)}" download>Note (PDF)</a>' in note_page
+    discharge(course)
+    page = physio.get(reverse("patients:detail", args=[course["patient"].pk])).content.decode()
+    assert f'href="{url(course, "discharge")}" download>Discharge summary</a>' in page
+
+
+def test_a_draft_has_no_note_link(course):
+    from needlechart.charting import services as charting
+
+    draft = charting.start_visit(course["physio"], course["patient"], episode=course["episode"])
+    page = client_for(course["physio"]).get(reverse("charting:visit", args=[course["patient"].pk, draft.pk]))
+    assert note_url(course, draft) not in page.content.decode()

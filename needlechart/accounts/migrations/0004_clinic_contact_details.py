@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_clinic_require_two_factor'),
+        ("accounts", "0003_clinic_require_two_factor"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clinic',
-            name='address',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="clinic",
+            name="address",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
-            model_name='clinic',
-            name='email',
-            field=models.EmailField(blank=True, db_default='', default='', max_length=254),
+            model_name="clinic",
+            name="email",
+            field=models.EmailField(blank=True, db_default="", default="", max_length=254),
         ),
         migrations.AddField(
-            model_name='clinic',
-            name='phone',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40),
+            model_name="clinic",
+            name="phone",
+            field=models.CharField(blank=True, db_default="", default="", max_length=40),
         ),
     ]

@@ -41,6 +41,11 @@ def start() -> date:
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world() -> dict:
+    """The clinic with its contact details, its staff, another clinic's clinician and the patient."""
     clinic = f.clinic("riverside")
     clinic.name = "Riverside Physio & Acupuncture"
     clinic.address = "12 Riverside Walk\nLondon SE1 9ZZ"
@@ -123,7 +128,11 @@ def _visit(physio, patient, episode, day: date, week: int, previous: Visit | Non
 
 @pytest.fixture
 def course(world, start):
-    """The episode, its five signed visits and its outcome measurements."""
+    return build_course(world, start)
+
+
+def build_course(world: dict, start: date) -> dict:
+    """The episode, its five signed visits and its outcome measurements (also the PDF benchmark's data)."""
     physio, patient = world["physio"], world["patient"]
     episode = Episode.objects.create(
         patient=patient, condition="neck_pain", started_on=start, created_by=physio, goals="Work a full day at the desk"

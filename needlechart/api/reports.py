@@ -24,7 +24,6 @@ from .schemas import EpisodeId, ErrorOut, VisitId, responses
 
 router = Router(tags=["reports"])
 
-ReportKind = Literal["progress", "discharge", "referral", "patient-summary"]
 PDF = {
     "responses": {
         200: {
@@ -46,16 +45,7 @@ def _not_available(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc), "code": "not_available"}, status=409)
 
 
-@router.get(
-    "/episodes/{episode_id}/reports/{kind}",
-    response=responses({200: None}, conflict=NotAvailableOut),
-    openapi_extra=PDF,
-)
-def episode_report(request: HttpRequest, episode_id: EpisodeId, kind: ReportKind) -> HttpResponse:
-    """One of the episode's reports: `progress` (for the referrer or payer: diagnosis, plan, sessions, the
-    outcomes against their MCIDs with charts, goals, needling per visit, adverse events, the signature
-    block), `discharge` (a discharged episode only), `referral` (the latest referral recorded, else the
-    progress rules' referrals) or `patient-summary` (plain words for the patient)."""
+def _episode_report(request: HttpRequest, episode_id: int, kind: str) -> HttpResponse:
     user = staff(request)
     episode = get_episode(user, episode_id)
     require_clinical(user)
@@ -66,9 +56,38 @@ def episode_report(request: HttpRequest, episode_id: EpisodeId, kind: ReportKind
     return pdf_response(report)
 
 
-@router.get(
-    "/visits/{visit_id}/reports/note", response=responses({200: None}, conflict=NotAvailableOut), openapi_extra=PDF
-)
+ANSWERS = responses({200: None}, conflict=NotAvailableOut)
+
+
+@router.get("/episodes/{episode_id}/reports/progress", response=ANSWERS, openapi_extra=PDF)
+def progress_report(request: HttpRequest, episode_id: EpisodeId) -> HttpResponse:
+    """The progress report for the referrer or payer: diagnosis, plan, sessions, the outcomes against their
+    MCIDs with a chart each, goals, needling per visit, adverse events and the signature block."""
+    return _episode_report(request, episode_id, "progress")
+
+
+@router.get("/episodes/{episode_id}/reports/discharge", response=ANSWERS, openapi_extra=PDF)
+def discharge_summary(request: HttpRequest, episode_id: EpisodeId) -> HttpResponse:
+    """The discharge summary of a discharged episode (409 before): why, the outcomes kept on the day, the
+    home programme to continue."""
+    return _episode_report(request, episode_id, "discharge")
+
+
+@router.get("/episodes/{episode_id}/reports/referral", response=ANSWERS, openapi_extra=PDF)
+def referral_letter(request: HttpRequest, episode_id: EpisodeId) -> HttpResponse:
+    """The referral letter: the latest referral recorded, else the progress rules' referrals (409 when there
+    is neither): why, findings, what was tried, outcomes and red flags."""
+    return _episode_report(request, episode_id, "referral")
+
+
+@router.get("/episodes/{episode_id}/reports/patient-summary", response=ANSWERS, openapi_extra=PDF)
+def patient_summary(request: HttpRequest, episode_id: EpisodeId) -> HttpResponse:
+    """The patient's care summary in plain words: what was found and done, progress, the home programme
+    and when to get help."""
+    return _episode_report(request, episode_id, "patient-summary")
+
+
+@router.get("/visits/{visit_id}/reports/note", response=ANSWERS, openapi_extra=PDF)
 def visit_note(request: HttpRequest, visit_id: VisitId) -> HttpResponse:
     """A signed visit's note as a PDF: the SOAP text, needles, palpation, adverse events, exercises, codes,
     addenda and the electronic signature. A draft or a discarded note is 409."""

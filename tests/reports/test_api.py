@@ -56,7 +56,7 @@ def test_refusals(course):
     assert not_discharged.status_code == 409 and "has not been discharged" in not_discharged.json()["detail"]
     nothing_to_refer = get(course["physio"], f"/episodes/{episode}/reports/referral")
     assert nothing_to_refer.status_code == 409 and "nothing to refer" in nothing_to_refer.json()["detail"]
-    assert get(course["physio"], f"/episodes/{episode}/reports/invoice").status_code == 422
+    assert get(course["physio"], f"/episodes/{episode}/reports/invoice").status_code == 404
     assert get(course["desk"], f"/episodes/{episode}/reports/progress").status_code == 403
     assert get(course["other"], f"/episodes/{episode}/reports/progress").status_code == 404
     assert get(course["other"], f"/visits/{oid(course['visits'][0])}/reports/note").status_code == 404

@@ -1,10 +1,17 @@
-"""Benchmarks for the clinical core: latency per call of suggestion and screening.
+"""Benchmarks for the clinical core: latency per call of suggestion and screening; and the time per PDF
+progress report.
 
     python scripts/bench.py --output bench-results.json
 
 Targets (2-core machine): suggestion, screening and the sign check under 2 ms per call at p95. The results file
 records each case's p50, p95 and mean in milliseconds, the target and whether it was met; the
 exit status is 0 either way (benchmarks report, tests assert behaviour).
+
+The PDF progress report (`--reports N`, 0 to leave it out) is timed end to end as a download does it
+(`reports.services.episode_report`: the outcomes read, the core's assessment, the charts, the template
+and WeasyPrint) on the report tests' course (tests/reports/conftest.py: five signed visits, nine
+measurements) in an in-memory SQLite database; the first report, which imports WeasyPrint, is reported
+apart. No target: it is recorded so that a slower report shows.
 """
 
 from __future__ import annotations
@@ -108,10 +115,57 @@ def cases(kb):
     }
 
 
+def pdf_reports(repeat: int) -> dict[str, object]:
+    """Seconds per PDF progress report, with Django on the test settings and a throwaway database."""
+    import os
+    import sys
+    from datetime import timedelta
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package: the course's data
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+
+    from needlechart.reports import services
+    from tests.reports.conftest import WEEKS, build_course, build_world
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0)
+    course = build_course(build_world(), timezone.localdate() - timedelta(weeks=WEEKS))
+    user, episode = course["physio"], course["episode"]
+
+    def one() -> tuple[float, int]:
+        start = time.perf_counter()
+        report = services.episode_report(user, episode, "progress")
+        return time.perf_counter() - start, len(report.pdf)
+
+    first, size = one()
+    samples = sorted(one()[0] for _ in range(repeat))
+    html_samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        services.episode_html(user, episode, "progress")
+        html_samples.append(time.perf_counter() - start)
+    return {
+        "first_report_s": round(first, 3),
+        "p50_s": round(samples[len(samples) // 2], 3),
+        "p95_s": round(samples[min(len(samples) - 1, int(len(samples) * 0.95))], 3),
+        "mean_s": round(statistics.fmean(samples), 3),
+        "data_and_html_mean_s": round(statistics.fmean(html_samples), 3),
+        "pdf_bytes": size,
+        "reports": repeat,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="bench-results.json")
     parser.add_argument("--repeat", type=int, default=2000)
+    parser.add_argument("--reports", type=int, default=10, help="PDF progress reports to time (0: none)")
     args = parser.parse_args()
     started = time.perf_counter()
     kb = load()
@@ -129,6 +183,14 @@ def main() -> int:
         "knowledge_base_load_s": round(load_s, 3),
         "core": results,
     }
+    if args.reports:
+        pdf = pdf_reports(args.reports)
+        report["pdf_progress_report"] = pdf
+        print(
+            f"{'PDF progress report (time per report)':48s} p50 {pdf['p50_s']:.3f} s  p95 {pdf['p95_s']:.3f} s  "
+            f"(data and HTML {pdf['data_and_html_mean_s']:.3f} s; first {pdf['first_report_s']:.3f} s with the "
+            f"WeasyPrint import; {pdf['pdf_bytes'] / 1024:.0f} KB)"
+        )
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print(f"knowledge base load {load_s:.3f} s; results written to {args.output}")
     return 0

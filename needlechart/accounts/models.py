@@ -31,6 +31,10 @@ class Clinic(models.Model):
         db_default=True,
         help_text="Every member of staff signs in with a code from an authenticator app as well as the password.",
     )
+    # Contact details, printed at the head of every report the clinic sends (needlechart.reports).
+    address = models.TextField(blank=True, default="", db_default="")
+    phone = models.CharField(max_length=40, blank=True, default="", db_default="")
+    email = models.EmailField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ cache keyed by the data itself): reopening a patient whose scores have not chang
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,18 @@ class Series:
     points: Sequence[tuple[date, float | None]]
 
 
+@dataclass(frozen=True)
+class Guide:
+    """A horizontal mark behind the lines: a band from `low` to `high` (shaded), or a line where they are
+    equal (dashed), labelled at the right. The outcome reports mark an instrument's MCID with one: the
+    band of change smaller than the MCID around the baseline, or a rating-of-change threshold line."""
+
+    low: float
+    high: float
+    label: str
+    css_class: str = "mcid"
+
+
 def line_chart(
     series: Sequence[Series],
     *,
@@ -31,10 +44,24 @@ def line_chart(
     width: int = 640,
     height: int = 220,
     title: str = "",
+    y_min: float = 0,
+    y_step: float | None = None,
+    guides: Sequence[Guide] = (),
 ) -> SafeString:
-    """Lines over dates; y from 0 to `y_max`. Points carry <title> tooltips; gaps are skipped."""
+    """Lines over dates; y from `y_min` (0) to `y_max`, a grid line every `y_step` (default: 2 up to a
+    range of 15, else a round step giving about five lines). Points carry <title> tooltips; gaps are
+    skipped. `guides` are drawn behind the lines (an MCID band or threshold)."""
     data = tuple((s.name, s.css_class, tuple(s.points)) for s in series)
-    return _drawn(data, y_max, y_label, width, height, title)
+    marks = tuple((g.low, g.high, g.label, g.css_class) for g in guides)
+    return _drawn(data, y_max, y_label, width, height, title, y_min, y_step, marks)
+
+
+def _step(span: float) -> float:
+    if span <= 15:  # 0-10 ratings, and the GROC's -7 to +7
+        return 2
+    rough = span / 5
+    magnitude = 10 ** math.floor(math.log10(rough))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough)
 
 
 @lru_cache(maxsize=256)
@@ -45,12 +72,17 @@ def _drawn(
     width: int,
     height: int,
     title: str,
+    y_min: float = 0,
+    y_step: float | None = None,
+    marks: tuple[tuple[float, float, str, str], ...] = (),
 ) -> SafeString:
     series = [Series(name, css_class, points) for name, css_class, points in data]
     days = sorted({d for s in series for d, v in s.points if v is not None})
     if not days:
         return mark_safe('<p class="muted">No scores recorded yet.</p>')
     left, right, top, bottom = 36, 28, 12, 28
+    if marks:
+        right = 64  # room for the guides' labels
     plot_w, plot_h = width - left - right, height - top - bottom
     first, last = days[0], days[-1]
     span = max((last - first).days, 1)
@@ -59,15 +91,35 @@ def _drawn(
         return left + (plot_w * (d - first).days / span if len(days) > 1 else plot_w / 2)
 
     def y(v: float) -> float:
-        return top + plot_h * (1 - v / y_max)
+        v = min(max(v, y_min), y_max)
+        return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or y_label)}">',
         f"<title>{escape(title or y_label)}</title>",
     ]
-    for tick in range(0, int(y_max) + 1, 2):
+    step = y_step or _step(y_max - y_min)
+    tick = math.ceil(y_min / step) * step
+    while tick <= y_max + 1e-9:
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
-        parts.append(f'<text class="tick" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
+        parts.append(f'<text class="tick" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+        tick += step
+    for low, high, label, css_class in marks:
+        top_y, bottom_y = y(max(low, high)), y(min(low, high))
+        if bottom_y - top_y < 0.5:
+            parts.append(
+                f'<line class="guide-line {escape(css_class)}" x1="{left}" x2="{width - right}" '
+                f'y1="{top_y:.1f}" y2="{top_y:.1f}"/>'
+            )
+        else:
+            parts.append(
+                f'<rect class="guide-band {escape(css_class)}" x="{left}" y="{top_y:.1f}" '
+                f'width="{plot_w}" height="{bottom_y - top_y:.1f}"/>'
+            )
+        parts.append(
+            f'<text class="guide-text {escape(css_class)}" x="{width - right + 4}" '
+            f'y="{(top_y + bottom_y) / 2 + 4:.1f}">{escape(label)}</text>'
+        )
     labelled = days if len(days) <= 8 else days[:: max(1, len(days) // 6)] + [days[-1]]
     for d in dict.fromkeys(labelled):
         parts.append(f'<text class="tick" x="{x(d):.1f}" y="{height - 8}" text-anchor="middle">{d:%d %b}</text>')
@@ -97,16 +149,6 @@ class Band:
     low: float
     high: float
     label: str
-
-
-def _step(span: float) -> float:
-    """A round tick step giving about five ticks over `span`."""
-    raw = span / 5 or 1
-    magnitude = 10 ** int(f"{raw:e}".split("e")[1])
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * magnitude:
-            return m * magnitude
-    return 10 * magnitude
 
 
 def course_chart(

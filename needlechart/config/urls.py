@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/", include("needlechart.patients.urls")),
     path("patients/", include("needlechart.charting.urls")),
     path("patients/", include("needlechart.outcomes.urls")),
+    path("patients/", include("needlechart.reports.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
     path("", include("needlechart.explorer.urls")),

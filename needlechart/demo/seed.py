@@ -132,7 +132,15 @@ def seed(today: date | None = None) -> Clinic:
     today = today or date.today()
     clinic, _ = Clinic.objects.get_or_create(
         slug=DEMO_CLINIC_SLUG,
-        defaults={"name": "Riverside Physio & Acupuncture", "time_zone": "Europe/London", "require_two_factor": False},
+        defaults={
+            "name": "Riverside Physio & Acupuncture",
+            "time_zone": "Europe/London",
+            "require_two_factor": False,
+            # Made-up contact details (a drama-reserved phone number, an example.org address) for the reports.
+            "address": "12 Riverside Walk\nLondon SE1 9ZZ",
+            "phone": "020 7946 0321",
+            "email": "reception@riverside-clinic.example.org",
+        },
     )
     users = {}
     for s in STAFF:

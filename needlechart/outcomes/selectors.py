@@ -43,6 +43,14 @@ class EpisodeProgress:
     last_action: ReviewAction | None = None
     series: dict[tuple[str, str], list[tuple[date, float]]] = field(default_factory=dict)  # per instrument, facet
 
+    @property
+    def instrument_choices(self) -> list[tuple[str, str]]:
+        """Every instrument to enter, the plan's scheduled ones first."""
+        kb = load()
+        first = [i for i in self.due.instruments if i in kb.instruments]
+        rest = sorted((i for i in kb.instruments if i not in first), key=lambda i: kb.instruments[i].abbreviation)
+        return [(i, kb.instruments[i].abbreviation) for i in first + rest]
+
 
 def progress_of_episodes(
     user, patient, episodes: Sequence[Episode], *, today: date | None = None

@@ -16,7 +16,6 @@ from needlechart.accounts.permissions import clinic_staff_required, require_clin
 from needlechart.audit.selectors import trail_for_patient
 from needlechart.charting.selectors import current_precautions
 from needlechart.clinical.charting import default_modality
-from needlechart.common.svgchart import Series, line_chart
 from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
 from needlechart.outcomes.charts import instrument_charts
@@ -24,6 +23,7 @@ from needlechart.outcomes.reviews import flagged_reviews
 from needlechart.outcomes.selectors import progress_of_episodes
 
 from . import selectors, services
+from .charts import nprs_course_chart
 from .forms import EpisodeForm, HistoryFindingForm, PatientForm
 from .models import PatientFinding
 
@@ -97,14 +97,7 @@ def patient_detail(request, pk: int):
         context["follow_up_from"] = next((v for v in visits if v.is_signed), None)
         context["modalities"] = [("dry_needling", "Dry needling"), ("acupuncture", "Acupuncture")]
         context["default_modality"] = default_modality(request.user.profession)
-        charted = [v for v in reversed(visits) if not v.is_discarded]
-        context["nprs_chart"] = line_chart(
-            [
-                Series("Before treatment", "before", [(v.visit_date, v.nprs_before) for v in charted]),
-                Series("After treatment", "after", [(v.visit_date, v.nprs_after) for v in charted]),
-            ],
-            title=f"Pain (NPRS 0-10) at each visit for {patient.full_name}",
-        )
+        context["nprs_chart"] = nprs_course_chart(patient, reversed(visits))
         context["adverse_events"] = selectors.adverse_events(patient)
     return render(request, "patients/detail.html", context)
 

@@ -27,7 +27,7 @@ from needlechart.charting.services import ChartingError
 from needlechart.clinical.screening import ScreeningInputError
 from needlechart.clinical.suggestion import SuggestionInputError
 
-from . import clinical, outcomes, patients, visits
+from . import clinical, dashboard, outcomes, patients, visits
 
 api = NinjaAPI(
     title="NeedleChart API",
@@ -43,6 +43,7 @@ api.add_router("/", patients.router)
 api.add_router("/", visits.router)
 api.add_router("/", clinical.router)
 api.add_router("/", outcomes.router)
+api.add_router("/", dashboard.router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "needlechart.patients",
     "needlechart.charting",
     "needlechart.outcomes",
+    "needlechart.dashboard",
     "needlechart.explorer",
     "needlechart.demo",
 ]

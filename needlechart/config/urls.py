@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("needlechart.accounts.urls")),
     path("patients/", include("needlechart.patients.urls")),
     path("patients/", include("needlechart.charting.urls")),
+    path("dashboard/", include("needlechart.dashboard.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
     path("", include("needlechart.explorer.urls")),

@@ -24,8 +24,8 @@ from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.charting.models import Visit
 from needlechart.charting.services import ChartingError
-from needlechart.clinical import instruments as scoring
 from needlechart.clinical import due as schedule
+from needlechart.clinical import instruments as scoring
 from needlechart.clinical import progress as core
 from needlechart.clinical.due import Due, DuePoint
 from needlechart.clinical.screening import ReportedFinding

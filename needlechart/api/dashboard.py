@@ -74,7 +74,7 @@ class DashboardEffectOut(Schema):
 
 class DashboardEffectBenchmarkOut(Schema):
     effect: DashboardEffectOut
-    comparison: DashboardComparisonOut | None  # None: in standard deviations, not in the instrument's points
+    comparison: DashboardComparisonOut
 
 
 class DashboardMeanOut(Schema):
@@ -149,6 +149,7 @@ class DashboardOut(Schema):
     overview: list[DashboardOverviewOut]
     responders: list[DashboardResponderOut]
     changes: list[DashboardChangeOut]
+    benchmarks: list[DashboardEffectOut]  # the published effects listed for the filter
     adverse_events: list[DashboardAdverseEventOut]
     flags: list[DashboardFlagOut]
     completeness: DashboardCompletenessOut
@@ -196,6 +197,7 @@ def _out(d: Dashboard) -> dict[str, Any]:
         "overview": [{**r.__dict__, "visits_per_episode": r.visits_per_episode} for r in d.overview],
         "responders": list(d.responders),
         "changes": changes,
+        "benchmarks": list(d.effects),
         "adverse_events": events,
         "flags": [r.__dict__ for r in d.flags],
         "completeness": d.completeness,

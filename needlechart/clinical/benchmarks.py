@@ -210,7 +210,6 @@ def compare(
     interval: Interval | None,
     *,
     interval_kind: str = "interval",
-    note: str = "",
     digits: int = 2,
 ) -> Comparison:
     """The clinic's interval against a benchmark's interval (or its range, `interval_kind` "range"),
@@ -226,7 +225,7 @@ def compare(
         return Comparison(side, f"The clinic's figure is {side} than {name}'s: {mine} does not overlap {theirs}.")
     if value is None:
         return Comparison("not_comparable", f"{name} gives no figure to compare with.")
-    caveat = f" {name} reports no interval ({note})." if note else f" {name} reports no interval."
+    caveat = f" {name} reports no interval, so its value alone is compared."
     if clinic.contains(value):
         return Comparison("overlap", f"No clear difference: {name}'s {_fmt(value, digits)} lies inside {mine}.{caveat}")
     side = "higher" if clinic.low > value else "lower"
@@ -311,10 +310,10 @@ def responders(
 
 @dataclass(frozen=True, slots=True)
 class EffectBenchmark:
-    """A published effect beside a change row; `comparison` only when it is in the same points."""
+    """A published effect in the instrument's own points, set against a change row."""
 
     effect: Effect
-    comparison: Comparison | None
+    comparison: Comparison
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,8 +354,9 @@ def mean_changes(
     condition: str = "",
     confidence: float = CONFIDENCE,
 ) -> tuple[ChangeRow, ...]:
-    """Mean change from baseline at 4, 8 and 12 weeks per instrument, each with the published effects
-    that apply (the condition's, or all when no condition is chosen)."""
+    """Mean change from baseline at 4, 8 and 12 weeks per instrument, each set against the published
+    effects in that instrument's points that match its week (or name no week) and compare with the
+    condition (`Effect.compares_with`: a condition's effect only when that condition is chosen)."""
     changes: dict[tuple[str, int], list[float]] = {}
     seen: set[str] = set()
     for episode in episodes:
@@ -380,25 +380,25 @@ def mean_changes(
             estimate = mean_ci(values, confidence) if values else None
             beside = []
             for effect in effects:
-                if not effect.applies_to(condition) or (effect.weeks and weeks not in effect.weeks):
+                if not effect.in_points or effect.instrument != ident or not effect.compares_with(condition):
                     continue
-                if effect.in_points and effect.instrument != ident:
+                if effect.weeks and weeks not in effect.weeks:
                     continue
-                if not effect.in_points and (ident != "nprs" or effect.outcome != "pain"):
-                    continue  # effects in SDs go beside the pain rating only, for orientation
-                comparison = None
-                if effect.in_points:
-                    comparison = compare(
-                        estimate.ci if estimate else None,
-                        effect.study,
-                        effect.value,
-                        effect.ci or effect.range,
-                        interval_kind="range" if effect.ci is None and effect.range else "interval",
-                        note=effect.ci_note,
-                    )
+                comparison = compare(
+                    estimate.ci if estimate else None,
+                    effect.study,
+                    effect.value,
+                    effect.ci or effect.range,
+                    interval_kind="range" if effect.ci is None and effect.range else "interval",
+                )
                 beside.append(EffectBenchmark(effect, comparison))
             out.append(ChangeRow(ident, instrument.abbreviation, instrument.score.unit, weeks, estimate, tuple(beside)))
     return tuple(out)
+
+
+def effects_for(kb: KnowledgeBase, condition: str = "") -> tuple[Effect, ...]:
+    """The published effects to list for the filter: all, or the condition's and the general ones."""
+    return tuple(e for e in _benchmarks_of(kb).effects.values() if e.listed_for(condition))
 
 
 def _benchmarks_of(kb: KnowledgeBase) -> Benchmarks:
@@ -467,7 +467,7 @@ def adverse_event_rates(
             elif rate.events is not None:
                 study_ci = clopper_pearson(rate.events, study.exposure, confidence).scaled(1000)
                 basis = "computed from the reported counts"
-            comparison = compare(ci, study.name, rate.per_1000, study_ci, note=rate.ci_note)
+            comparison = compare(ci, study.name, rate.per_1000, study_ci)
             studies.append(StudyBenchmark(study, rate.per_1000, study_ci, basis, rate.ci_note, comparison))
         per_1000 = 1000 * k / treatments if treatments else None
         out.append(AdverseEventRow(kind.id, kind.name, k, treatments, per_1000, ci, tuple(studies)))

@@ -131,7 +131,7 @@ def _intervals(
         return mark_safe('<p class="muted">Nothing to chart in this range.</p>')
     if x_max <= x_min:
         x_max = x_min + 1
-    label_w, right, top, row_h = 190, 24, 10, 26
+    label_w, right, top, row_h = 230, 24, 10, 26
     height = top + row_h * len(data) + 30
     plot_w = width - label_w - right
 
@@ -154,7 +154,11 @@ def _intervals(
         parts.append(f'<line class="zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{height - 24}"/>')
     for n, (label, value, low, high, markers) in enumerate(data):
         cy = top + row_h * n + row_h / 2
-        parts.append(f'<text class="tick" x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end">{escape(label)}</text>')
+        shown = label if len(label) <= 36 else label[:35] + "…"
+        parts.append(
+            f'<text class="tick" x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end">{escape(shown)}'
+            f"<title>{escape(label)}</title></text>"
+        )
         if low is not None and high is not None:
             parts.append(f'<line class="whisker" x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>')
         if value is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.utils.safestring import SafeString
 
 from needlechart.common.svgchart import IntervalRow, interval_chart
@@ -52,7 +54,7 @@ def charts(d: Dashboard) -> dict[str, SafeString]:
             changes, x_min=-10, x_max=10, unit="", title="Mean NPRS change from baseline, 95% CI"
         ),
         "adverse_events": interval_chart(
-            events, x_min=0, x_max=float(round(top * 1.1 + 0.5)), unit="", title="Adverse events per 1,000 treatments"
+            events, x_min=0, x_max=nice_ceiling(top), unit="", title="Adverse events per 1,000 treatments"
         ),
         "completeness": interval_chart(
             completeness, x_min=0, x_max=100, unit="%", title="Due measurements taken, 95% CI"
@@ -62,3 +64,10 @@ def charts(d: Dashboard) -> dict[str, SafeString]:
 
 def _pct(ci) -> tuple[float | None, float | None]:
     return (100 * ci.low, 100 * ci.high) if ci is not None else (None, None)
+
+
+def nice_ceiling(value: float) -> float:
+    """The axis end: the smallest 1, 2, 4 or 8 times a power of ten at or above `value`, so that the
+    chart's quarter ticks are round numbers."""
+    power = 10 ** math.floor(math.log10(value)) if value > 0 else 1
+    return next(step * power for step in (1, 2, 4, 8, 10) if step * power >= value)

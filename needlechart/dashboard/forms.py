@@ -87,8 +87,8 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
+        if "date_from" in self.errors or "date_to" in self.errors:
+            return data  # each date's own message says what is wrong with it
         date_to = data.get("date_to") or self.today
         date_from = data.get("date_from") or (date_to - timedelta(days=DEFAULT_DAYS - 1))
         if date_from > date_to:

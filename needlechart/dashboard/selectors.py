@@ -22,6 +22,7 @@ from needlechart.charting.models import AdverseEvent, Visit
 from needlechart.clinical import benchmarks as core
 from needlechart.clinical import progress
 from needlechart.knowledge import load
+from needlechart.knowledge.benchmarks import Effect
 from needlechart.outcomes import services as outcomes
 from needlechart.outcomes.models import (
     Discharge,
@@ -69,6 +70,7 @@ class Dashboard:
     overview: tuple[OverviewRow, ...]
     responders: tuple[core.ResponderRow, ...]
     changes: tuple[core.ChangeRow, ...]
+    effects: tuple[Effect, ...]  # the published effects listed for the filter
     adverse_events: tuple[core.AdverseEventRow, ...]
     flags: tuple[FlagRow, ...]
     completeness: core.Completeness
@@ -214,6 +216,7 @@ def dashboard(user: User, f: Filters, *, today: date | None = None) -> Dashboard
         overview=overview,
         responders=core.responders(kb, data),
         changes=core.mean_changes(kb, data, condition=f.condition),
+        effects=core.effects_for(kb, f.condition),
         adverse_events=core.adverse_event_rates(kb, len(rows), events),
         flags=flags,
         completeness=core.completeness(kb, data, start=f.date_from, end=f.date_to, on=on),

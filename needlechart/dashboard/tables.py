@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from needlechart.clinical.benchmarks import Interval
+from needlechart.knowledge.benchmarks import Effect
+from needlechart.knowledge.sourceref import SourceRef
 
 from .selectors import Dashboard
 
@@ -32,6 +34,16 @@ def _ci(ci: Interval | None, digits: int = 2) -> list[str]:
 
 def _pct(ci: Interval | None) -> list[str]:
     return _ci(ci.scaled(100) if ci else None, 1)
+
+
+def _value(e: Effect) -> str:
+    if e.value is not None:
+        return _n(e.value)
+    return f"{_n(e.range.low)} to {_n(e.range.high)}" if e.range else ""
+
+
+def _source(ref: SourceRef) -> str:
+    return f"{ref.id} ({ref.locator})" if ref.locator else ref.id
 
 
 def tables(d: Dashboard) -> dict[str, Table]:
@@ -66,20 +78,13 @@ def tables(d: Dashboard) -> dict[str, Table]:
         base = [r.instrument, r.unit, str(r.weeks), str(est.n if est else 0), _n(est.mean if est else None)]
         base += _ci(est.ci if est else None)
         if not r.benchmarks:
-            change_rows.append(base + ["", "", "", "", "", "", "", ""])
+            change_rows.append(base + ["", "", "", "", "", ""])
         for b in r.benchmarks:
-            e = b.effect
-            value = (
-                _n(e.value) if e.value is not None else f"{_n(e.range.low)} to {_n(e.range.high)}" if e.range else ""
-            )
             change_rows.append(
-                base
-                + [e.study, e.measure, e.comparison, value]
-                + _ci(e.ci)
-                + [e.ci_note, b.comparison.text if b.comparison else "different units: not compared"]
+                base + [b.effect.id, b.effect.study, _value(b.effect)] + _ci(b.effect.ci) + [b.comparison.text]
             )
     out["change"] = Table(
-        "Mean change from baseline at 4, 8 and 12 weeks, with published benchmarks",
+        "Mean change from baseline at 4, 8 and 12 weeks, against published effects in the same points",
         [
             "instrument",
             "unit",
@@ -89,15 +94,49 @@ def tables(d: Dashboard) -> dict[str, Table]:
             "ci95_low",
             "ci95_high",
             "benchmark",
-            "benchmark_measure",
-            "benchmark_comparison",
+            "study",
             "benchmark_value",
             "benchmark_ci95_low",
             "benchmark_ci95_high",
-            "benchmark_ci_note",
             "comparison",
         ],
         change_rows,
+    )
+    out["benchmarks"] = Table(
+        "Published effects listed for the filter",
+        [
+            "benchmark",
+            "study",
+            "modality",
+            "conditions",
+            "comparison",
+            "timepoint",
+            "measure",
+            "instrument",
+            "outcome",
+            "value",
+            "ci95_low",
+            "ci95_high",
+            "ci_note",
+            "sources",
+        ],
+        [
+            [
+                e.id,
+                e.study,
+                e.modality,
+                " ".join(e.conditions) or "any",
+                e.comparison,
+                e.timepoint,
+                e.measure,
+                e.instrument,
+                e.outcome,
+                _value(e),
+            ]
+            + _ci(e.ci)
+            + [e.ci_note, "; ".join(_source(s) for s in e.sources)]
+            for e in d.effects
+        ],
     )
     ae_rows = []
     for r in d.adverse_events:
@@ -148,4 +187,4 @@ def tables(d: Dashboard) -> dict[str, Table]:
     return out
 
 
-TABLES = ("overview", "responders", "change", "adverse_events", "referrals", "completeness")
+TABLES = ("overview", "responders", "change", "benchmarks", "adverse_events", "referrals", "completeness")

@@ -28,11 +28,11 @@ def page(request):
         form.is_valid()
     filters = form.filters()
     d = services.open_dashboard(request.user, filters, view="page", request=request)
-    query = urlencode({k: v for k, v in filters.as_dict().items() if v})
+    filter_query = urlencode({k: v for k, v in filters.as_dict().items() if v})
     return render(
         request,
         "dashboard/dashboard.html",
-        {"form": form, "d": d, "charts": charts(d), "query": query, "tables": TABLES},
+        {"form": form, "d": d, "charts": charts(d), "filter_query": filter_query, "tables": TABLES},
     )
 
 

@@ -115,8 +115,14 @@ class Effect:
     def in_points(self) -> bool:
         return self.measure in POINT_MEASURES
 
-    def applies_to(self, condition: str) -> bool:
-        return not self.conditions or not condition or condition in self.conditions
+    def listed_for(self, condition: str) -> bool:
+        """Shown for the filter: every effect for all conditions, else the condition's and the general ones."""
+        return not condition or not self.conditions or condition in self.conditions
+
+    def compares_with(self, condition: str) -> bool:
+        """Set against the clinic's figure: a general effect always, a condition's only when that
+        condition is chosen (a neck-pain trial says nothing about a clinic's knees)."""
+        return not self.conditions or condition in self.conditions
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,8 @@ def test_mean_interval_holds_the_mean(values):
 
 def test_comparison_in_plain_words():
     clinic = b.Interval(10.0, 30.0)
-    assert b.compare(clinic, "Brady 2014", 20, None, note="not reported in our source").verdict == "overlap"
-    low = b.compare(clinic, "Boyce 2020", 77, None, note="not reported in our source")
+    assert b.compare(clinic, "Brady 2014", 20, None).verdict == "overlap"
+    low = b.compare(clinic, "Boyce 2020", 77, None)
     assert low.verdict == "lower" and "excludes Boyce 2020's 77" in low.text and "reports no interval" in low.text
     high = b.compare(clinic, "X", 2, b.Interval(1, 5))
     assert high.verdict == "higher" and "does not overlap" in high.text
@@ -130,6 +130,11 @@ def test_mean_change_takes_the_closest_measurement_within_a_week():
     navarro = [x for x in four.benchmarks if x.effect.id == "navarro_santana_2020_sham_immediate"]
     assert navarro and navarro[0].comparison.verdict == "no_data"
     assert not any(x.effect.conditions == ("low_back_pain",) for x in four.benchmarks)
+    assert {x.effect.measure for x in four.benchmarks} == {"mean_difference", "derived_points"}
+    general = {(r.instrument, r.weeks): r for r in b.mean_changes(KB, episodes)}[("nprs", 4)]
+    assert {x.effect.id for x in general.benchmarks} == {"vickers_2018_nprs_points"}  # no neck trial for all
+    assert len(b.effects_for(KB, "")) == len(KB.benchmarks.effects)
+    assert all(not e.conditions or "low_back_pain" in e.conditions for e in b.effects_for(KB, "low_back_pain"))
 
 
 def test_adverse_events_count_treatments_with_an_event():

@@ -64,3 +64,12 @@ def test_bad_filters_are_explained(clinic, params, message):
     api = c.get("/api/v1/dashboard", params)
     assert api.status_code == 422 and message in api.content.decode()
     assert not AuditEvent.objects.filter(action="view", actor=clinic["physio"]).exists()
+
+
+def test_every_bad_filter_is_reported_at_once(clinic):
+    r = login(clinic["physio"]).get(
+        "/dashboard/", {"date_from": "2026-03-01", "date_to": "2026-01-01", "condition": "gout"}
+    )
+    text = r.content.decode()
+    assert r.status_code == 400 and "Unknown condition" in text and "after it ends" in text
+    assert 'value="2026-03-01"' in text and 'value="2026-01-01"' in text

@@ -103,7 +103,7 @@ def test_default_range_is_the_last_ninety_days(clinic):
 
 def test_csv_of_every_table_has_the_filters_and_a_header(clinic):
     c = login(clinic["physio"])
-    for table in ("overview", "responders", "change", "adverse_events", "referrals", "completeness"):
+    for table in ("overview", "responders", "change", "benchmarks", "adverse_events", "referrals", "completeness"):
         r = c.get(f"/dashboard/{table}.csv", RANGE)
         assert r.status_code == 200 and r["Content-Type"].startswith("text/csv"), table
         rows = list(csv.reader(io.StringIO(r.content.decode())))

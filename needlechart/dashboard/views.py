@@ -54,5 +54,16 @@ def table_csv(request, table: str):
     writer.writerow(FILTER_COLUMNS + chosen.header)
     given = list(filters.as_dict().values())
     for row in chosen.rows:
-        writer.writerow(given + row)
+        writer.writerow([_cell(value) for value in given + row])
     return response
+
+
+def _cell(value: str) -> str:
+    """A text cell that a spreadsheet would run as a formula (=, +, -, @) is written with a leading
+    apostrophe; numbers, negative ones included, are left as they are."""
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value

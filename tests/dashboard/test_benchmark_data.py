@@ -55,3 +55,35 @@ def test_the_loader_refuses_an_invented_or_missing_interval():
     assert "'rash' is not one of adverse_event_codes" in text
     assert "a null ci needs its note" in text
     assert "5 is not a dashboard column" in text
+
+
+def test_the_knowledge_base_load_checks_the_benchmarks_references(tmp_path):
+    """Wired into load(): an unknown condition, instrument or source in benchmarks.yaml stops the load,
+    each named with file, entry and field."""
+    import shutil
+
+    import pytest
+    import yaml
+
+    from needlechart.knowledge.errors import KnowledgeError
+    from needlechart.knowledge.loader import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    path = data / "benchmarks.yaml"
+    raw = yaml.safe_load(path.read_text())
+    effect = raw["effects"][0]
+    effect["conditions"] = ["neck_pian"]
+    effect["instrument"] = "nprs2"
+    raw["adverse_event_studies"][0]["sources"] = ["brady_2041"]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    load.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError) as caught:
+            load(data)
+    finally:
+        load.cache_clear()
+    text = "\n".join(caught.value.problems)
+    assert f"benchmarks.yaml: entry '{effect['id']}': field 'conditions': unknown condition 'neck_pian'" in text
+    assert "field 'instrument': unknown instrument 'nprs2'" in text
+    assert "entry 'brady_2014': field 'sources': unknown source 'brady_2041'" in text

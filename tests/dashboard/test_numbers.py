@@ -147,3 +147,36 @@ def test_api_gives_the_same_figures_and_records_the_read(clinic):
     brady = next(s for s in bruising["benchmarks"] if s["study"] == "brady_2014")
     assert brady["per_1000"] == 75.5 and brady["ci"] is None and brady["ci_note"] == "not reported in our source"
     assert AuditEvent.objects.filter(action="view", actor=clinic["physio"], detail__view="api").count() == 1
+
+
+def test_each_csv_writes_one_audit_row(clinic):
+    c = login(clinic["physio"])
+    c.get("/dashboard/responders.csv", RANGE)
+    c.get("/dashboard/completeness.csv", RANGE)
+    views = list(
+        AuditEvent.objects.filter(action="view", actor=clinic["physio"]).values_list("detail__view", flat=True)
+    )
+    assert sorted(views) == ["completeness.csv", "responders.csv"]
+
+
+def test_the_default_range_ends_today_in_the_clinics_time_zone(clinic):
+    from zoneinfo import ZoneInfo
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11: never the same date
+        clinic["a"].time_zone = zone
+        clinic["a"].save()
+        cache.clear()  # the clinic's zone is cached for a minute
+        r = login(clinic["physio"]).get("/dashboard/")
+        assert r.context["d"].filters.date_to == timezone.localdate(timezone=ZoneInfo(zone)), zone
+
+
+def test_a_csv_cell_never_starts_a_formula(clinic):
+    clinic["second"].first_name = "=HYPERLINK(1)"
+    clinic["second"].save()
+    body = login(clinic["physio"]).get("/dashboard/overview.csv", RANGE).content.decode()
+    assert "'=HYPERLINK(1) Second" in body and "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+    change = login(clinic["physio"]).get("/dashboard/change.csv", RANGE).content.decode()
+    assert ",-2," in change  # the NPRS mean change at 4 weeks, a number, not quoted

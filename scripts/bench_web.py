@@ -14,8 +14,8 @@ mean of the two floor runs around it, so that drift in a busy machine's speed ca
 these 2-core machines wrk and PostgreSQL share the cores with gunicorn, so absolute latencies move
 with whatever else the machine does; a ratio measured in one run is the honest figure. p50/p95 are
 still reported. The pages: the patient list, a name search (`?q=oli`), a patient's overview, their
-latest signed visit, a draft visit as its author (the demo physio) sees it, and the explorer with a
-two-region drawing.
+latest signed visit, a draft visit as its author (the demo physio) sees it, the explorer with a
+two-region drawing, and the clinic dashboard (the last 90 days).
 
 Goal: every page at >= 0.6 of the floor at 40,000 visits, and within 10% of that at 400,000 visits.
 Each dataset size has a database of its own, `needlechart_bench_<patients>x<visits per patient>` on
@@ -77,6 +77,7 @@ PAGES = (
     ("signed visit", "charting:visit", ("patient", "visit"), ""),
     ("draft visit", "charting:visit", ("draft_patient", "draft"), ""),
     ("explorer", "explorer:explorer", (), "?pain=temple:left&pain=posterior_neck:left"),
+    ("dashboard", "dashboard:page", (), ""),  # the clinic's last 90 days, every table and chart
 )
 
 # wrk runs one Lua state per thread: each thread starts at its own place in the list of session

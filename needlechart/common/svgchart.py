@@ -245,3 +245,90 @@ def _course(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One row of an interval chart: the clinic's estimate with its interval, and reference markers
+    (a published figure: name, value, css class) drawn on the same axis."""
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    markers: tuple[tuple[str, float, str], ...] = ()
+
+
+def interval_chart(
+    rows: Sequence[IntervalRow],
+    *,
+    x_min: float,
+    x_max: float,
+    unit: str = "",
+    width: int = 640,
+    title: str = "",
+) -> SafeString:
+    """Horizontal estimates with their intervals (a dot and a whisker per row) on one axis from
+    `x_min` to `x_max`, each row's markers as diamonds; values beyond the axis are clipped to it.
+    Drawn once per distinct input, like `line_chart`."""
+    data = tuple((r.label, r.value, r.low, r.high, tuple(r.markers)) for r in rows)
+    return _intervals(data, float(x_min), float(x_max), unit, width, title)
+
+
+@lru_cache(maxsize=256)
+def _intervals(
+    data: tuple[tuple[str, float | None, float | None, float | None, tuple[tuple[str, float, str], ...]], ...],
+    x_min: float,
+    x_max: float,
+    unit: str,
+    width: int,
+    title: str,
+) -> SafeString:
+    if not data:
+        return mark_safe('<p class="muted">Nothing to chart in this range.</p>')
+    if x_max <= x_min:
+        x_max = x_min + 1
+    label_w, right, top, row_h = 230, 24, 10, 26
+    height = top + row_h * len(data) + 30
+    plot_w = width - label_w - right
+
+    def x(v: float) -> float:
+        v = min(max(v, x_min), x_max)
+        return label_w + plot_w * (v - x_min) / (x_max - x_min)
+
+    name = escape(title or unit)
+    parts = [
+        f'<svg class="chart intervals" viewBox="0 0 {width} {height}" role="img" aria-label="{name}">',
+        f"<title>{name}</title>",
+    ]
+    for i in range(5):
+        tick = x_min + (x_max - x_min) * i / 4
+        parts.append(f'<line class="grid" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{height - 24}"/>')
+        parts.append(
+            f'<text class="tick" x="{x(tick):.1f}" y="{height - 8}" text-anchor="middle">{tick:g}{escape(unit)}</text>'
+        )
+    if x_min < 0 < x_max:
+        parts.append(f'<line class="zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{height - 24}"/>')
+    for n, (label, value, low, high, markers) in enumerate(data):
+        cy = top + row_h * n + row_h / 2
+        shown = label if len(label) <= 36 else label[:35] + "…"
+        parts.append(
+            f'<text class="tick" x="{label_w - 8}" y="{cy + 4:.1f}" text-anchor="end">{escape(shown)}'
+            f"<title>{escape(label)}</title></text>"
+        )
+        if low is not None and high is not None:
+            parts.append(f'<line class="whisker" x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>')
+        if value is not None:
+            span = f" ({low:g} to {high:g})" if low is not None and high is not None else ""
+            parts.append(
+                f'<circle class="dot estimate" cx="{x(value):.1f}" cy="{cy:.1f}" r="4">'
+                f"<title>{escape(label)}: {value:g}{escape(unit)}{span}</title></circle>"
+            )
+        for marker_name, marker_value, css in markers:
+            mx = x(marker_value)
+            parts.append(
+                f'<path class="marker {escape(css)}" d="M{mx:.1f},{cy - 6:.1f} l5,6 l-5,6 l-5,-6 z">'
+                f"<title>{escape(marker_name)}: {marker_value:g}{escape(unit)}</title></path>"
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

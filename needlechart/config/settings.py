@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "needlechart.charting",
     "needlechart.outcomes",
     "needlechart.reports",
+    "needlechart.dashboard",
     "needlechart.explorer",
     "needlechart.demo",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("needlechart.charting.urls")),
     path("patients/", include("needlechart.outcomes.urls")),
     path("patients/", include("needlechart.reports.urls")),
+    path("dashboard/", include("needlechart.dashboard.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
     path("", include("needlechart.explorer.urls")),

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
+from .benchmarks import Benchmarks, parse_benchmarks
 from .errors import KnowledgeError, where
 from .instruments import parse_instruments
 from .model import (
@@ -881,6 +882,23 @@ def _read_progress(data_dir: Path, problems: list[str], refs: _Refs) -> Progress
     return rules
 
 
+def _read_benchmarks(data_dir: Path, problems: list[str], refs: _Refs) -> Benchmarks | None:
+    """benchmarks.yaml: one mapping of sections (see knowledge/benchmarks.py), its references checked here."""
+    path = data_dir / "benchmarks.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file is missing")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: is not valid YAML: {exc}")
+        return None
+    benchmarks, found = parse_benchmarks(raw, problems)
+    refs.items.extend(found)
+    return benchmarks
+
+
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:
     import difflib
 
@@ -938,6 +956,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
     progress = _read_progress(data_dir, problems, refs)
     if progress is not None:
         problems.extend(coverage_problems(progress, conditions))
+    benchmarks = _read_benchmarks(data_dir, problems, refs)
 
     _check_symmetry(regions, problems)
     ids = {
@@ -977,6 +996,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         billing_rules=billing_rules,
         needle_limits=needle_limits,
         progress=progress,
+        benchmarks=benchmarks,
     )
 
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from .benchmarks import Benchmarks
 from .progress import ProgressRules
 from .sourceref import SourceRef
 
@@ -440,6 +441,7 @@ class KnowledgeBase:
     needle_limits: dict[str, NeedleLimit] = field(default_factory=dict)
     billing_rules: dict[str, BillingRule] = field(default_factory=dict)
     progress: ProgressRules | None = None  # progress.yaml; always set by the loader
+    benchmarks: Benchmarks | None = None  # benchmarks.yaml; always set by the loader
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

@@ -24,8 +24,10 @@ from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.charting.models import Visit
 from needlechart.charting.services import ChartingError
+from needlechart.clinical import due as schedule
 from needlechart.clinical import instruments as scoring
 from needlechart.clinical import progress as core
+from needlechart.clinical.due import Due, DuePoint
 from needlechart.clinical.screening import ReportedFinding
 from needlechart.knowledge import load
 from needlechart.knowledge.instruments import Instrument
@@ -480,29 +482,6 @@ def progress_for_episode(user, episode: Episode, *, today: date | None = None) -
 
 
 @dataclass(frozen=True, slots=True)
-class Due:
-    """One instrument to measure: `kind` baseline or reassessment, `point` the reassessment point
-    (its label), `since` the date it became due."""
-
-    instrument: str
-    name: str
-    kind: str
-    point: str
-    since: date
-
-
-@dataclass(frozen=True, slots=True)
-class DuePoint:
-    """A point of the schedule: the baseline (first visit) or a reassessment point of the core."""
-
-    label: str
-    kind: str  # baseline | sessions | weeks
-    date: date | None  # when it became (or is planned to become) due
-    session: int | None
-    reached: bool
-
-
-@dataclass(frozen=True, slots=True)
 class DueResult:
     on: date
     sessions: int
@@ -554,45 +533,21 @@ def due_from_rows(
     """What is due on `on`, from rows already read (the overview reads them for every episode at once):
     each instrument's baseline from the first visit; then at each reassessment point of the core (after
     50% and 100% of the planned sessions, and at 4, 8 and 12 weeks) each instrument not measured since
-    that point was reached.
+    that point was reached. The rule is the core's (`needlechart.clinical.due`), shared with the
+    clinic dashboard's outcome completeness.
 
     A session point is reached at the visit that is that session (`visit_dates`: the episode's visits on
     or before `on`, not discarded, in date order), a week point on its date. The GROC rates change, so
     it has no baseline. Nothing is due for a discharged episode."""
     kb = load()
-    done = len(visit_dates)
     names = scheduled_instruments(episode, revision)
-    first_visit = visit_dates[0] if visit_dates else None
-    points: list[DuePoint] = [DuePoint("baseline (first visit)", "baseline", first_visit, 1, first_visit is not None)]
-    for point in core.reassessment_points(kb, plan, sessions_done=done, today=on):
-        if point.kind == "sessions":
-            assert point.session is not None
-            reached = done >= point.session
-            when = visit_dates[point.session - 1] if reached else point.date
-            points.append(DuePoint(point.label, "sessions", when, point.session, reached))
-        else:
-            points.append(DuePoint(point.label, "weeks", point.date, None, point.reached))
+    points = schedule.due_points(kb, plan, visit_dates, on)
     taken: dict[str, list[date]] = {}
     for m in rows:
         if m.taken_on <= on:
             taken.setdefault(m.instrument, []).append(m.taken_on)
-    due: list[Due] = []
-    if episode.status != EpisodeStatus.DISCHARGED:
-        for ident in names:
-            instrument = kb.instruments[ident]
-            dates = taken.get(ident, [])
-            rates_change = instrument.mcid is not None and instrument.mcid.kind == "threshold"
-            if not rates_change and not dates:
-                if first_visit is not None:
-                    due.append(Due(ident, instrument.abbreviation, "baseline", points[0].label, first_visit))
-                continue  # the baseline comes first
-            reached_points = [p for p in points[1:] if p.reached and p.date is not None]
-            if not reached_points:
-                continue
-            latest = max(reached_points, key=lambda p: p.date)  # type: ignore[arg-type, return-value]
-            if not any(d >= latest.date for d in dates):  # type: ignore[operator]
-                due.append(Due(ident, instrument.abbreviation, "reassessment", latest.label, latest.date))  # type: ignore[arg-type]
-    return DueResult(on, done, names, tuple(points), tuple(due))
+    due = schedule.due_now(kb, names, points, taken) if episode.status != EpisodeStatus.DISCHARGED else ()
+    return DueResult(on, len(visit_dates), names, points, due)
 
 
 def medicare_warnings(user, episode: Episode) -> tuple[core.PayerWarning, ...]:

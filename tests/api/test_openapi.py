@@ -45,6 +45,7 @@ PATHS = {
     "/api/v1/visits/{visit_id}/sign": {"post"},
     "/api/v1/visits/{visit_id}/addenda": {"post"},
     "/api/v1/suggestions": {"post"},
+    "/api/v1/dashboard": {"get"},
 }
 
 

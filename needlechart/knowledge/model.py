@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from .progress import ProgressRules
+from .rom import RomNorms
 from .sourceref import SourceRef
 
 SIDES = ("left", "right", "midline")
@@ -440,6 +441,7 @@ class KnowledgeBase:
     needle_limits: dict[str, NeedleLimit] = field(default_factory=dict)
     billing_rules: dict[str, BillingRule] = field(default_factory=dict)
     progress: ProgressRules | None = None  # progress.yaml; always set by the loader
+    rom: RomNorms | None = None  # rom.yaml; always set by the loader
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

@@ -1,7 +1,7 @@
 """Load and validate the knowledge base.
 
 `load()` reads every data file, builds typed records and then checks every cross-reference
-(regions, muscles, acupoints, conditions, findings, exercises, instruments, sources). Any problem
+(regions, muscles, acupoints, conditions, findings, exercises, instruments, ROM norms, sources). Any problem
 stops the load with a KnowledgeError that lists them all, each naming file, entry and field.
 The validated base is cached per data directory: it is immutable and loading it takes ~0.5 s.
 """
@@ -67,6 +67,7 @@ from .model import (
 )
 from .progress import ProgressRules, coverage_problems, parse_progress
 from .reader import Reader
+from .rom import RomNorms, parse_rom
 from .sourceref import SourceRef
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -899,6 +900,23 @@ def _read_benchmarks(data_dir: Path, problems: list[str], refs: _Refs) -> Benchm
     return benchmarks
 
 
+def _read_rom(data_dir: Path, problems: list[str], refs: _Refs) -> RomNorms | None:
+    """rom.yaml: joints and their movements' norms (see knowledge/rom.py), its sources checked here."""
+    path = data_dir / "rom.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file is missing")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: is not valid YAML: {exc}")
+        return None
+    norms, found = parse_rom(raw, problems)
+    refs.items.extend(found)
+    return norms
+
+
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:
     import difflib
 
@@ -957,6 +975,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
     if progress is not None:
         problems.extend(coverage_problems(progress, conditions))
     benchmarks = _read_benchmarks(data_dir, problems, refs)
+    rom = _read_rom(data_dir, problems, refs)
 
     _check_symmetry(regions, problems)
     ids = {
@@ -997,6 +1016,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         needle_limits=needle_limits,
         progress=progress,
         benchmarks=benchmarks,
+        rom=rom,
     )
 
 

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from .benchmarks import Benchmarks
 from .progress import ProgressRules
+from .rom import RomNorms
 from .sourceref import SourceRef
 
 SIDES = ("left", "right", "midline")
@@ -442,6 +443,7 @@ class KnowledgeBase:
     billing_rules: dict[str, BillingRule] = field(default_factory=dict)
     progress: ProgressRules | None = None  # progress.yaml; always set by the loader
     benchmarks: Benchmarks | None = None  # benchmarks.yaml; always set by the loader
+    rom: RomNorms | None = None  # rom.yaml; always set by the loader
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

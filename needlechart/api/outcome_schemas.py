@@ -462,3 +462,33 @@ class FlaggedOut(Schema):
     urgency: str
     reasons: list[str]
     computed_on: date
+
+
+RomId = _opaque_id("rom", "a range-of-motion reading")
+
+
+class RomIn(In):
+    """One range-of-motion reading, read by the core against its norm; an unknown joint or movement, a
+    side where none is taken (or none where one is), or a value out of range: 422 naming it."""
+
+    joint: Annotated[str, Field(min_length=1, max_length=30)]
+    movement: Annotated[str, Field(min_length=1, max_length=40)]
+    side: SideOrNone = ""
+    value: float = Field(ge=0, le=1000, allow_inf_nan=False)
+    taken_on: IsoDate | None = None
+    visit_id: VisitId | None = None
+
+
+class RomOut(Schema):
+    id: RomId
+    episode_id: EpisodeId
+    visit_id: VisitId | None
+    joint: str
+    movement: str
+    side: str
+    value: float
+    unit: str
+    taken_on: date
+    result: dict[str, Any]
+    recorded_by_id: UserId
+    recorded_at: datetime

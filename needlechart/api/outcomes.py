@@ -17,6 +17,7 @@ from needlechart.clinical import progress as core
 from needlechart.knowledge import load
 from needlechart.outcomes import reviews, services
 from needlechart.outcomes.discharge import discharge_episode
+from needlechart.outcomes.rom import record_rom, rom_of
 from needlechart.patients.models import Episode
 from needlechart.patients.selectors import get_episode
 
@@ -34,6 +35,8 @@ from .outcome_schemas import (
     ProgressOut,
     ReviewActionIn,
     ReviewActionOut,
+    RomIn,
+    RomOut,
 )
 from .schemas import EpisodeId, IsoDate, responses
 
@@ -209,3 +212,25 @@ def flagged(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+@router.post("/episodes/{episode_id}/range-of-motion", response=responses({201: RomOut}, body=True))
+def record_range_of_motion(request: HttpRequest, episode_id: EpisodeId, payload: RomIn):
+    """Record one range-of-motion reading (degrees; mm for mouth opening), read against its norm."""
+    episode = _episode(request, episode_id)
+    visit = None
+    if payload.visit_id is not None:
+        visit = episode.visits.filter(pk=payload.visit_id).first()
+        if visit is None:
+            raise field_error("visit_id", "this episode has no such visit")
+    data = payload.dict(exclude={"visit_id"})
+    row = record_rom(request.user, episode, visit=visit, request=request, **data)
+    return Status(201, row)
+
+
+@router.get("/episodes/{episode_id}/range-of-motion", response=responses({200: list[RomOut]}))
+def list_range_of_motion(request: HttpRequest, episode_id: EpisodeId):
+    """The episode's range-of-motion readings by date (not the void ones)."""
+    episode = _episode(request, episode_id)
+    audit_read(request, episode, episode.patient, "Opened the range-of-motion readings")
+    return rom_of(episode)

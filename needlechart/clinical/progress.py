@@ -776,6 +776,66 @@ def assess(kb: KnowledgeBase, data: ProgressInput) -> ProgressResult:
     )
 
 
+# ---------------------------------------------------------------- goals
+
+
+@dataclass(frozen=True, slots=True)
+class GoalStatus:
+    """One goal of the plan against the latest score: `reached` is None until measured; `overdue`
+    when its date has passed unreached."""
+
+    kind: str  # instrument | psfs
+    label: str
+    target: float
+    unit: str
+    by_date: date
+    latest: float | None
+    latest_date: date | None
+    reached: bool | None
+    overdue: bool
+
+
+def goal_status(
+    kb: KnowledgeBase,
+    goal: dict[str, object],
+    *,
+    instruments: Sequence[InstrumentProgress],
+    psfs: Sequence[tuple[date, Sequence[str], Sequence[float | None]]] = (),
+    today: date,
+) -> GoalStatus:
+    """A goal read by the instrument's own direction (a score to reach: at or below it when lower is
+    better, at or above it otherwise; a PSFS activity: its own rating in the latest PSFS naming it,
+    at or above the target). `psfs`: each PSFS in date order as (date, activities, ratings)."""
+    by_date = date.fromisoformat(str(goal["by_date"]))
+    latest: float | None = None
+    latest_date: date | None = None
+    if goal.get("kind") == "psfs":
+        activity, target, unit = str(goal.get("activity", "")), float(str(goal.get("target", 0))), "/10"
+        label = f"PSFS: {activity}"
+        for day, names, ratings in reversed(psfs):
+            if activity in names and ratings[list(names).index(activity)] is not None:
+                latest, latest_date = ratings[list(names).index(activity)], day
+                break
+        reached = None if latest is None else latest >= target - _EPSILON
+    else:
+        instrument = instrument_of(kb, str(goal.get("instrument", "")))
+        target, unit = float(str(goal.get("target_score", 0))), instrument.score.unit
+        label = f"{instrument.abbreviation} to {_fmt(target)} {unit}"
+        row = next((r for r in instruments if r.instrument == instrument.id and r.facet == ""), None)
+        if row is not None:
+            latest, latest_date = row.latest, row.latest_date
+        if latest is None:
+            reached = None
+        elif instrument.higher_is_better:
+            reached = latest >= target - _EPSILON
+        else:
+            reached = latest <= target + _EPSILON
+    overdue = today > by_date and reached is not True
+    return GoalStatus(
+        str(goal.get("kind", "instrument")), label, target, unit, by_date, latest, latest_date, reached, overdue
+    )
+
+
 # ---------------------------------------------------------------- flags to act on
 
 FLAGGED = (NOT_RESPONDING, REFER)

@@ -45,6 +45,7 @@ KINDS: dict[str, str] = {
     "measurement": "om",
     "discharge": "dc",
     "review_action": "ra",
+    "rom": "rm",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -153,6 +154,7 @@ MODEL_KINDS: dict[str, str] = {
     "outcomes.measurement": "measurement",
     "outcomes.discharge": "discharge",
     "outcomes.reviewaction": "review_action",
+    "outcomes.rangeofmotion": "rom",
 }
 
 

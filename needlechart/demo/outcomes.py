@@ -17,6 +17,7 @@ from needlechart.clinical import instruments as scoring
 from needlechart.knowledge import load
 from needlechart.outcomes import reviews, services
 from needlechart.outcomes.discharge import discharge_episode
+from needlechart.outcomes.rom import record_rom
 
 RESPONDER, NOT_RESPONDING, WORSENING, ACTED_ON, DISCHARGED = (
     "responder",
@@ -26,6 +27,14 @@ RESPONDER, NOT_RESPONDING, WORSENING, ACTED_ON, DISCHARGED = (
     "discharged",
 )
 FUNCTION_INSTRUMENTS = ("ndi", "odi", "quickdash", "lefs")
+# The movement measured at the first and the last visit for some conditions: (joint, movement, side,
+# first value); the last value is nearer the norm for a responder and barely moved otherwise.
+ROM = {
+    "neck_pain": ("cervical_spine", "rotation", "left", 45),
+    "shoulder_impingement": ("shoulder", "abduction", "right", 110),
+    "hip_pain": ("hip", "flexion", "right", 95),
+    "knee_pain": ("knee", "flexion", "left", 105),
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,19 @@ def measure(clinician, episode, visits, profile: str) -> None:
             goodness = course.function[0 if n == 0 else 1]
             services.record_measurement(
                 clinician, episode, instrument=function, answers=answers_for(function, goodness), visit=visit
+            )
+        if episode.condition in ROM and n in (0, last):
+            joint, movement, side, first = ROM[episode.condition]
+            normal = kb.rom.joints[joint].movements[movement].normal if kb.rom else first
+            gain = (normal - first) * (0.7 if course.function[1] - course.function[0] > 0.2 else 0.1)
+            record_rom(
+                clinician,
+                episode,
+                joint=joint,
+                movement=movement,
+                side=side,
+                value=round(first + (gain if n else 0)),
+                visit=visit,
             )
         if n == last and "groc" in condition.instruments:
             services.record_measurement(clinician, episode, instrument="groc", answers=[course.groc], visit=visit)

@@ -249,3 +249,34 @@ class ReviewActionForm(forms.Form):
         label="Urgency", required=False, choices=[("", "—")] + [(u, u.replace("_", " ")) for u in URGENCIES]
     )
     reason = forms.CharField(label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RomForm(forms.Form):
+    """One range-of-motion reading: the movement (grouped by joint), the side, the value."""
+
+    taken_on = forms.DateField(label="Taken on", widget=forms.DateInput(attrs={"type": "date"}))
+    movement = forms.ChoiceField(label="Joint and movement")
+    side = forms.ChoiceField(
+        label="Side", choices=SIDES[:3], required=False, help_text="Leave empty for a midline movement"
+    )
+    value = forms.FloatField(label="Range (degrees; mm for mouth opening)", min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rom = load().rom
+        groups = []
+        for joint in rom.joints.values() if rom else ():
+            groups.append(
+                (
+                    joint.name,
+                    [
+                        (f"{joint.id}:{m.id}", f"{m.name} (normal {m.normal:g} {'mm' if m.unit == 'mm' else '°'})")
+                        for m in joint.movements.values()
+                    ],
+                )
+            )
+        self.fields["movement"].choices = [("", "—")] + groups
+
+    def parts(self) -> tuple[str, str]:
+        joint, _, movement = self.cleaned_data["movement"].partition(":")
+        return joint, movement

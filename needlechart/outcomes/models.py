@@ -155,3 +155,34 @@ class EpisodeReview(models.Model):
             models.Index(fields=["clinic", "flagged"]),
             models.Index(fields=["clinic", "recheck_on"]),
         ]
+
+
+class RangeOfMotion(AppendOnly):
+    """One range-of-motion measurement: a joint's movement on one side (none for a midline movement),
+    in degrees (mm for mouth opening), read by the core against its norm (`needlechart.clinical.rom`).
+    Append-only like every measurement; a reading entered in error is voided, never changed."""
+
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="rom_measurements")
+    visit = models.ForeignKey("charting.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    joint = models.CharField(max_length=30)
+    movement = models.CharField(max_length=40)
+    side = models.CharField(max_length=10, blank=True)
+    value = models.FloatField()
+    unit = models.CharField(max_length=10)
+    taken_on = models.DateField()
+    result = models.JSONField(default=dict)  # the core's reading when recorded (percent of normal, its norm)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["taken_on", "recorded_at", "id"]
+        indexes = [models.Index(fields=["episode", "joint", "movement", "side", "taken_on"])]
+
+
+class RangeOfMotionVoid(AppendOnly):
+    """A range-of-motion reading entered in error: it stays, marked void, and no longer counts."""
+
+    reading = models.OneToOneField(RangeOfMotion, on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField()
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField(default=timezone.now)

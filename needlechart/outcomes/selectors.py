@@ -23,8 +23,9 @@ from needlechart.knowledge import load
 from needlechart.patients.models import Episode, EpisodeStatus
 
 from . import services
-from .models import Measurement, MeasurementVoid, PlanRevision, ReviewAction
+from .models import Measurement, MeasurementVoid, PlanRevision, RangeOfMotion, ReviewAction
 from .reviews import judged_at, start_of_day
+from .rom import RomCourse, courses
 from .services import DueResult, OutcomeError
 
 
@@ -42,6 +43,9 @@ class EpisodeProgress:
     flagged: bool = False  # not responding or to refer, on an episode in care, not acted on since (the core's rule)
     last_action: ReviewAction | None = None
     series: dict[tuple[str, str], list[tuple[date, float]]] = field(default_factory=dict)  # per instrument, facet
+    rom: list[RomCourse] = field(default_factory=list)  # range of motion per movement and side
+    referred: bool = False  # a referral has been recorded (a review action): a referral letter can be made
+    goals: list[core.GoalStatus] = field(default_factory=list)  # the plan's goals, read by the core
 
     @property
     def instrument_choices(self) -> list[tuple[str, str]]:
@@ -49,7 +53,7 @@ class EpisodeProgress:
         kb = load()
         first = [i for i in self.due.instruments if i in kb.instruments]
         rest = sorted((i for i in kb.instruments if i not in first), key=lambda i: kb.instruments[i].abbreviation)
-        return [(i, kb.instruments[i].abbreviation) for i in first + rest]
+        return [(i, kb.instruments[i].abbreviation) for i in first + rest] + [("rom", "Range of motion")]
 
 
 def progress_of_episodes(
@@ -76,7 +80,12 @@ def progress_of_episodes(
         .order_by("taken_on", "recorded_at", "id")
     ):
         measured.setdefault(m.episode_id, []).append(m)
-    shown = [e for e in episodes if e.pk in plans or e.pk in measured]
+    moved: dict[int, list[RangeOfMotion]] = {}
+    for r in RangeOfMotion.objects.filter(episode_id__in=ids, void__isnull=True).order_by(
+        "taken_on", "recorded_at", "id"
+    ):
+        moved.setdefault(r.episode_id, []).append(r)
+    shown = [e for e in episodes if e.pk in plans or e.pk in measured or e.pk in moved]
     if not shown:
         return []
     shown_ids = [e.pk for e in shown]
@@ -161,10 +170,32 @@ def progress_of_episodes(
         last = actions.get(episode.pk, [None])[-1]
         out.append(
             EpisodeProgress(
-                episode, revision, done, progress, error, due, flagged, last, core.series(kb, data.measurements)
+                episode,
+                revision,
+                done,
+                progress,
+                error,
+                due,
+                flagged,
+                last,
+                core.series(kb, data.measurements),
+                courses(moved.get(episode.pk, [])),
+                any(a.kind == "referral" for a in actions.get(episode.pk, [])),
+                _goals(kb, revision, progress, rows, today),
             )
         )
     return out
+
+
+def _goals(kb, revision, progress, rows, today: date) -> list[core.GoalStatus]:
+    if revision is None or progress is None:
+        return []
+    psfs = [
+        (m.taken_on, list(m.extra.get("activities") or []), list(m.answers))
+        for m in rows
+        if m.instrument == "psfs" and m.scorable
+    ]
+    return [core.goal_status(kb, g, instruments=progress.instruments, psfs=psfs, today=today) for g in revision.goals]
 
 
 @dataclass(frozen=True)

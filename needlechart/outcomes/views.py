@@ -23,7 +23,8 @@ from needlechart.patients import selectors as patient_selectors
 
 from . import reviews, selectors, services
 from .discharge import discharge_draft, discharge_episode
-from .forms import DischargeForm, MeasurementForm, PlanForm, ReviewActionForm
+from .forms import DischargeForm, MeasurementForm, PlanForm, ReviewActionForm, RomForm
+from .rom import record_rom
 from .services import OutcomeError
 
 
@@ -122,9 +123,11 @@ def measurement_new(request, pk: int, episode_id: int):
     patient, episode = _episode(request, pk, episode_id)
     kb = load()
     ident = request.POST.get("instrument") or request.GET.get("instrument", "")
+    if ident == "rom":
+        return _rom_new(request, patient, episode)
     instrument = kb.instruments.get(ident)
     if instrument is None:
-        names = ", ".join(sorted(kb.instruments))
+        names = ", ".join(sorted([*kb.instruments, "rom"]))
         return HttpResponse(
             f"Unknown instrument '{ident[:40]}'; use one of: {names}", status=400, content_type="text/plain"
         )
@@ -164,6 +167,39 @@ def measurement_new(request, pk: int, episode_id: int):
         "licensed": instrument.item_text == "licensed",
     }
     return render(request, "outcomes/measurement_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _back(patient, visit) -> str:
+    if visit is not None:
+        return reverse("charting:visit", args=[patient.pk, visit.pk])
+    return reverse("patients:detail", args=[patient.pk])
+
+
+def _rom_new(request, patient, episode):
+    """A range-of-motion reading, from the overview or a visit."""
+    visit = _visit_of(episode, request.POST.get("visit") or request.GET.get("visit", ""))
+    form = RomForm(request.POST or None, initial={"taken_on": visit.visit_date if visit else timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        joint, movement = form.parts()
+        try:
+            record_rom(
+                request.user,
+                episode,
+                joint=joint,
+                movement=movement,
+                side=form.cleaned_data["side"] or None,
+                value=form.cleaned_data["value"],
+                taken_on=form.cleaned_data["taken_on"],
+                visit=visit,
+                request=request,
+            )
+        except OutcomeError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, "Range of motion recorded.")
+            return redirect(_back(patient, visit))
+    context = {"patient": patient, "episode": episode, "form": form, "visit": visit, "back": _back(patient, visit)}
+    return render(request, "outcomes/rom_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 @clinic_staff_required

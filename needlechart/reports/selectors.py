@@ -173,41 +173,29 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def psfs_ratings(rows) -> list[tuple[date, list[str], list[float | None]]]:
+    """Each scorable PSFS in date order as the core's goal rule reads it: (date, activities, ratings)."""
+    return [
+        (m.taken_on, list(m.extra.get("activities") or []), list(m.answers))
+        for m in rows
+        if m.instrument == "psfs" and m.scorable
+    ]
+
+
 def _goals(kb: KnowledgeBase, plan, progress: core.ProgressResult, rows) -> list[GoalRow]:
-    """The plan's goals beside the latest score; reached by the instrument's own direction."""
+    """The plan's goals beside the latest score, read by the core (`progress.goal_status`)."""
     out = []
+    psfs = psfs_ratings(rows)
     for goal in plan.goals if plan else []:
-        by = date.fromisoformat(goal["by_date"]).strftime("%-d %b %Y") if goal.get("by_date") else ""
-        if goal.get("kind") == "instrument":
-            instrument = kb.instruments.get(goal["instrument"])
-            if instrument is None:
-                continue
-            row = next((r for r in progress.instruments if r.instrument == instrument.id and r.facet == ""), None)
-            target = float(goal["target_score"])
-            latest, reached = "not measured yet", None
-            if row is not None:
-                latest = f"{_fmt(row.latest)} {row.unit} ({row.latest_date:%d %b %Y})"
-                reached = row.latest >= target if instrument.higher_is_better else row.latest <= target
-            out.append(
-                GoalRow(
-                    f"{instrument.abbreviation} to {_fmt(target)} {instrument.score.unit}",
-                    f"{_fmt(target)} {instrument.score.unit}",
-                    by,
-                    latest,
-                    reached,
-                )
-            )
-        else:  # a PSFS activity: its own rating in the latest PSFS that names it
-            activity, target = goal.get("activity", ""), float(goal.get("target", 0))
-            latest, reached = "not rated yet", None
-            for m in reversed(rows):
-                names = m.extra.get("activities") or []
-                if m.instrument == "psfs" and activity in names and m.scorable:
-                    rating = m.answers[names.index(activity)]
-                    if rating is not None:
-                        latest, reached = f"{_fmt(rating)}/10 ({m.taken_on:%d %b %Y})", rating >= target
-                        break
-            out.append(GoalRow(f"PSFS: {activity}", f"{_fmt(target)}/10", by, latest, reached))
+        status = core.goal_status(kb, goal, instruments=progress.instruments, psfs=psfs, today=progress.today)
+        unit = "/10" if status.kind == "psfs" else f" {status.unit}"
+        if status.latest is None:
+            latest = "not rated yet" if status.kind == "psfs" else "not measured yet"
+        else:
+            latest = f"{_fmt(status.latest)}{unit} ({status.latest_date:%d %b %Y})"
+        out.append(
+            GoalRow(status.label, f"{_fmt(status.target)}{unit}", f"{status.by_date:%-d %b %Y}", latest, status.reached)
+        )
     return out
 
 

@@ -15,6 +15,7 @@ PATHS = {
     "/api/v1/episodes/{episode_id}/discharge": {"get", "post"},
     "/api/v1/episodes/{episode_id}/review-actions": {"post"},
     "/api/v1/reviews/flagged": {"get"},
+    "/api/v1/episodes/{episode_id}/range-of-motion": {"get", "post"},
     "/api/v1/episodes/{episode_id}/reports/progress": {"get"},
     "/api/v1/episodes/{episode_id}/reports/discharge": {"get"},
     "/api/v1/episodes/{episode_id}/reports/referral": {"get"},

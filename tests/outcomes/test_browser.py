@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,7 +14,7 @@ from needlechart.outcomes import services
 from needlechart.outcomes.models import Discharge, Measurement, PlanRevision, ReviewAction
 from needlechart.patients.models import Episode
 from tests import factories as f
-from tests.charting.test_browser_flow import sign_in
+from tests.charting.test_browser_flow import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +56,9 @@ def test_a_non_responder_is_flagged_acted_on_and_the_plan_revised_then_discharge
     sign_in(page, live_server.url, "physio")
     flag = page.locator(".progress-flag")
     expect(flag).to_contain_text("To act on (1)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": 520})
+    page.screenshot(path=str(SCREENSHOTS / "to-act-on.png"))
     flag.get_by_role("link", name="Novak, Robert").click()
     expect(page.get_by_role("heading", name=re.compile("Progress review"))).to_be_visible()
     expect(page.get_by_text("Underlying drivers to examine")).to_be_visible()
@@ -67,6 +71,8 @@ def test_a_non_responder_is_flagged_acted_on_and_the_plan_revised_then_discharge
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_role("heading", name="Robert Novak")).to_be_visible()
     expect(page.locator(".progress-flag")).to_have_count(0)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.locator(".panel.progress").screenshot(path=str(SCREENSHOTS / "progress.png"))
     assert ReviewAction.objects.count() == 1
 
     page.get_by_role("link", name="Record the plan").click()
@@ -88,5 +94,45 @@ def test_a_non_responder_is_flagged_acted_on_and_the_plan_revised_then_discharge
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_text("Episode discharged.")).to_be_visible()
     assert Discharge.objects.get().reason == "plateau"
+    # Each report the discharged episode offers downloads as a PDF from the overview.
+    links = page.locator(".report-links a")
+    names = links.all_inner_texts()
+    assert names == ["Progress report", "Patient's care summary", "Discharge summary"]
+    for n, name in enumerate(names):
+        with page.expect_download() as download:
+            links.nth(n).click()
+        path = download.value.path()
+        head = Path(path).read_bytes()[:5]
+        assert head == b"%PDF-", name
+        assert download.value.suggested_filename.endswith(".pdf") and "Novak" not in download.value.suggested_filename
     page.locator(".progress").get_by_role("link", name="Discharge summary").first.click()
     expect(page.get_by_role("link", name="Start a new episode of care")).to_be_visible()
+
+
+def test_the_referral_letter_and_the_signed_note_download(page: Page, live_server, course):
+    from needlechart.charting import services as charting
+    from needlechart.outcomes import reviews
+    from tests.api.conftest import ALL_RISKS
+
+    physio, patient, episode, start = course
+    visit = charting.start_visit(physio, patient, episode=episode)
+    screening = charting.screen_patient(physio, patient, [], ["dry_needling"])
+    charting.record_consent(physio, patient, "dry_needling", ALL_RISKS, True)
+    visit = charting.attach_screening(physio, visit, screening)
+    charting.add_insertion(physio, visit, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"})
+    visit = charting.update_draft(physio, visit, {"needles_in": 1, "needles_out": 1, "nprs_before": 5}, 1)
+    charting.sign_visit(physio, visit)
+    services.record_measurement(physio, episode, instrument="ndi", answers=[3] * 10, taken_on=start)
+    services.record_measurement(physio, episode, instrument="ndi", answers=[4] * 10, taken_on=date.today())
+    reviews.record_review_action(
+        physio, episode, kind="referral", reason="Disability worse under care", referred_to="GP", urgency="soon"
+    )
+    sign_in(page, live_server.url, "physio")
+    page.get_by_role("link", name="Novak, Robert").click()
+    with page.expect_download() as letter:
+        page.get_by_role("link", name="Referral letter").click()
+    assert Path(letter.value.path()).read_bytes()[:5] == b"%PDF-"
+    page.locator("a", has_text=re.compile(r"^\d{4}-\d\d-\d\d$")).first.click()
+    with page.expect_download() as note:
+        page.get_by_role("link", name="Note (PDF)").click()
+    assert Path(note.value.path()).read_bytes()[:5] == b"%PDF-"

@@ -19,7 +19,7 @@ from needlechart.outcomes.models import Discharge, EpisodeReview
 from needlechart.outcomes.services import OutcomeError
 from needlechart.patients.models import Episode
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 START = date(2026, 1, 5)
 
 

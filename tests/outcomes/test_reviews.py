@@ -54,6 +54,7 @@ def non_responder(world, episode):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_non_responder_is_flagged_and_a_recorded_reason_clears_it(world, non_responder):
     review = EpisodeReview.objects.get(episode=non_responder)
     assert review.status == core.NOT_RESPONDING and review.flagged

@@ -96,6 +96,12 @@ class PlanIn(In):
     components: list[ComponentId] = Field([], max_length=len(COMPLEMENTARY_KINDS))
     payer: PayerId = ""
     prior_visits_this_year: int = Field(0, ge=0, le=366)
+    based_on: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="The revision number this change was made from (0: none yet); 422 if the plan moved on.",
+    )
 
 
 class GoalOut(Schema):

@@ -46,6 +46,8 @@ class PlanForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the revision", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The revision the form was made from: a plan revised meanwhile is never revised unseen.
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, condition, payers, instruments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +83,7 @@ class PlanForm(forms.Form):
         ]
 
     def plain_fields(self):
-        return [self[name] for name in self.fields if not name.startswith("goal_")]
+        return [self[name] for name in self.fields if not name.startswith("goal_") and name != "based_on"]
 
     def clean(self):
         data = super().clean()
@@ -112,6 +114,7 @@ class PlanForm(forms.Form):
     def initial_from(revision, *, default_sessions, default_frequency, start, icd10) -> dict[str, Any]:
         if revision is None:
             return {
+                "based_on": 0,
                 "icd10": ", ".join(icd10),
                 "frequency_per_week": default_frequency,
                 "sessions_planned": default_sessions,
@@ -119,6 +122,7 @@ class PlanForm(forms.Form):
                 "prior_visits_this_year": 0,
             }
         initial: dict[str, Any] = {
+            "based_on": revision.number,
             "icd10": ", ".join(revision.icd10),
             "frequency_per_week": revision.frequency_per_week,
             "sessions_planned": revision.sessions_planned,

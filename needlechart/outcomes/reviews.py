@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from needlechart.audit.models import Action
@@ -170,6 +171,14 @@ def record_review_action(
         if review.status not in core.FLAGGED:
             shown = review.status.replace("_", " ") or "not readable"
             raise OutcomeError(f"Nothing to act on: this course is {shown}, not flagged as not responding or to refer.")
+        repeat = services._just_recorded(
+            ReviewAction.objects.filter(episode=episode, acted_by=user, kind=kind).annotate(recorded_at=F("acted_at")),
+            lambda a: (
+                (a.reason, a.referred_to, a.urgency) == (reason, referred_to, urgency if kind == "referral" else "")
+            ),
+        )
+        if repeat is not None:
+            return repeat  # the same form sent twice: kept once
         action = ReviewAction.objects.create(
             episode=episode,
             kind=kind,

@@ -21,7 +21,7 @@ from needlechart.knowledge import load
 from needlechart.patients.models import Episode
 
 from .models import RangeOfMotion, RangeOfMotionVoid
-from .services import OutcomeError, _require_open, require_outcomes
+from .services import OutcomeError, _just_recorded, _require_open, require_outcomes
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,22 @@ def record_rom(
     except core.RomInputError as exc:
         raise OutcomeError(f"Range of motion: {exc}") from None
     with transaction.atomic():
+        Episode.objects.select_for_update().filter(pk=episode.pk).first()
+        repeat = _just_recorded(
+            RangeOfMotion.objects.filter(
+                episode=episode,
+                joint=result.joint,
+                movement=result.movement,
+                side=result.side or "",
+                taken_on=taken_on,
+                visit=visit,
+                recorded_by=user,
+                void__isnull=True,
+            ),
+            lambda r: r.value == result.value,
+        )
+        if repeat is not None:
+            return repeat  # the same form sent twice: kept once
         row = RangeOfMotion.objects.create(
             episode=episode,
             visit=visit,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -76,6 +76,16 @@ def _instrument(ident: str) -> Instrument:
     if not isinstance(instrument, Instrument):
         raise OutcomeError(f"unknown instrument '{ident}'; use one of: {', '.join(sorted(kb.instruments))}")
     return instrument
+
+
+REPEAT_WINDOW_SECONDS = 30
+
+
+def _just_recorded(rows, same):
+    """A row the same user recorded with the same values within the last few seconds: the same form
+    sent twice. Returned instead of a second row, so a double click never doubles a measurement."""
+    since = timezone.now() - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+    return next((r for r in rows.filter(recorded_at__gte=since).order_by("-recorded_at") if same(r)), None)
 
 
 def _refresh(episode: Episode) -> None:
@@ -181,11 +191,13 @@ def revise_plan(
     components: list[str] | None = None,
     payer: str = "",
     prior_visits_this_year: int = 0,
+    based_on: int | None = None,
     request=None,
 ) -> PlanRevision:
     """A new dated revision of the episode's plan (the first is the plan itself). Frequency and sessions
     left out come from the condition's default plan, the start from the episode's; the reason is
-    required from the second revision on. Never changes an earlier revision."""
+    required from the second revision on. Never changes an earlier revision. `based_on`: the revision
+    number the form was made from (0: none yet); refused when the plan has moved on since."""
     require_outcomes(user, episode)
     _require_open(episode)
     kb = load()
@@ -228,6 +240,14 @@ def revise_plan(
         # One revision at a time per episode: the row lock orders concurrent revisions.
         Episode.objects.select_for_update().filter(pk=episode.pk).first()
         latest = current_plan(episode)
+        current = latest.number if latest is not None else 0
+        if based_on is not None and based_on != current:
+            # Revised meanwhile (another tab, a colleague, a second click): never revise a plan unseen.
+            who = f" by {latest.revised_by.display_name}" if latest is not None else ""
+            raise OutcomeError(
+                f"The plan was revised meanwhile (now revision {current}{who}): check the current plan above; "
+                "your entries are kept, save them again if they still apply."
+            )
         if latest is not None and not reason:
             raise OutcomeError("Give the reason for revising the plan (what changed and why).")
         revision = PlanRevision.objects.create(
@@ -354,13 +374,23 @@ def record_measurement(
         if len(activities) != len(answers):
             raise OutcomeError(f"name one activity per PSFS rating: {len(answers)} ratings, {len(activities)} names")
         extra["activities"] = [a.strip() for a in activities]
+    values = [None if a is None else float(a) for a in answers]
     with transaction.atomic():
+        Episode.objects.select_for_update().filter(pk=episode.pk).first()
+        repeat = _just_recorded(
+            Measurement.objects.filter(
+                episode=episode, instrument=form.id, taken_on=taken_on, visit=visit, recorded_by=user, void__isnull=True
+            ),
+            lambda m: m.answers == values and m.extra == extra,
+        )
+        if repeat is not None:
+            return repeat  # the same form sent twice (a double click, a resubmitted page): kept once
         measurement = Measurement.objects.create(
             episode=episode,
             visit=visit,
             instrument=form.id,
             taken_on=taken_on,
-            answers=[None if a is None else float(a) for a in answers],
+            answers=values,
             unit=result.input_unit or "",
             score=result.value,
             scorable=result.scorable,

@@ -77,10 +77,14 @@ def plan_page(request, pk: int, episode_id: int):
                 components=d["components"],
                 payer=d["payer"],
                 prior_visits_this_year=d["prior_visits_this_year"] or 0,
+                based_on=d["based_on"],
                 request=request,
             )
         except OutcomeError as exc:
             _refused(form, exc)
+            # Shown again against the plan as it now stands: saving again is a deliberate choice.
+            form.data = form.data.copy()
+            form.data["based_on"] = str(revision.number if revision else 0)
         else:
             messages.success(request, "Plan of care saved." if revision is None else "Plan of care revised.")
             return redirect("outcomes:plan", pk=patient.pk, episode_id=episode.pk)

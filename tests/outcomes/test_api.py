@@ -163,3 +163,11 @@ def test_discharge_through_the_api(as_physio, as_desk, episode):
     assert again.status_code == 422 and "discharged already" in again.content.decode()
     m = as_physio.post(f"/episodes/{oid(episode)}/measurements", {"instrument": "nprs", "answers": [3]})
     assert m.status_code == 422
+
+
+def test_a_stale_plan_revision_is_a_422(as_physio, episode):
+    path = f"/episodes/{oid(episode)}/plan"
+    assert as_physio.post(path, {"based_on": 0}).status_code == 201
+    stale = as_physio.post(path, {"based_on": 0, "reason": "again", "sessions_planned": 9})
+    assert stale.status_code == 422 and "revised meanwhile" in stale.content.decode()
+    assert as_physio.post(path, {"based_on": 1, "reason": "again", "sessions_planned": 9}).status_code == 201

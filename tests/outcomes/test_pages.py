@@ -144,3 +144,32 @@ def test_discharge_from_the_page(world, episode, ready_visit):
     refused = c.post(url(episode, "plan"), {**PLAN, "reason": "x"})
     assert refused.status_code == 400 and b"discharged" in refused.content
     assert AuditEvent.objects.filter(action=Action.VIEW, summary="Opened the discharge").exists()
+
+
+def test_a_plan_revised_in_another_tab_is_never_revised_unseen(world, episode):
+    tab_a, tab_b = client_for(world["physio"]), client_for(world["admin"])
+    assert tab_a.post(url(episode, "plan"), {**PLAN, "based_on": "0"}).status_code == 302
+    # Tab B opened the page before the plan existed, and saves over it.
+    stale = tab_b.post(url(episode, "plan"), {**PLAN, "sessions_planned": "12", "based_on": "0", "reason": "x"})
+    assert stale.status_code == 400 and b"The plan was revised meanwhile (now revision 1" in stale.content
+    assert b'value="12"' in stale.content and b'name="based_on" value="1"' in stale.content
+    assert PlanRevision.objects.filter(episode=episode).count() == 1
+    # Saving again from the refreshed form is deliberate: it goes through.
+    again = tab_b.post(url(episode, "plan"), {**PLAN, "sessions_planned": "12", "based_on": "1", "reason": "x"})
+    assert again.status_code == 302 and PlanRevision.objects.filter(episode=episode).count() == 2
+    # A double click on the first save is the same case: the second post is refused, nothing doubled.
+    assert tab_a.post(url(episode, "plan"), {**PLAN, "based_on": "1", "reason": "y"}).status_code == 400
+
+
+def test_a_form_sent_twice_is_kept_once(world, episode):
+    c = client_for(world["physio"])
+    base = url(episode, "measurements/new")
+    form = {"instrument": "nprs", "taken_on": "2026-01-05", "current": "6", "best": "3", "worst": "8"}
+    assert c.post(base, form).status_code == 302
+    assert c.post(base, form).status_code == 302
+    assert Measurement.objects.count() == 1
+    # A different value the same day is a second measurement.
+    assert c.post(base, {**form, "current": "5"}).status_code == 302
+    assert Measurement.objects.count() == 2
+    created = AuditEvent.objects.filter(action=Action.CREATE, object_type="outcomes.measurement").count()
+    assert created == 2

@@ -151,3 +151,13 @@ def test_the_moment_a_course_became_judgeable_is_evidence(world, episode):
 def test_front_desk_sees_no_flags(world, non_responder):
     assert reviews.flagged_reviews(world["desk"]) == []
     assert reviews.flagged_reviews(world["other"]) == []
+
+
+@pytest.mark.django_db
+def test_the_same_action_sent_twice_is_kept_once(world, non_responder):
+    physio = world["physio"]
+    first = reviews.record_review_action(physio, non_responder, kind="reason", reason="Loading programme started")
+    again = reviews.record_review_action(physio, non_responder, kind="reason", reason="Loading programme started")
+    assert again.pk == first.pk and ReviewAction.objects.count() == 1
+    reviews.record_review_action(physio, non_responder, kind="reason", reason="Reviewed with the patient")
+    assert ReviewAction.objects.count() == 2

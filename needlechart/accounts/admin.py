@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from . import two_factor
-from .models import User
+from .models import Clinic, User
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -71,3 +71,32 @@ class StaffAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deactivate instead: audit rows keep pointing at the account
+
+
+@admin.register(Clinic, site=site)
+class ClinicDetailsAdmin(admin.ModelAdmin):
+    """The clinic's own name and contact details, which open every PDF report. A clinic admin sees and
+    changes their own clinic only; clinics are never added or deleted here. Sign-in settings (two-factor)
+    live on the Security page, with their own audit."""
+
+    list_display = ("name", "phone", "email")
+    fields = ("name", "address", "phone", "email", "time_zone")
+
+    def get_queryset(self, request):
+        clinics = super().get_queryset(request)
+        return clinics if request.user.is_superuser else clinics.filter(pk=request.user.clinic_id)
+
+    def has_module_permission(self, request) -> bool:
+        return site.has_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return site.has_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return site.has_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

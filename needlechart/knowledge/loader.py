@@ -943,7 +943,25 @@ def load(data_dir: Path | str | None = None) -> KnowledgeBase:
 
     The data folder is `data_dir`, else $NEEDLECHART_KNOWLEDGE_DIR, else the package's own data.
     """
-    return _load(Path(data_dir or os.environ.get("NEEDLECHART_KNOWLEDGE_DIR") or DATA_DIR))
+    if data_dir is None:
+        # The common call, many times a request: answered from the last result while the folder it
+        # was read from is still the one asked for (no Path to build and hash each time).
+        env = os.environ.get("NEEDLECHART_KNOWLEDGE_DIR")
+        last = _last_default
+        if last is not None and last[0] == env:
+            return last[1]
+        kb = _load(Path(env or DATA_DIR))
+        globals()["_last_default"] = (env, kb)
+        return kb
+    return _load(Path(data_dir))
+
+
+_last_default: tuple[str | None, KnowledgeBase] | None = None
+
+
+def _cache_clear() -> None:
+    globals()["_last_default"] = None
+    _load.cache_clear()
 
 
 @functools.cache
@@ -1020,4 +1038,4 @@ def _load(data_dir: Path) -> KnowledgeBase:
     )
 
 
-load.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
+load.cache_clear = _cache_clear  # type: ignore[attr-defined]

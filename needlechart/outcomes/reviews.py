@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from needlechart.audit.models import Action
@@ -117,13 +117,20 @@ def flagged_reviews(user, *, today: date | None = None) -> list[EpisodeReview]:
     if user.clinic_id is None or not user.sees_clinical_content:
         return []
     today = today or timezone.localdate()
-    stale = EpisodeReview.objects.filter(clinic_id=user.clinic_id, recheck_on__lte=today).select_related(
-        "episode__patient"
+    # One query on the usual request: the flagged readings and those due to be read again.
+    due = Q(recheck_on__lte=today)
+    rows = list(
+        EpisodeReview.objects.filter(Q(flagged=True) | due, clinic_id=user.clinic_id).select_related("episode__patient")
     )
-    for review in stale:
-        with transaction.atomic():
-            refresh_review(review.episode, today=today)
-    rows = list(EpisodeReview.objects.filter(clinic_id=user.clinic_id, flagged=True).select_related("episode__patient"))
+    stale = [r for r in rows if r.recheck_on is not None and r.recheck_on <= today]
+    if stale:
+        for review in stale:
+            with transaction.atomic():
+                refresh_review(review.episode, today=today)
+        rows = list(
+            EpisodeReview.objects.filter(clinic_id=user.clinic_id, flagged=True).select_related("episode__patient")
+        )
+    rows = [r for r in rows if r.flagged]
     rows.sort(
         key=lambda r: (
             r.status != core.REFER,

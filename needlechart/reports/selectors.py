@@ -26,6 +26,8 @@ from needlechart.knowledge import load
 from needlechart.knowledge.model import KnowledgeBase
 from needlechart.outcomes import services as outcomes
 from needlechart.outcomes.models import Discharge, ReviewAction, ReviewActionKind
+from needlechart.outcomes.rom import courses as rom_courses
+from needlechart.outcomes.rom import rom_of
 from needlechart.patients.charts import nprs_course_chart
 from needlechart.patients.models import Episode
 
@@ -127,6 +129,7 @@ class EpisodeReport:
     components: list[str]
     signer: Signer | None
     extra: dict[str, Any] = field(default_factory=dict)
+    rom: list[Any] = field(default_factory=list)  # outcomes.rom.RomCourse per movement and side
 
 
 def target_words(kb: KnowledgeBase, target_id: str, side: str) -> str:
@@ -237,6 +240,7 @@ def episode_report(user, episode: Episode, *, signer: Signer | None = None) -> E
         modalities=sorted({v.get_modality_display() for v in visits}),
         components=list(plan.components) if plan else [],
         signer=signer,
+        rom=rom_courses(rom_of(episode)),
     )
 
 

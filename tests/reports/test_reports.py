@@ -224,3 +224,16 @@ def test_a_draft_has_no_note_link(course):
     draft = charting.start_visit(course["physio"], course["patient"], episode=course["episode"])
     page = client_for(course["physio"]).get(reverse("charting:visit", args=[course["patient"].pk, draft.pk]))
     assert note_url(course, draft) not in page.content.decode()
+
+
+def test_the_progress_report_lists_range_of_motion(course):
+    from needlechart.outcomes.rom import record_rom
+
+    physio, episode = course["physio"], course["episode"]
+    record_rom(
+        physio, episode, joint="cervical_spine", movement="rotation", side="left", value=40, taken_on=episode.started_on
+    )
+    record_rom(physio, episode, joint="cervical_spine", movement="rotation", side="left", value=55)
+    _, text, _ = download(physio, url(course, "progress"), "progress-rom")
+    assert "Range of motion" in text and "Cervical spine rotation (left)" in text
+    assert "55° of 60° normal (92%)" in text

@@ -414,6 +414,7 @@ class FinalOutcomeOut(Schema):
     improvement: float | None
     mcid: float | None
     met: bool | None
+    worsened: bool = False
     reading: str
 
 

@@ -51,6 +51,16 @@ def _episode(request: HttpRequest, episode_id: int) -> Episode:
     return episode
 
 
+def _visit_in(episode: Episode, visit_id: int | None):
+    """The episode's visit a measurement was taken at, or None; another visit is a 422 on `visit_id`."""
+    if visit_id is None:
+        return None
+    visit = episode.visits.filter(pk=visit_id).first()
+    if visit is None:
+        raise field_error("visit_id", "this episode has no such visit")
+    return visit
+
+
 def _plan(revision: Any, warnings: Any = None) -> dict[str, Any]:
     out = {
         field: getattr(revision, field)
@@ -121,11 +131,7 @@ def record_measurement(request: HttpRequest, episode_id: EpisodeId, payload: Mea
     """Record one completed form, scored by the core. Not scorable (too many items unanswered): stored with
     the reason. An answer outside the item's range, or the wrong number of items: 422."""
     episode = _episode(request, episode_id)
-    visit = None
-    if payload.visit_id is not None:
-        visit = episode.visits.filter(pk=payload.visit_id).first()
-        if visit is None:
-            raise field_error("visit_id", "this episode has no such visit")
+    visit = _visit_in(episode, payload.visit_id)
     data = payload.dict(exclude={"visit_id"})
     measurement = services.record_measurement(request.user, episode, visit=visit, request=request, **data)
     return Status(201, measurement)
@@ -218,11 +224,7 @@ def flagged(request: HttpRequest) -> list[dict[str, Any]]:
 def record_range_of_motion(request: HttpRequest, episode_id: EpisodeId, payload: RomIn):
     """Record one range-of-motion reading (degrees; mm for mouth opening), read against its norm."""
     episode = _episode(request, episode_id)
-    visit = None
-    if payload.visit_id is not None:
-        visit = episode.visits.filter(pk=payload.visit_id).first()
-        if visit is None:
-            raise field_error("visit_id", "this episode has no such visit")
+    visit = _visit_in(episode, payload.visit_id)
     data = payload.dict(exclude={"visit_id"})
     row = record_rom(request.user, episode, visit=visit, request=request, **data)
     return Status(201, row)

@@ -866,9 +866,19 @@ def _aftercare_trigger(r: Reader, spec: Any, hazards: list[Hazard], refs: _Refs)
     return trigger
 
 
-def _read_progress(data_dir: Path, problems: list[str], refs: _Refs) -> ProgressRules | None:
-    """progress.yaml: one mapping of sections (see knowledge/progress.py), its references checked here."""
-    path = data_dir / "progress.yaml"
+_Parsed = TypeVar("_Parsed")
+
+
+def _read_mapping_file(
+    data_dir: Path,
+    name: str,
+    parse: Callable[[object, list[str]], tuple[_Parsed | None, list[Any]]],
+    problems: list[str],
+    refs: _Refs,
+) -> _Parsed | None:
+    """A YAML file parsed by its own module's `parse(raw, problems) -> (value, references)`; its
+    references join the cross-reference check. None when the file is missing or not YAML."""
+    path = data_dir / name
     try:
         with path.open(encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
@@ -878,43 +888,24 @@ def _read_progress(data_dir: Path, problems: list[str], refs: _Refs) -> Progress
     except yaml.YAMLError as exc:
         problems.append(f"{path.name}: is not valid YAML: {exc}")
         return None
-    rules, found = parse_progress(raw, problems)
+    value, found = parse(raw, problems)
     refs.items.extend(found)
-    return rules
+    return value
+
+
+def _read_progress(data_dir: Path, problems: list[str], refs: _Refs) -> ProgressRules | None:
+    """progress.yaml: one mapping of sections (see knowledge/progress.py)."""
+    return _read_mapping_file(data_dir, "progress.yaml", parse_progress, problems, refs)
 
 
 def _read_benchmarks(data_dir: Path, problems: list[str], refs: _Refs) -> Benchmarks | None:
-    """benchmarks.yaml: one mapping of sections (see knowledge/benchmarks.py), its references checked here."""
-    path = data_dir / "benchmarks.yaml"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: is not valid YAML: {exc}")
-        return None
-    benchmarks, found = parse_benchmarks(raw, problems)
-    refs.items.extend(found)
-    return benchmarks
+    """benchmarks.yaml: one mapping of sections (see knowledge/benchmarks.py)."""
+    return _read_mapping_file(data_dir, "benchmarks.yaml", parse_benchmarks, problems, refs)
 
 
 def _read_rom(data_dir: Path, problems: list[str], refs: _Refs) -> RomNorms | None:
-    """rom.yaml: joints and their movements' norms (see knowledge/rom.py), its sources checked here."""
-    path = data_dir / "rom.yaml"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: is not valid YAML: {exc}")
-        return None
-    norms, found = parse_rom(raw, problems)
-    refs.items.extend(found)
-    return norms
+    """rom.yaml: joints and their movements' norms (see knowledge/rom.py)."""
+    return _read_mapping_file(data_dir, "rom.yaml", parse_rom, problems, refs)
 
 
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:

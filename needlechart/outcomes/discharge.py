@@ -61,6 +61,7 @@ def _outcome_rows(result: core.ProgressResult | None) -> list[dict[str, Any]]:
                 "improvement": r.improvement,
                 "mcid": r.mcid,
                 "met": r.met,
+                "worsened": r.worsened,
                 "reading": r.reading,
             }
         )

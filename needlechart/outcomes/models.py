@@ -99,7 +99,7 @@ class Discharge(AppendOnly):
     note = models.TextField(blank=True)
     status = models.CharField(max_length=20)  # the core's progress status on the day
     # The core's instrument rows on the day: [{"instrument", "facet", "name", "unit", "baseline",
-    # "baseline_date", "latest", "latest_date", "change", "improvement", "mcid", "met", "reading"}]
+    # "baseline_date", "latest", "latest_date", "change", "improvement", "mcid", "met", "worsened", "reading"}]
     final_outcomes = models.JSONField(default=list)
     # [{"exercise": knowledge-base exercise ID, "name", "dosage"}]
     home_programme = models.JSONField(default=list)

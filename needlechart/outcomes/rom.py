@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
@@ -21,7 +20,7 @@ from needlechart.knowledge import load
 from needlechart.patients.models import Episode
 
 from .models import RangeOfMotion, RangeOfMotionVoid
-from .services import OutcomeError, _just_recorded, _require_open, require_outcomes
+from .services import OutcomeError, _just_recorded, _require_open, require_outcomes, taken_on_checked
 
 
 @dataclass(frozen=True)
@@ -55,14 +54,7 @@ def record_rom(
     _require_open(episode)
     if visit is not None and visit.episode_id != episode.pk:
         raise OutcomeError("That visit is not in this episode of care.")
-    today = timezone.localdate()
-    taken_on = taken_on or (visit.visit_date if visit is not None else today)
-    if taken_on > today:
-        raise OutcomeError(f"taken_on {taken_on.isoformat()} is in the future: give the date it was taken")
-    if taken_on < episode.started_on:
-        raise OutcomeError(
-            f"taken_on {taken_on.isoformat()} is before the episode started ({episode.started_on.isoformat()})"
-        )
+    taken_on = taken_on_checked(episode, taken_on, visit)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise OutcomeError(f"value {value!r} must be a number of degrees (mm for mouth opening)")
     try:

@@ -308,6 +308,20 @@ def _site(site: str) -> str:
     raise OutcomeError(f"unknown site '{site}': give a muscle or region ID, e.g. upper_trapezius")
 
 
+def taken_on_checked(episode: Episode, taken_on: date | None, visit: Visit | None) -> date:
+    """The date a measurement was taken: the visit's by default (else today); never in the future or
+    before the episode started."""
+    today = timezone.localdate()
+    taken_on = taken_on or (visit.visit_date if visit is not None else today)
+    if taken_on > today:
+        raise OutcomeError(f"taken_on {taken_on.isoformat()} is in the future: give the date it was taken")
+    if taken_on < episode.started_on:
+        raise OutcomeError(
+            f"taken_on {taken_on.isoformat()} is before the episode started ({episode.started_on.isoformat()})"
+        )
+    return taken_on
+
+
 def record_measurement(
     user,
     episode: Episode,
@@ -334,19 +348,12 @@ def record_measurement(
     require_outcomes(user, episode)
     _require_open(episode)
     form = _instrument(instrument)
-    today = timezone.localdate()
     if visit is not None:
         if visit.episode_id != episode.pk:
             raise OutcomeError("That visit is not in this episode of care.")
         if visit.is_discarded:
             raise OutcomeError("That visit was discarded: record the measurement without it.")
-    taken_on = taken_on or (visit.visit_date if visit is not None else today)
-    if taken_on > today:
-        raise OutcomeError(f"taken_on {taken_on.isoformat()} is in the future: give the date it was taken")
-    if taken_on < episode.started_on:
-        raise OutcomeError(
-            f"taken_on {taken_on.isoformat()} is before the episode started ({episode.started_on.isoformat()})"
-        )
+    taken_on = taken_on_checked(episode, taken_on, visit)
     try:
         result = scoring.score(form, list(answers), unit=unit)
     except ValueError as exc:

@@ -294,7 +294,7 @@ def _kept_row(kb: KnowledgeBase, row: dict[str, Any]) -> SimpleNamespace:
         "mcid": row.get("mcid"),
         "mcid_kind": instrument.mcid.kind if instrument is not None and instrument.mcid else "",
         "met": row.get("met"),
-        "worsened": False,  # not kept with the row: a row that did not meet its MCID reads "not met"
+        "worsened": bool(row.get("worsened", False)),  # kept since discharges record it
         "reading": row.get("reading", ""),
     }
     for key in ("baseline_date", "latest_date"):

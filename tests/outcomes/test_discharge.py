@@ -104,3 +104,13 @@ def test_front_desk_and_other_clinics_cannot_discharge(world, episode):
     for who in ("desk", "other"):
         with pytest.raises(PermissionDenied):
             discharge_episode(world[who], episode, reason="plateau")
+
+
+def test_a_course_that_got_worse_is_kept_as_worse(world, episode):
+    physio = world["physio"]
+    services.record_measurement(physio, episode, instrument="ndi", answers=[2] * 10, taken_on=START)
+    later = START + timedelta(weeks=5)
+    services.record_measurement(physio, episode, instrument="ndi", answers=[4] * 10, taken_on=later)
+    d = discharge_episode(physio, episode, reason="referred", note="To the GP for review")
+    [row] = d.final_outcomes
+    assert row["worsened"] is True and row["met"] is False and d.status == "refer"

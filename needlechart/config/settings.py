@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "needlechart.reports",
     "needlechart.dashboard",
     "needlechart.explorer",
+    "needlechart.learn",
     "needlechart.demo",
 ]
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("dashboard/", include("needlechart.dashboard.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
+    path("learn/", include("needlechart.learn.urls")),
     path("", include("needlechart.explorer.urls")),
 ]

@@ -102,4 +102,8 @@ def cited_by(kb: KnowledgeBase) -> dict[str, int]:
     for instrument in kb.instruments.values():
         for ref in instrument.sources:
             counts[ref.id] = counts.get(ref.id, 0) + 1
+    for page in kb.education.pages.values() if kb.education else ():
+        for cited in page.cited():
+            for ref in cited.sources:
+                counts[ref.id] = counts.get(ref.id, 0) + 1
     return counts

@@ -1,8 +1,9 @@
 """Load and validate the knowledge base.
 
 `load()` reads every data file, builds typed records and then checks every cross-reference
-(regions, muscles, acupoints, conditions, findings, exercises, instruments, ROM norms, sources). Any problem
-stops the load with a KnowledgeError that lists them all, each naming file, entry and field.
+(regions, muscles, acupoints, conditions, findings, exercises, instruments, ROM norms, education
+pages, sources). Any problem stops the load with a KnowledgeError that lists them all, each naming
+file, entry and field.
 The validated base is cached per data directory: it is immutable and loading it takes ~0.5 s.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 import yaml
 
 from .benchmarks import Benchmarks, parse_benchmarks
+from .education import Education, parse_education
 from .errors import KnowledgeError, where
 from .instruments import parse_instruments
 from .model import (
@@ -908,6 +910,23 @@ def _read_rom(data_dir: Path, problems: list[str], refs: _Refs) -> RomNorms | No
     return _read_mapping_file(data_dir, "rom.yaml", parse_rom, problems, refs)
 
 
+def _read_education(data_dir: Path, problems: list[str], refs: _Refs) -> Education | None:
+    """education.yaml: the public patient education pages (see knowledge/education.py), sources checked here."""
+    path = data_dir / "education.yaml"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file is missing")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: is not valid YAML: {exc}")
+        return None
+    education, found = parse_education(raw, problems)
+    refs.items.extend(found)
+    return education
+
+
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:
     import difflib
 
@@ -985,6 +1004,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         problems.extend(coverage_problems(progress, conditions))
     benchmarks = _read_benchmarks(data_dir, problems, refs)
     rom = _read_rom(data_dir, problems, refs)
+    education = _read_education(data_dir, problems, refs)
 
     _check_symmetry(regions, problems)
     ids = {
@@ -1026,6 +1046,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         progress=progress,
         benchmarks=benchmarks,
         rom=rom,
+        education=education,
     )
 
 

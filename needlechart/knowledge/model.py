@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from .benchmarks import Benchmarks
+from .education import Education
 from .progress import ProgressRules
 from .rom import RomNorms
 from .sourceref import SourceRef
@@ -444,6 +445,7 @@ class KnowledgeBase:
     progress: ProgressRules | None = None  # progress.yaml; always set by the loader
     benchmarks: Benchmarks | None = None  # benchmarks.yaml; always set by the loader
     rom: RomNorms | None = None  # rom.yaml; always set by the loader
+    education: Education | None = None  # education.yaml (the /learn/ pages); always set by the loader
 
     def target(self, target_id: str) -> Muscle | Acupoint:
         """A needling target, muscle or acupoint, by exact ID."""

@@ -126,6 +126,10 @@ def _visit_of(episode, token: str):
 def measurement_new(request, pk: int, episode_id: int):
     patient, episode = _episode(request, pk, episode_id)
     kb = load()
+    if episode.status == "discharged":
+        # Back button or an old link: nothing can be added to a discharged episode.
+        messages.error(request, "This episode is discharged: start a new episode of care to record measurements.")
+        return redirect("outcomes:discharge", pk=patient.pk, episode_id=episode.pk)
     ident = request.POST.get("instrument") or request.GET.get("instrument", "")
     if ident == "rom":
         return _rom_new(request, patient, episode)

@@ -173,3 +173,14 @@ def test_a_form_sent_twice_is_kept_once(world, episode):
     assert Measurement.objects.count() == 2
     created = AuditEvent.objects.filter(action=Action.CREATE, object_type="outcomes.measurement").count()
     assert created == 2
+
+
+def test_no_measurement_form_for_a_discharged_episode(world, episode):
+    from needlechart.outcomes.discharge import discharge_episode
+
+    discharge_episode(world["physio"], episode, reason="plateau")
+    c = client_for(world["physio"])
+    base = url(episode, "measurements/new")
+    for response in (c.get(base, {"instrument": "ndi"}), c.post(base, {"instrument": "nprs", "current": "3"})):
+        assert response.status_code == 302 and response["Location"].endswith("/discharge/")
+    assert not Measurement.objects.exists()

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from needlechart.knowledge import load
+from tests.charting.test_browser_flow import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +27,8 @@ def test_every_page_fits_a_360px_phone_without_sideways_scroll(page: Page, live_
 def test_a_reference_mark_leads_to_its_source(page: Page, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/learn/after-a-session/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "learn-phone.png"))
     page.locator('sup.refs a[href="#ref-1"]').first.click()
     expect(page).to_have_url(f"{live_server.url}/learn/after-a-session/#ref-1")
     expect(page.locator("#ref-1")).to_be_in_viewport()

@@ -117,20 +117,17 @@ def flagged_reviews(user, *, today: date | None = None) -> list[EpisodeReview]:
     if user.clinic_id is None or not user.sees_clinical_content:
         return []
     today = today or timezone.localdate()
-    # One query on the usual request: the flagged readings and those due to be read again.
-    due = Q(recheck_on__lte=today)
-    rows = list(
-        EpisodeReview.objects.filter(Q(flagged=True) | due, clinic_id=user.clinic_id).select_related("episode__patient")
-    )
-    stale = [r for r in rows if r.recheck_on is not None and r.recheck_on <= today]
-    if stale:
-        for review in stale:
-            with transaction.atomic():
-                refresh_review(review.episode, today=today)
-        rows = list(
-            EpisodeReview.objects.filter(clinic_id=user.clinic_id, flagged=True).select_related("episode__patient")
-        )
-    rows = [r for r in rows if r.flagged]
+    # One light query on the usual request (no joins): the flagged readings and those due to be read
+    # again; the patients are read only when there is something to show.
+    mine = EpisodeReview.objects.filter(clinic_id=user.clinic_id)
+    found = list(mine.filter(Q(flagged=True) | Q(recheck_on__lte=today)).values_list("episode_id", "recheck_on"))
+    if not found:
+        return []
+    stale = [episode_id for episode_id, recheck in found if recheck is not None and recheck <= today]
+    for episode in Episode.objects.filter(pk__in=stale).select_related("patient"):
+        with transaction.atomic():
+            refresh_review(episode, today=today)
+    rows = list(mine.filter(flagged=True).select_related("episode__patient"))
     rows.sort(
         key=lambda r: (
             r.status != core.REFER,

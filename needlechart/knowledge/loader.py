@@ -911,20 +911,8 @@ def _read_rom(data_dir: Path, problems: list[str], refs: _Refs) -> RomNorms | No
 
 
 def _read_education(data_dir: Path, problems: list[str], refs: _Refs) -> Education | None:
-    """education.yaml: the public patient education pages (see knowledge/education.py), sources checked here."""
-    path = data_dir / "education.yaml"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: is not valid YAML: {exc}")
-        return None
-    education, found = parse_education(raw, problems)
-    refs.items.extend(found)
-    return education
+    """education.yaml: the public patient education pages (see knowledge/education.py)."""
+    return _read_mapping_file(data_dir, "education.yaml", parse_education, problems, refs)
 
 
 def _check_references(kb_sets: dict[str, set[str]], refs: _Refs, problems: list[str]) -> None:

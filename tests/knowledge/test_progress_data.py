@@ -3,41 +3,27 @@ and field), and the minimal important changes they read agree with the clinical 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from needlechart.cli import main
-from needlechart.knowledge.errors import KnowledgeError
 from needlechart.knowledge.instruments import Instrument
-from needlechart.knowledge.loader import DATA_DIR, load
+from needlechart.knowledge.loader import load
 from needlechart.knowledge.progress import URGENCIES
+from tests.knowledge.editing import copy_data, edit_yaml, load_problems
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
+    return copy_data(tmp_path)
 
 
 def edit(data_dir: Path, change) -> None:
-    path = data_dir / "progress.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    edit_yaml(data_dir, "progress.yaml", change)
 
 
-def problems(data_dir: Path) -> list[str]:
-    load.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as caught:
-            load(data_dir)
-    finally:
-        load.cache_clear()
-    return caught.value.problems
+problems = load_problems
 
 
 def entry(data: dict, section: str, ident: str, key: str = "id") -> dict:

@@ -3,39 +3,24 @@ entry and field (unknown keys, IDs, units, sides, scales, limits, sources)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from needlechart.knowledge.errors import KnowledgeError
-from needlechart.knowledge.loader import DATA_DIR, load
 from needlechart.knowledge.rom import SIDES, UNITS, RomNorms
+from tests.knowledge.editing import copy_data, edit_yaml, load_problems
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
+    return copy_data(tmp_path)
 
 
 def edit(data_dir: Path, change) -> None:
-    path = data_dir / "rom.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    edit_yaml(data_dir, "rom.yaml", change)
 
 
-def problems(data_dir: Path) -> list[str]:
-    load.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as caught:
-            load(data_dir)
-    finally:
-        load.cache_clear()
-    return caught.value.problems
+problems = load_problems
 
 
 def movement(data: list, joint: str, ident: str) -> dict:

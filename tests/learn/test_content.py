@@ -6,15 +6,13 @@ duplicate slug, an unknown key, a "see also" to a missing page), naming file, en
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from needlechart.clinical.readability import as_sentences, grade_level, reading_ease
-from needlechart.knowledge.errors import KnowledgeError
-from needlechart.knowledge.loader import DATA_DIR, load
+from needlechart.knowledge.loader import load
+from tests.knowledge.editing import copy_data, edit_yaml, load_problems
 
 MAX_GRADE = 7.0
 FORBIDDEN = ("cure", "cures", "cured", "guarantee", "guaranteed", "guarantees", "100%", "miracle", "permanent fix")
@@ -77,26 +75,14 @@ def test_the_urgent_warnings_after_a_session_are_there():
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
+    return copy_data(tmp_path)
 
 
 def edit(data_dir: Path, change) -> None:
-    path = data_dir / "education.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    edit_yaml(data_dir, "education.yaml", change)
 
 
-def problems(data_dir: Path) -> list[str]:
-    load.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as caught:
-            load(data_dir)
-    finally:
-        load.cache_clear()
-    return caught.value.problems
+problems = load_problems
 
 
 def has(found: list[str], *parts: str) -> bool:

@@ -52,21 +52,32 @@ def judged_at(result: core.ProgressResult, signed: list[datetime]) -> datetime |
     return min(moments, default=None)
 
 
-def evidence_times(episode: Episode, result: core.ProgressResult) -> list[datetime]:
-    """When each input of the reading arrived: measurements recorded, voids, re-screens since the
-    episode started, and the moment the course became judgeable (`judged_at`)."""
-    times: list[datetime] = []
-    for recorded_at, voided_at in episode.measurements.values_list("recorded_at", "void__voided_at"):
-        times.append(voided_at or recorded_at)
-    start = start_of_day(episode.started_on)
-    times.extend(episode.patient.screenings.filter(performed_at__gte=start).values_list("performed_at", flat=True))
-    signed = list(
-        episode.visits.filter(signed_at__isnull=False).order_by("signed_at").values_list("signed_at", flat=True)
-    )
+def evidence(
+    result: core.ProgressResult, *, measured: list[datetime], screened: list[datetime], signed: list[datetime]
+) -> list[datetime]:
+    """When each input of the reading arrived: `measured` (measurements recorded or voided),
+    `screened` (re-screens since the episode started), and the moment the course became judgeable
+    (`judged_at`, from `signed`: the signing times in order). The services and the overview's bulk
+    read both pass their rows through here."""
+    times = [*measured, *screened]
     judged = judged_at(result, signed)
     if judged is not None:
         times.append(judged)
     return times
+
+
+def evidence_times(episode: Episode, result: core.ProgressResult) -> list[datetime]:
+    """`evidence` read from the episode's rows."""
+    measured = [
+        voided_at or recorded_at
+        for recorded_at, voided_at in episode.measurements.values_list("recorded_at", "void__voided_at")
+    ]
+    start = start_of_day(episode.started_on)
+    screened = list(episode.patient.screenings.filter(performed_at__gte=start).values_list("performed_at", flat=True))
+    signed = list(
+        episode.visits.filter(signed_at__isnull=False).order_by("signed_at").values_list("signed_at", flat=True)
+    )
+    return evidence(result, measured=measured, screened=screened, signed=signed)
 
 
 def action_times(episode: Episode) -> list[datetime]:

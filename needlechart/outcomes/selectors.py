@@ -24,7 +24,7 @@ from needlechart.patients.models import Episode, EpisodeStatus
 
 from . import services
 from .models import Measurement, MeasurementVoid, PlanRevision, RangeOfMotion, ReviewAction
-from .reviews import judged_at, start_of_day
+from .reviews import evidence, start_of_day
 from .rom import RomCourse, courses
 from .services import DueResult, OutcomeError
 
@@ -160,13 +160,14 @@ def progress_of_episodes(
         flagged = False
         if progress is not None and episode.status != EpisodeStatus.DISCHARGED:
             # The evidence and actions `reviews.evidence_times` and `reviews.action_times` read, from the rows above.
-            evidence = [m.recorded_at for m in rows] + voids.get(episode.pk, [])
-            evidence += [at for at, _ in screened if at >= start_of_day(episode.started_on)]
-            judged = judged_at(progress, sorted(signings.get(episode.pk, [])))
-            if judged is not None:
-                evidence.append(judged)
+            times = evidence(
+                progress,
+                measured=[m.recorded_at for m in rows] + voids.get(episode.pk, []),
+                screened=[at for at, _ in screened if at >= start_of_day(episode.started_on)],
+                signed=sorted(signings.get(episode.pk, [])),
+            )
             acted = revised.get(episode.pk, []) + [a.acted_at for a in actions.get(episode.pk, [])]
-            flagged = core.flag_open(progress.status, evidence=evidence, acted=acted)
+            flagged = core.flag_open(progress.status, evidence=times, acted=acted)
         last = actions.get(episode.pk, [None])[-1]
         out.append(
             EpisodeProgress(
@@ -181,21 +182,10 @@ def progress_of_episodes(
                 core.series(kb, data.measurements),
                 courses(moved.get(episode.pk, [])),
                 any(a.kind == "referral" for a in actions.get(episode.pk, [])),
-                _goals(kb, revision, progress, rows, today),
+                services.goal_statuses(revision, progress, rows, today=today),
             )
         )
     return out
-
-
-def _goals(kb, revision, progress, rows, today: date) -> list[core.GoalStatus]:
-    if revision is None or progress is None:
-        return []
-    psfs = [
-        (m.taken_on, list(m.extra.get("activities") or []), list(m.answers))
-        for m in rows
-        if m.instrument == "psfs" and m.scorable
-    ]
-    return [core.goal_status(kb, g, instruments=progress.instruments, psfs=psfs, today=today) for g in revision.goals]
 
 
 @dataclass(frozen=True)

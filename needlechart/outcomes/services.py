@@ -515,6 +515,20 @@ def progress_for_episode(user, episode: Episode, *, today: date | None = None) -
         raise OutcomeError(str(exc)) from None
 
 
+def goal_statuses(revision: PlanRevision | None, progress: core.ProgressResult | None, rows, *, today: date):
+    """The plan's goals read by the core (`progress.goal_status`) against the course and the episode's
+    measurement rows (a PSFS goal reads its activity in the latest PSFS naming it)."""
+    if revision is None or progress is None:
+        return []
+    psfs = [
+        (m.taken_on, list(m.extra.get("activities") or []), list(m.answers))
+        for m in rows
+        if m.instrument == "psfs" and m.scorable
+    ]
+    kb = load()
+    return [core.goal_status(kb, g, instruments=progress.instruments, psfs=psfs, today=today) for g in revision.goals]
+
+
 # ------------------------------------------------------------------------------------ what is due
 
 

@@ -176,21 +176,10 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def psfs_ratings(rows) -> list[tuple[date, list[str], list[float | None]]]:
-    """Each scorable PSFS in date order as the core's goal rule reads it: (date, activities, ratings)."""
-    return [
-        (m.taken_on, list(m.extra.get("activities") or []), list(m.answers))
-        for m in rows
-        if m.instrument == "psfs" and m.scorable
-    ]
-
-
 def _goals(kb: KnowledgeBase, plan, progress: core.ProgressResult, rows) -> list[GoalRow]:
     """The plan's goals beside the latest score, read by the core (`progress.goal_status`)."""
     out = []
-    psfs = psfs_ratings(rows)
-    for goal in plan.goals if plan else []:
-        status = core.goal_status(kb, goal, instruments=progress.instruments, psfs=psfs, today=progress.today)
+    for status in outcomes.goal_statuses(plan, progress, rows, today=progress.today):
         unit = "/10" if status.kind == "psfs" else f" {status.unit}"
         if status.latest is None:
             latest = "not rated yet" if status.kind == "psfs" else "not measured yet"

@@ -45,6 +45,8 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     FRONT_DESK = "front_desk", "Front desk"
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    # A patient signed in to the portal (needlechart/portal): never staff, whatever else is set.
+    PATIENT = "patient", "Patient"
 
 
 class Profession(models.TextChoices):
@@ -63,6 +65,15 @@ class User(AbstractUser):
         max_length=200, blank=True, help_text="Certifying course or body, as on the certificate."
     )
     dry_needling_certified_on = models.DateField(null=True, blank=True)
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        """A member of a clinic's staff: belongs to a clinic and is not a patient signed in to the portal."""
+        return self.clinic_id is not None and self.role != Role.PATIENT
 
     @property
     def is_clinician(self) -> bool:

@@ -13,12 +13,12 @@ from django.core.exceptions import PermissionDenied
 
 
 def clinic_staff_required(view):
-    """Signed in and belonging to a clinic."""
+    """Signed in as a member of a clinic's staff (a patient's portal account never is)."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.clinic_id is None:
+        if not request.user.is_clinic_staff:
             raise PermissionDenied("This page is for clinic staff.")
         return view(request, *args, **kwargs)
 

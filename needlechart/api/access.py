@@ -24,9 +24,10 @@ from .schemas import ClinicalPatientOut, PatientOut
 
 
 def staff(request: HttpRequest) -> User:
-    """The signed-in user, who must belong to a clinic (django_auth has already refused anonymous calls)."""
+    """The signed-in user, who must be clinic staff (django_auth has already refused anonymous calls;
+    a patient's portal account is refused here as well as by the portal's boundary middleware)."""
     user = request.user
-    if not isinstance(user, User) or user.clinic_id is None:
+    if not isinstance(user, User) or not user.is_clinic_staff:
         raise PermissionDenied("The API is for clinic staff.")
     return user
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "needlechart.dashboard",
     "needlechart.explorer",
     "needlechart.learn",
+    "needlechart.portal",
     "needlechart.demo",
 ]
 
@@ -102,6 +103,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "needlechart.accounts.middleware.TwoFactorMiddleware",
     "needlechart.accounts.middleware.ClinicTimeZoneMiddleware",
+    # A patient's portal session opens the portal and the public pages only (needlechart/portal/access.py).
+    "needlechart.portal.access.PortalBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -170,7 +173,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out accounts before checking passwords
-    "django.contrib.auth.backends.ModelBackend",
+    "needlechart.accounts.backends.StaffBackend",  # clinic staff (Django's model backend, patients refused)
+    "needlechart.portal.backends.PortalBackend",  # patients, by email address, through the portal only
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "patients:list"

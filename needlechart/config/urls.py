@@ -10,6 +10,8 @@ urlpatterns = [
     path("patients/", include("needlechart.charting.urls")),
     path("patients/", include("needlechart.outcomes.urls")),
     path("patients/", include("needlechart.reports.urls")),
+    path("patients/", include("needlechart.portal.staff_urls")),
+    path("portal/", include("needlechart.portal.urls")),
     path("dashboard/", include("needlechart.dashboard.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),

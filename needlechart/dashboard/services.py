@@ -15,7 +15,7 @@ from .forms import Filters
 
 
 def require_dashboard(user) -> None:
-    if not isinstance(user, User) or user.clinic_id is None:
+    if not isinstance(user, User) or not user.is_clinic_staff:
         raise PermissionDenied("The dashboard is for clinic staff.")
     if not user.sees_clinical_content:
         raise PermissionDenied("The clinic dashboard shows clinical outcomes: for clinicians and clinic admins only.")

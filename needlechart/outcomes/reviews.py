@@ -125,7 +125,7 @@ def refresh_review(episode: Episode, *, today: date | None = None) -> EpisodeRev
 def flagged_reviews(user, *, today: date | None = None) -> list[EpisodeReview]:
     """The clinic's courses to act on, the most urgent first (refer before not responding). Readings
     whose recheck date has come are read again first; clinicians and clinic admins only."""
-    if user.clinic_id is None or not user.sees_clinical_content:
+    if not user.is_clinic_staff or not user.sees_clinical_content:
         return []
     today = today or timezone.localdate()
     # One light query on the usual request (no joins): the flagged readings and those due to be read

@@ -53,7 +53,7 @@ class OutcomeError(ChartingError):
 
 def require_outcomes(user, episode: Episode) -> None:
     """The episode's own clinic, clinicians and clinic admins only (front desk never sees outcomes)."""
-    if user.clinic_id is None or episode.patient.clinic_id != user.clinic_id:
+    if not user.is_clinic_staff or episode.patient.clinic_id != user.clinic_id:
         raise PermissionDenied
     if not user.sees_clinical_content:
         raise PermissionDenied("Outcomes are clinical content: for clinicians and clinic admins only.")

@@ -18,7 +18,7 @@ from .models import Episode, Patient
 
 def patients_for(user) -> QuerySet[Patient]:
     """The patients a user may see: their own clinic's, nobody else's."""
-    if user.clinic_id is None:
+    if not user.is_clinic_staff:  # no clinic, or a patient signed in to the portal
         return Patient.objects.none()
     return Patient.objects.filter(clinic_id=user.clinic_id)
 

@@ -48,7 +48,7 @@ def editable_fields(user) -> tuple[str, ...]:
 
 
 def create_patient(user, data: dict[str, Any], request=None) -> Patient:
-    if user.clinic_id is None:
+    if not user.is_clinic_staff:
         raise PermissionDenied("Only clinic staff can register patients.")
     values = {k: v for k, v in data.items() if k in editable_fields(user)}
     with transaction.atomic():

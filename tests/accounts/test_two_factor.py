@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
-from uuid import UUID
 
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
-from django.urls.resolvers import RegexPattern, RoutePattern
+from django.urls import resolve
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -22,6 +20,7 @@ from needlechart.accounts import two_factor
 from needlechart.accounts.models import Clinic, Role
 from needlechart.audit.models import AuditEvent
 from tests import factories as f
+from tests.urlsamples import every_url
 
 pytestmark = pytest.mark.django_db
 ADDRESS = "10.20.30.40"
@@ -373,50 +372,6 @@ def test_a_clinic_admin_removes_a_colleagues_lost_authenticator(clinic, physio):
 
 
 # --- the middleware covers every URL --------------------------------------------------------------
-
-
-def _value(converter) -> str:
-    """A value the converter accepts: its own spelling of 1 where it has one (opaque ids too), else a guess."""
-    try:
-        own = str(converter.to_url(1))
-    except (TypeError, ValueError):
-        own = None
-    for candidate in (own, "1", "x", str(UUID(int=1))):
-        if candidate is not None and re.fullmatch(converter.regex, candidate):
-            try:
-                converter.to_python(candidate)
-            except ValueError:
-                continue
-            return candidate
-    return "x"
-
-
-def _sample(pattern) -> str:
-    """A concrete path segment for a URL pattern, with a plausible value for each parameter."""
-    if isinstance(pattern, RoutePattern):
-        route = str(pattern)
-        for name, converter in pattern.converters.items():
-            route = re.sub(rf"<(\w+:)?{name}>", _value(converter), route)
-        return route
-    assert isinstance(pattern, RegexPattern)
-    regex = str(pattern).lstrip("^").rstrip("$").replace("\\Z", "")
-    regex = re.sub(r"\(\?P<\w+>([\w|]+)\)", lambda m: m.group(1).split("|")[0], regex)  # (?P<app>accounts)
-    regex = re.sub(r"\(\?P<\w+>[^)]*\)", "x", regex)
-    return regex.replace("\\", "")
-
-
-def every_url(patterns=None, prefix: str = "/", namespace: str = "") -> dict[str, str]:
-    """Every URL pattern of the project as {sample path: pattern name}."""
-    urls: dict[str, str] = {}
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        here = prefix + _sample(entry.pattern)
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            urls.update(every_url(entry.url_patterns, here, inner))
-        elif isinstance(entry, URLPattern):
-            urls[here] = f"{namespace}{entry.name or ''}"
-    return urls
-
 
 OPEN = {"/accounts/login/", "/accounts/logout/", "/accounts/two-factor/", "/accounts/two-factor/set-up/"}
 

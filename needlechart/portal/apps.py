@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "needlechart.portal"
+    label = "portal"
+    verbose_name = "Patient portal"

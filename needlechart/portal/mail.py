@@ -1,0 +1,40 @@
+"""The portal's emails: what they say. Sending is the notifications app's (in the clinic's name)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import formats, timezone
+
+from .models import PortalAccount
+
+
+def _send(*, account: PortalAccount, subject: str, text: str) -> None:
+    clinic = account.clinic
+    sender = f"{clinic.name} <{settings.DEFAULT_FROM_EMAIL}>"
+    EmailMessage(subject, text, sender, [account.email], reply_to=[clinic.email] if clinic.email else None).send()
+
+
+def send_invitation(*, account: PortalAccount, url: str, expires_at) -> None:
+    clinic = account.clinic
+    when = formats.date_format(timezone.localtime(expires_at), "j F Y")
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"{clinic.name} has set up your patient portal. In the portal you can fill in your forms before "
+        "your first visit, read your aftercare advice and log your home exercises.\n\n"
+        f"Open this link to choose a password:\n{url}\n\n"
+        f"The link works once and until {when}. If it has expired, ask the clinic for a new one.\n"
+        "If you did not expect this email, you can ignore it.\n"
+    )
+    _send(account=account, subject=f"Your patient portal at {clinic.name}", text=text)
+
+
+def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
+    clinic = account.clinic
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"Open this link to sign in to your patient portal at {clinic.name}:\n{url}\n\n"
+        "The link works once, for 15 minutes.\n"
+        "If you did not ask for it, you can ignore this email: nobody can sign in without the link.\n"
+    )
+    _send(account=account, subject=f"Sign in to your patient portal at {clinic.name}", text=text)

@@ -1,0 +1,59 @@
+"""Patients' own accounts for the portal, and the single-use links that open them.
+
+A patient signs in as a `User` with the role `patient` and their clinic set (so the clinic's time
+zone and audit trail apply), tied to exactly one patient record by a `PortalAccount`. Such a user is
+never clinic staff (`User.is_clinic_staff`): every staff page, staff API route and staff selector
+refuses them, and the boundary middleware (middleware.py) keeps them inside the portal. The portal's
+views never take a patient id from the URL: the record is always the signed-in account's own.
+
+Links are sent by email and stored only as a SHA-256 hash of their random token, so a copy of the
+database signs nobody in. Each link is single-use (claimed by a conditional UPDATE, so two clicks or
+two tabs cannot both use it) and expires: an invitation after a week, a sign-in link after 15 minutes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class PortalAccount(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="portal_account")
+    patient = models.OneToOneField("patients.Patient", on_delete=models.PROTECT, related_name="portal_account")
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(help_text="The address the patient signs in with and receives links at.")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)  # the patient set a password or used a link
+    disabled_at = models.DateTimeField(null=True, blank=True)  # the clinic turned access off
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"Portal account of {self.patient}"
+
+    @property
+    def status(self) -> str:
+        if self.disabled_at is not None:
+            return "disabled"
+        return "active" if self.activated_at is not None else "invited"
+
+
+class LinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    SIGN_IN = "sign_in", "Sign-in link"
+
+
+class PortalLink(models.Model):
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=12, choices=LinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)  # a newer link of the same purpose replaced it
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "purpose", "-created_at"])]

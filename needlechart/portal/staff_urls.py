@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import staff_views
+
+app_name = "portal_staff"
+
+urlpatterns = [
+    path("<patient:pk>/portal/invite/", staff_views.invite, name="invite"),
+    path("<patient:pk>/portal/turn-off/", staff_views.disable, name="disable"),
+]

@@ -16,7 +16,7 @@ from needlechart.accounts import throttling
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
 
-from . import links, services
+from . import links, sections, services
 from .access import patient_required
 from .models import LinkPurpose, PortalAccount
 
@@ -137,9 +137,8 @@ def home(request: HttpRequest, account: PortalAccount) -> HttpResponse:
         summary="Opened the portal home page",
         request=request,
     )
-    return render(
-        request, "portal/home.html", {"account": account, "patient": account.patient, "clinic": account.clinic}
-    )
+    context = {"account": account, "patient": account.patient, "clinic": account.clinic}
+    return render(request, "portal/home.html", {**context, "sections": sections.sections_for(account)})
 
 
 @never_cache

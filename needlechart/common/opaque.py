@@ -46,6 +46,7 @@ KINDS: dict[str, str] = {
     "discharge": "dc",
     "review_action": "ra",
     "rom": "rm",
+    "portal_alert": "al",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -155,6 +156,7 @@ MODEL_KINDS: dict[str, str] = {
     "outcomes.discharge": "discharge",
     "outcomes.reviewaction": "review_action",
     "outcomes.rangeofmotion": "rom",
+    "portal.portalalert": "portal_alert",
 }
 
 

@@ -57,3 +57,33 @@ class PortalLink(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "purpose", "-created_at"])]
+
+
+class AlertKind(models.TextChoices):
+    INTAKE_RED_FLAG = "intake_red_flag", "Red flag in an online intake"
+    URGENT_CHECK_IN = "urgent_check_in", "Urgent answer in a check-in"
+
+
+class PortalAlert(models.Model):
+    """Something a patient told the portal that the clinic must act on now (a red flag in an intake,
+    an urgent symptom in a check-in). Open until a clinician acknowledges it with what was done;
+    open alerts head the clinic's patient list."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="portal_alerts")
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    summary = models.CharField(max_length=300)  # what the patient reported, in the clinic's words
+    # {"lines": [...]}: what was answered, one line each, shown to the clinician (codes may sit beside them)
+    detail = models.JSONField(default=dict, blank=True)
+    source_type = models.CharField(max_length=60, blank=True)  # the intake or check-in it came from
+    source_id = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    action_taken = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "acknowledged_at", "-created_at"])]

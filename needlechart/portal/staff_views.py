@@ -4,14 +4,18 @@ turn access off. Any member of the patient's clinic may do either; front desk se
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from needlechart.accounts.permissions import clinic_staff_required
+from needlechart.accounts.permissions import clinic_staff_required, require_clinical
+from needlechart.audit.models import Action
+from needlechart.audit.services import record, record_denied
 from needlechart.patients import selectors
 
-from . import services
+from . import alerts, services
+from .models import PortalAlert
 
 
 @clinic_staff_required
@@ -38,3 +42,30 @@ def disable(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Portal access turned off. Invite the patient again to turn it back on.")
     return redirect("patients:detail", pk)
+
+
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def alert(request: HttpRequest, pk: int, alert_id: int) -> HttpResponse:
+    """One portal alert: what the patient reported, and the form to acknowledge it with what was done."""
+    patient = selectors.get_patient(request.user, pk)
+    found = PortalAlert.objects.filter(pk=alert_id, patient=patient).select_related("acknowledged_by").first()
+    if found is None:
+        record_denied(request.user, "portal.portalalert", alert_id, request=request)
+        raise Http404("No such alert")
+    require_clinical(request.user)
+    errors: dict[str, list[str]] = {}
+    action_taken = ""
+    if request.method == "POST":
+        action_taken = (request.POST.get("action_taken") or "")[:2000]
+        try:
+            alerts.acknowledge(actor=request.user, alert=found, action_taken=action_taken, request=request)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, "Alert acknowledged.")
+            return redirect("patients:detail", pk)
+    else:
+        record(request.user, Action.VIEW, found, patient=patient, summary="Opened a portal alert", request=request)
+    context = {"patient": patient, "alert": found, "errors": errors, "action_taken": action_taken}
+    return render(request, "portal/staff/alert.html", context, status=400 if errors else 200)

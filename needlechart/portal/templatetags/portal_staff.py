@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from needlechart.portal import alerts
 from needlechart.portal.models import PortalAccount
 
 register = template.Library()
@@ -16,4 +17,12 @@ def portal_panel(context: Any, patient: Any) -> dict[str, Any]:
     account = (
         PortalAccount.objects.filter(patient=patient).only("email", "invited_at", "activated_at", "disabled_at").first()
     )
-    return {"patient": patient, "account": account, "csrf_token": context.get("csrf_token")}
+    user = context["request"].user
+    open_alerts = alerts.open_alerts(user=user, patient=patient) if account is not None else []
+    return {"patient": patient, "account": account, "alerts": open_alerts, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("portal/staff/alerts.html", takes_context=True)
+def portal_alerts(context: Any) -> dict[str, Any]:
+    """The clinic's open portal alerts, for the head of the patient list (one indexed query)."""
+    return {"alerts": alerts.open_alerts(user=context["request"].user)}

@@ -104,6 +104,7 @@ def test_accepting_sets_the_password_and_signs_the_patient_in(invited, patient):
     assert account.status == "active" and account.user.check_password(PATIENT_PASSWORD)
 
 
+@pytest.mark.postgres
 def test_an_invitation_link_works_once(invited):
     path = link_in(invited)
     assert Client().post(path, {"password": PATIENT_PASSWORD, "password_again": PATIENT_PASSWORD}).status_code == 302
@@ -144,6 +145,7 @@ def test_a_made_up_or_overlong_token_finds_nothing(db):
 # --- signing in --------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_signing_in_with_email_and_password(active):
     c = Client()
     response = c.post(reverse("portal:sign_in"), {"email": "ADA@example.com", "password": PATIENT_PASSWORD})
@@ -213,6 +215,7 @@ def request_link(email: str):
     return Client().post(reverse("portal:request_link"), {"email": email})
 
 
+@pytest.mark.postgres
 def test_a_sign_in_link_works_once_and_only_by_post(active, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = request_link("ada@example.com")
@@ -262,6 +265,7 @@ def test_an_invited_patient_may_sign_in_by_link_before_choosing_a_password(
 # --- turning access off ------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_turning_access_off_ends_the_session_and_stops_the_links(physio, patient, patient_client, active):
     assert patient_client.get(reverse("portal:home")).status_code == 200
     response = staff_client(physio).post(reverse("portal_staff:disable", args=[patient.pk]), follow=True)

@@ -44,6 +44,7 @@ def test_the_same_source_alerts_once_while_open(alert, active):
     assert again.pk == alert.pk and PortalAlert.objects.count() == 1
 
 
+@pytest.mark.postgres
 def test_a_clinician_acknowledges_with_what_was_done(alert, physio, patient):
     c = signed_in(physio)
     url = reverse("portal_staff:alert", args=[patient.pk, alert.pk])

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from . import two_factor
-from .models import Clinic, User
+from .models import Clinic, Role, User
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -54,8 +54,15 @@ class StaffAdmin(DjangoUserAdmin):
         self.message_user(request, f"Two-factor sign-in removed for {queryset.count()} user(s).", messages.SUCCESS)
 
     def get_queryset(self, request):
-        users = super().get_queryset(request)
+        # Patients' portal accounts are not staff: they are managed from the patient's page (invite,
+        # turn off), never here, so no admin can give one a staff role.
+        users = super().get_queryset(request).exclude(role=Role.PATIENT)
         return users if request.user.is_superuser else users.filter(clinic_id=request.user.clinic_id)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(v, label) for v, label in Role.choices if v != Role.PATIENT]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:

@@ -77,3 +77,15 @@ def test_a_patient_signed_in_by_password_gets_the_same_boundary(active):
     assert c.get("/patients/").status_code == 403
     assert c.get("/api/v1/patients").status_code == 403
     assert c.get("/learn/").status_code == 200
+
+
+def test_the_admin_never_lists_or_edits_a_patients_account(active, clinic, client):
+    admin = f.user(clinic, "boss", role="clinic_admin")
+    client.force_login(admin)
+    listing = client.get("/admin/accounts/user/")
+    assert listing.status_code == 200 and active.user.username.encode() not in listing.content
+    assert (
+        client.get(f"/admin/accounts/user/{active.user.pk}/change/").status_code == 302
+    )  # not found: back to the list
+    form = client.get("/admin/accounts/user/add/")
+    assert b'value="patient"' not in form.content

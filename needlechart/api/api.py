@@ -27,7 +27,7 @@ from needlechart.charting.services import ChartingError
 from needlechart.clinical.screening import ScreeningInputError
 from needlechart.clinical.suggestion import SuggestionInputError
 
-from . import clinical, dashboard, outcomes, patients, reports, visits
+from . import clinical, dashboard, outcomes, patients, portal, reports, visits
 
 api = NinjaAPI(
     title="NeedleChart API",
@@ -45,6 +45,7 @@ api.add_router("/", clinical.router)
 api.add_router("/", outcomes.router)
 api.add_router("/", reports.router)
 api.add_router("/", dashboard.router)
+api.add_router("/", portal.router)
 
 
 @api.exception_handler(PermissionDenied)

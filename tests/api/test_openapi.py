@@ -47,6 +47,11 @@ PATHS = {
     "/api/v1/visits/{visit_id}/addenda": {"post"},
     "/api/v1/suggestions": {"post"},
     "/api/v1/dashboard": {"get"},
+    "/api/v1/patients/{patient_id}/portal": {"get"},
+    "/api/v1/patients/{patient_id}/portal/invitation": {"post"},
+    "/api/v1/patients/{patient_id}/portal/turn-off": {"post"},
+    "/api/v1/portal-alerts": {"get"},
+    "/api/v1/portal-alerts/{alert_id}/acknowledge": {"post"},
 }
 
 

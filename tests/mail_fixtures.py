@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import signal
 import socket
 import threading
@@ -96,6 +97,7 @@ def _free_port() -> int:
 def smtp_server(settings):
     from aiosmtpd.controller import Controller
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every connection, otherwise
     server = SmtpServer(port=_free_port())
     controller = Controller(_Handler(server), hostname=server.host, port=server.port)
     controller.start()

@@ -42,9 +42,7 @@ class OutboundEmail(models.Model):
     key = models.CharField(max_length=120, blank=True, default="")
     # The queue's id of the delivery job last enqueued (django_tasks_db), to see whether one is pending.
     task_id = models.CharField(max_length=64, blank=True, default="")
-    created_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

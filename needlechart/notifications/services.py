@@ -172,7 +172,9 @@ def send_again(*, actor: Any, email: OutboundEmail, context: Any = None) -> Outb
         )
         email.refresh_from_db()
         if not changed:
-            raise EmailError("status", f"this message is {email.get_status_display().lower()}, not failed: nothing to resend.")
+            raise EmailError(
+                "status", f"this message is {email.get_status_display().lower()}, not failed: nothing to resend."
+            )
         record(
             actor,
             Action.CHANGE,

@@ -40,8 +40,10 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
 
     def register(fn: Sweep) -> Sweep:
         current = _REGISTRY.get(name)
-        if current is not None and getattr(current, "__qualname__", None) != getattr(fn, "__qualname__", None):
-            raise ValueError(f"a sweep named '{name}' is already registered ({current.__module__}.{current.__qualname__})")
+        if current is not None and (current.__module__, current.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(
+                f"a sweep named '{name}' is already registered ({current.__module__}.{current.__qualname__})"
+            )
         _REGISTRY[name] = fn
         return fn
 

@@ -97,7 +97,9 @@ def test_a_permanent_refusal_fails_at_once(world, smtp_server, mail_worker, quic
     assert "550" in email.last_error and "No such mailbox" in email.last_error
 
 
-def test_a_mail_server_that_does_not_answer_is_retried_then_failed(world, smtp_server, mail_worker, quick_retries, settings):
+def test_a_mail_server_that_does_not_answer_is_retried_then_failed(
+    world, smtp_server, mail_worker, quick_retries, settings
+):
     from tests.mail_fixtures import _free_port
 
     settings.EMAIL_PORT = _free_port()  # nothing listens there: connection refused
@@ -153,7 +155,11 @@ def test_the_same_key_sends_one_message(world, smtp_server, mail_worker):
     assert len(smtp_server.messages) == 1
     # Another clinic may use the same key for its own message.
     other = send_email(
-        clinic=world.other_clinic, to="grace@example.org", subject="Due", text="Due", kind=Kind.REMINDER,
+        clinic=world.other_clinic,
+        to="grace@example.org",
+        subject="Due",
+        text="Due",
+        kind=Kind.REMINDER,
         key="reminder:ndi:2026-12-03",
     )
     assert other.pk != first.pk

@@ -23,9 +23,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--every", type=float, default=None, help="Run again every SECONDS until stopped.")
         parser.add_argument("--only", nargs="+", default=None, metavar="NAME", help="Run only these sweeps.")
-        parser.add_argument("--list", action="store_true", dest="list_sweeps", help="List the registered sweeps and exit.")
+        parser.add_argument(
+            "--list", action="store_true", dest="list_sweeps", help="List the registered sweeps and exit."
+        )
 
-    def handle(self, *args: Any, every: float | None, only: list[str] | None, list_sweeps: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, every: float | None, only: list[str] | None, list_sweeps: bool, **options: Any
+    ) -> None:
         if list_sweeps:
             for name, fn in sorted(registered().items()):
                 self.stdout.write(f"{name}\t{fn.__module__}.{fn.__qualname__}")
@@ -33,9 +37,7 @@ class Command(BaseCommand):
         if only:
             unknown = [name for name in only if name not in registered()]
             if unknown:
-                raise CommandError(
-                    f"unknown sweep {', '.join(unknown)}; registered: {', '.join(sorted(registered()))}"
-                )
+                raise CommandError(f"unknown sweep {', '.join(unknown)}; registered: {', '.join(sorted(registered()))}")
         if every is not None and every <= 0:
             raise CommandError("--every must be a number of seconds above 0")
         if every is None:

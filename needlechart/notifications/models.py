@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     REMINDER = "reminder", "Questionnaire reminder"
     CHECK_IN = "check_in", "Check-in"
+    SIGN_IN = "sign_in", "Sign-in link"
     OTHER = "other", "Other"
 
 
@@ -24,6 +25,9 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+REDACTED = "[Removed once sent: this message carried a single-use link.]"
+
+
 class OutboundEmail(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -32,6 +36,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=200)
     text = models.TextField()
     html = models.TextField(blank=True, default="")
+    # It carries a secret (a sign-in or invitation link): its text is never shown on the pages and is
+    # replaced by REDACTED once it has gone out.
+    sensitive = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True, default="")

@@ -89,6 +89,7 @@ def send_email(
     context: Any = None,
     actor: Any = None,
     key: str = "",
+    sensitive: bool = False,
 ) -> OutboundEmail:
     """Queue one message from `clinic` to `to` and return its row (status queued).
 
@@ -100,6 +101,8 @@ def send_email(
       background work; `actor`: the member of staff who caused it, if any.
     - `key`: at most one message per key and clinic: a second call with the same key returns the
       first message's row and sends nothing (a sweep that runs twice, a double submit).
+    - `sensitive`: the text carries a secret (a sign-in or invitation link): the sent-mail pages never
+      show it, and it is removed from the row once the message has gone out.
 
     Raises `EmailError` naming the field for a message that cannot be sent as given.
     """
@@ -124,6 +127,7 @@ def send_email(
                     html=html or "",
                     send_after=send_after,
                     key=key,
+                    sensitive=bool(sensitive),
                     created_by=actor if getattr(actor, "is_authenticated", False) else None,
                 )
         except IntegrityError:

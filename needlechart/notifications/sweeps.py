@@ -74,7 +74,7 @@ class SweepResult:
 def run_sweeps(*, now: datetime | None = None, only: list[str] | None = None) -> list[SweepResult]:
     """Run every registered sweep (or those named in `only`) once, each on its own."""
     now = now or timezone.now()
-    names = sorted(_REGISTRY) if not only else only
+    names = only if only else sorted(_REGISTRY)
     unknown = [name for name in names if name not in _REGISTRY]
     if unknown:
         raise KeyError(f"unknown sweep {', '.join(unknown)}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .backends import EmailNotConfigured
-from .models import OutboundEmail, Status
+from .models import REDACTED, OutboundEmail, Status
 
 logger = logging.getLogger("needlechart.notifications")
 
@@ -118,9 +118,10 @@ def deliver(email_id: int) -> str:
         build_message(email).send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row, never lost
         return _attempt_failed(email, exc)
-    OutboundEmail.objects.filter(pk=email_id, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    done = {"status": Status.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if email.sensitive:  # the secret went to the patient; the clinic's copy need not keep it
+        done |= {"text": REDACTED, "html": ""}
+    OutboundEmail.objects.filter(pk=email_id, status=Status.SENDING).update(**done)
     logger.info("email sent", extra={"email": email.public_id, "kind": email.kind, "attempt": email.attempts})
     return "sent"
 

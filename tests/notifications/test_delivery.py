@@ -191,3 +191,13 @@ def test_two_workers_never_send_the_same_message_twice(world, smtp_server, mail_
     ran = {worker for result in DBTaskResult.objects.all() for worker in result.worker_ids}
     assert ran == set(worker_ids)  # both took jobs
     assert all(len(result.worker_ids) == 1 for result in DBTaskResult.objects.all())  # no job ran twice
+
+
+def test_a_sensitive_message_is_delivered_whole_then_its_text_is_removed(world, smtp_server, mail_worker):
+    link = "https://clinic.example.org/portal/link/abc123-single-use/"
+    email = _send(world, kind=Kind.SIGN_IN, subject="Sign in", text=f"Open {link}", sensitive=True)
+    mail_worker.run()
+    [message] = smtp_server.messages
+    assert link in message.get_body(("plain",)).get_content()
+    email.refresh_from_db()
+    assert email.status == Status.SENT and link not in email.text and "single-use link" in email.text

@@ -113,3 +113,15 @@ def test_the_nav_links_the_sent_mail_for_clinicians_and_admins_only(world):
     assert link in _client(world.admin).get(reverse("patients:list")).content.decode()
     assert link in _client(world.physio).get(reverse("patients:list")).content.decode()
     assert link not in _client(world.desk).get(reverse("patients:list")).content.decode()
+
+
+def test_a_sensitive_messages_text_is_never_shown(world):
+    email = _mail(
+        world,
+        patient=world.patient,
+        kind=Kind.SIGN_IN,
+        text="Open https://x.example/link/secret-token/",
+        sensitive=True,
+    )
+    html = _client(world.admin).get(reverse("notifications:detail", args=[email.pk])).content.decode()
+    assert "secret-token" not in html and "single-use link" in html

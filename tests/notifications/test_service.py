@@ -43,7 +43,7 @@ def _send(world, **extra):
         (
             {"kind": "newsletter"},
             "kind",
-            "unknown kind 'newsletter'; use one of: invitation, reminder, check_in, other",
+            "unknown kind 'newsletter'; use one of: invitation, reminder, check_in, sign_in, other",
         ),
         ({"send_after": datetime(2026, 12, 2, 9, 0)}, "send_after", "time zone"),
         ({"key": "k" * 121}, "key", "at most 120"),

@@ -28,7 +28,8 @@ UNSET = (
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 EMAIL_SETTINGS = (
-    "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({k: getattr(s, k, None) "
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({k: getattr(s, k, None) "
     "for k in ('EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_USE_TLS', 'EMAIL_USE_SSL', 'EMAIL_HOST_USER', "
     "'DEFAULT_FROM_EMAIL', 'TASKS')}))"
 )

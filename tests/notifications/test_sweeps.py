@@ -53,8 +53,12 @@ def test_a_failing_sweep_is_reported_and_the_others_still_run(world, test_sweeps
     def broken(now):
         raise RuntimeError("questionnaire table missing")
 
+    def fine(now):
+        ran.append(now)
+        return 3
+
     test_sweeps("test.a_broken", broken)
-    test_sweeps("test.b_fine", lambda now: ran.append(now) or 3)
+    test_sweeps("test.b_fine", fine)
     results = {r.name: r for r in sweeps.run_sweeps()}
     assert results["test.a_broken"].error == "RuntimeError: questionnaire table missing"
     assert results["test.b_fine"].ok and results["test.b_fine"].handled == 3 and len(ran) == 1

@@ -110,3 +110,17 @@ def test_a_due_message_whose_job_was_lost_is_queued_again(world, smtp_server, ma
     assert sweeps.stalled_deliveries(timezone.now()) == 0  # its new job now waits: not queued a third time
     mail_worker.run()
     assert sorted(m["Subject"] for m in smtp_server.messages) == ["Due", "Job still waiting"]
+
+
+def test_send_test_email_queues_a_message_in_the_clinics_name(world, smtp_server, mail_worker, capsys):
+    call_command("send_test_email", "--clinic", "riverside", "--to", "it@riverside.example")
+    assert "Queued em_" in capsys.readouterr().out
+    mail_worker.run()
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Test message from Riverside Clinic" and message["To"] == "it@riverside.example"
+    with pytest.raises(CommandError, match="no clinic 'nowhere'; clinics: hillside, riverside"):
+        call_command("send_test_email", "--clinic", "nowhere", "--to", "it@riverside.example")
+    with pytest.raises(CommandError, match="to: 'it@' is not an email address"):
+        call_command("send_test_email", "--clinic", "riverside", "--to", "it@")
+    with pytest.raises(CommandError, match="not sent within 0.5 s: is a worker running"):
+        call_command("send_test_email", "--clinic", "riverside", "--to", "it@riverside.example", "--wait", "0.5")

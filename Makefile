@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/needlechart manage migrate --noinput
 	$(BIN)/needlechart manage seed_demo
 	@echo "NeedleChart: open http://$(HOST):$(PORT)/ (the trigger-point explorer needs no login; patients at /patients/)"
-	$(BIN)/needlechart manage runserver $(HOST):$(PORT)
+	@BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) bash scripts/run-dev.sh  # the server, with the job worker and sweeps beside it
 
 sysdeps:
 	@bash scripts/sysdeps.sh

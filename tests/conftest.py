@@ -11,6 +11,9 @@ import shutil
 
 import pytest
 
+# Real SMTP (aiosmtpd) and the real queue worker, for every test that sends mail.
+pytest_plugins = ["tests.mail_fixtures"]
+
 # Playwright's sync API runs an event loop in the main thread; Django's ORM refuses to run inside
 # one unless told it is safe. Test process only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -19,3 +19,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Mail stays in django.core.mail.outbox unless a test points it at a real SMTP server
+# (the smtp_server fixture, tests/mail_fixtures.py).
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

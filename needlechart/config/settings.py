@@ -18,6 +18,9 @@ and only the hosts named may be served. Everything a deployment changes comes fr
 - NEEDLECHART_ID_KEY                    the key of the opaque ids in addresses (default: from the secret key)
 - NEEDLECHART_SQLITE_PATH               where the SQLite file lives (default: db.sqlite3 in the project)
 - NEEDLECHART_LOG_LEVEL                 INFO by default; logs are JSON lines on standard output
+- NEEDLECHART_EMAIL_HOST                the SMTP server (then NEEDLECHART_EMAIL_PORT/USER/PASSWORD/USE_TLS/
+                                        USE_SSL/TIMEOUT and NEEDLECHART_EMAIL_FROM); unset: the console in
+                                        development, and mail refused as "not set up" in production
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "needlechart.common",
     "needlechart.accounts",
     "needlechart.audit",
@@ -87,6 +92,7 @@ INSTALLED_APPS = [
     "needlechart.learn",
     "needlechart.portal",
     "needlechart.demo",
+    "needlechart.notifications",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +278,41 @@ LOGGING = {
         "needlechart.security": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
+
+# Email and background jobs (needlechart.notifications). Jobs are rows in the database, run by
+# `needlechart manage db_worker` (django-tasks with its database backend): no server beside the
+# database, several workers on PostgreSQL. Mail goes out by SMTP when NEEDLECHART_EMAIL_HOST is set;
+# otherwise to the console in development, and in production every message is marked failed with the
+# variable to set (never silently dropped).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+EMAIL_HOST = os.environ.get("NEEDLECHART_EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_USE_SSL = _flag("NEEDLECHART_EMAIL_USE_SSL")  # implicit TLS (port 465)
+    # STARTTLS unless switched off (NEEDLECHART_EMAIL_USE_TLS=0) or implicit TLS is used.
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and os.environ.get("NEEDLECHART_EMAIL_USE_TLS", "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
+    EMAIL_PORT = int(os.environ.get("NEEDLECHART_EMAIL_PORT") or (465 if EMAIL_USE_SSL else 587))
+    EMAIL_HOST_USER = os.environ.get("NEEDLECHART_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("NEEDLECHART_EMAIL_PASSWORD", "")
+    EMAIL_TIMEOUT = int(os.environ.get("NEEDLECHART_EMAIL_TIMEOUT", "20"))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "needlechart.notifications.backends.NotConfiguredBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECHART_EMAIL_FROM", "").strip()
+if not DEFAULT_FROM_EMAIL:
+    if EMAIL_HOST and not DEBUG:
+        raise ImproperlyConfigured(
+            "NEEDLECHART_EMAIL_FROM is not set: set it to the address mail is sent from (e.g. "
+            "noreply@clinic.example.org); each clinic's name is shown beside it and replies go to the clinic."
+        )
+    DEFAULT_FROM_EMAIL = "noreply@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Content-Security-Policy: scripts and styles only from NeedleChart itself; no inline script, no
 # third-party origin. htmx's own indicator styles are switched off in the page's htmx-config.

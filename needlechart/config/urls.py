@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/", include("needlechart.portal.staff_urls")),
     path("portal/", include("needlechart.portal.urls")),
     path("dashboard/", include("needlechart.dashboard.urls")),
+    path("mail/", include("needlechart.notifications.urls")),
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
     path("learn/", include("needlechart.learn.urls")),

@@ -1,18 +1,42 @@
-"""The portal's emails: what they say. Sending is the notifications app's (in the clinic's name)."""
+"""The portal's emails: what they say. Sending is the notifications app's: queued in the caller's
+transaction, delivered by the worker in the clinic's name, visible on the clinic's sent-mail page."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import EmailMessage
+from datetime import datetime
+from typing import Any
+
 from django.utils import formats, timezone
+
+from needlechart.notifications.models import Kind
+from needlechart.notifications.services import send_email
 
 from .models import PortalAccount
 
 
-def _send(*, account: PortalAccount, subject: str, text: str) -> None:
-    clinic = account.clinic
-    sender = f"{clinic.name} <{settings.DEFAULT_FROM_EMAIL}>"
-    EmailMessage(subject, text, sender, [account.email], reply_to=[clinic.email] if clinic.email else None).send()
+def _send(
+    *,
+    account: PortalAccount,
+    subject: str,
+    text: str,
+    kind: str = Kind.OTHER,
+    send_after: datetime | None = None,
+    sensitive: bool = False,
+    key: str = "",
+    context: Any = None,
+) -> None:
+    send_email(
+        clinic=account.clinic,
+        to=account.email,
+        subject=subject,
+        text=text,
+        kind=kind,
+        patient=account.patient,
+        send_after=send_after,
+        sensitive=sensitive,
+        key=key,
+        context=context,
+    )
 
 
 def send_invitation(*, account: PortalAccount, url: str, expires_at) -> None:
@@ -26,7 +50,14 @@ def send_invitation(*, account: PortalAccount, url: str, expires_at) -> None:
         f"The link works once and until {when}. If it has expired, ask the clinic for a new one.\n"
         "If you did not expect this email, you can ignore it.\n"
     )
-    _send(account=account, subject=f"Your patient portal at {clinic.name}", text=text)
+    # A link that opens the account: never shown on the sent-mail pages, removed once sent.
+    _send(
+        account=account,
+        subject=f"Your patient portal at {clinic.name}",
+        text=text,
+        kind=Kind.INVITATION,
+        sensitive=True,
+    )
 
 
 def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
@@ -37,4 +68,10 @@ def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
         "The link works once, for 15 minutes.\n"
         "If you did not ask for it, you can ignore this email: nobody can sign in without the link.\n"
     )
-    _send(account=account, subject=f"Sign in to your patient portal at {clinic.name}", text=text)
+    _send(
+        account=account,
+        subject=f"Sign in to your patient portal at {clinic.name}",
+        text=text,
+        kind=Kind.SIGN_IN,
+        sensitive=True,
+    )

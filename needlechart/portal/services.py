@@ -88,7 +88,7 @@ def invite_patient(*, actor: User, patient: Patient, request: Any = None) -> Inv
         url = _absolute(request, reverse("portal:invitation", args=[token]))
         record(actor, Action.CREATE, account, patient=patient, summary=f"{summary} ({email})", request=request)
         link = PortalLink.objects.filter(account=account, purpose=LinkPurpose.INVITATION).latest("created_at")
-        transaction.on_commit(lambda: mail.send_invitation(account=account, url=url, expires_at=link.expires_at))
+        mail.send_invitation(account=account, url=url, expires_at=link.expires_at)  # queued: sent on commit
     return Invitation(account=account, url=url)
 
 
@@ -175,7 +175,7 @@ def send_sign_in_link(*, email: str, request: Any) -> None:
                 summary="Sign-in link sent to the patient",
                 request=request,
             )
-            transaction.on_commit(lambda a=account, u=url: mail.send_sign_in_link(account=a, url=u))
+            mail.send_sign_in_link(account=account, url=url)  # queued: sent on commit
 
 
 def sign_in_with_link(*, token: str, request: Any) -> User:

@@ -8,6 +8,7 @@ from django.core import mail
 from needlechart.common import opaque
 from needlechart.portal import alerts, services
 from needlechart.portal.models import AlertKind, PortalAccount
+from tests.portal.conftest import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,7 @@ def test_invite_then_read_then_turn_off(as_physio, emailed, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         invited = as_physio.post(f"/patients/{pid(emailed)}/portal/invitation")
     assert invited.status_code == 201 and invited.json()["status"] == "invited"
+    deliver()
     assert mail.outbox[-1].to == ["ada@example.com"]
     off = as_physio.post(f"/patients/{pid(emailed)}/portal/turn-off")
     assert off.status_code == 200 and off.json()["status"] == "disabled"

@@ -43,6 +43,19 @@ def patient(clinic):
     return f.patient(clinic, "Ada", "Lovelace", email="ada@example.com")
 
 
+def deliver() -> int:
+    """Run the delivery job for every queued message, in this process and the test's transaction (the
+    worker loop itself, which reconnects, is tested in tests/notifications with a transactional
+    database). Returns how many were delivered."""
+    from needlechart.notifications.models import OutboundEmail, Status
+    from needlechart.notifications.tasks import deliver as delivery_job
+
+    queued = list(OutboundEmail.objects.filter(status=Status.QUEUED).values_list("pk", flat=True))
+    for email_id in queued:
+        delivery_job.call(email_id)
+    return len(queued)
+
+
 def link_in(message) -> str:
     """The path of the one portal link in an email."""
     found = re.findall(r"https?://[^/\s]+(/portal/[^\s]+)", message.body)
@@ -54,6 +67,7 @@ def invite(actor, patient, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_patient(actor=actor, patient=patient, request=None)
+    deliver()
     return mail.outbox[-1]
 
 
@@ -64,6 +78,7 @@ def invited(physio, patient, django_capture_on_commit_callbacks, rf):
     request = rf.post("/", HTTP_HOST="testserver")
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_patient(actor=physio, patient=patient, request=request)
+    deliver()
     return mail.outbox[-1]
 
 

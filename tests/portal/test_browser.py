@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize(
     "viewport", [{"width": 1366, "height": 768}, {"width": 360, "height": 740}], ids=["desktop", "phone"]
 )
-def test_front_desk_invites_and_the_patient_sets_up_the_portal(page: Page, live_server, viewport, settings):
+def test_front_desk_invites_and_the_patient_sets_up_the_portal(
+    page: Page, live_server, viewport, settings, mail_worker
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clinic = f.clinic()
     clinic.phone = "+44 20 7946 0000"
@@ -34,6 +36,7 @@ def test_front_desk_invites_and_the_patient_sets_up_the_portal(page: Page, live_
     expect(page.get_by_text("Portal invitation sent to ada@example.com")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
+    assert mail_worker.run() == 1  # the real worker delivers the queued invitation
     body = mail.outbox[-1].body
     link = re.search(r"https?://\S+/portal/invitation/\S+", body).group(0)
     page.set_viewport_size(viewport)

@@ -47,6 +47,9 @@ KINDS: dict[str, str] = {
     "review_action": "ra",
     "rom": "rm",
     "portal_alert": "al",
+    "intake": "it",
+    "portal_questionnaire": "pq",
+    "econsent": "ec",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -157,6 +160,9 @@ MODEL_KINDS: dict[str, str] = {
     "outcomes.reviewaction": "review_action",
     "outcomes.rangeofmotion": "rom",
     "portal.portalalert": "portal_alert",
+    "portal.intake": "intake",
+    "portal.questionnaireresponse": "portal_questionnaire",
+    "portal.econsent": "econsent",
 }
 
 

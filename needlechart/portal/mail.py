@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import formats, timezone
@@ -9,7 +11,11 @@ from django.utils import formats, timezone
 from .models import PortalAccount
 
 
-def _send(*, account: PortalAccount, subject: str, text: str) -> None:
+def _send(
+    *, account: PortalAccount, subject: str, text: str, kind: str = "", send_after: datetime | None = None
+) -> None:
+    """Send now (the notifications app's queue replaces this body: `kind` names the email, `send_after`
+    defers it; until then it cannot defer, so the portal page always shows what is due)."""
     clinic = account.clinic
     sender = f"{clinic.name} <{settings.DEFAULT_FROM_EMAIL}>"
     EmailMessage(subject, text, sender, [account.email], reply_to=[clinic.email] if clinic.email else None).send()
@@ -38,3 +44,17 @@ def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
         "If you did not ask for it, you can ignore this email: nobody can sign in without the link.\n"
     )
     _send(account=account, subject=f"Sign in to your patient portal at {clinic.name}", text=text)
+
+
+def send_questionnaire_reminder(*, account: PortalAccount, titles: list[str]) -> None:
+    """A questionnaire became due (the reminders sweep, questionnaires.due_questionnaire_reminders)."""
+    clinic = account.clinic
+    listed = "\n".join(f"- {t}" for t in titles)
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"{clinic.name} would like you to fill in a short questionnaire about how you are:\n{listed}\n\n"
+        "Sign in to your patient portal and open the home page: the questionnaire is under "
+        "'Questionnaires to fill in'. It takes a few minutes.\n\n"
+        "Your answers help us see how your treatment is going.\n"
+    )
+    _send(account=account, subject=f"A questionnaire from {clinic.name}", text=text, kind="portal_questionnaire_due")

@@ -1,0 +1,109 @@
+"""Questionnaires due between visits: on the home page from the core's due rule, answered there
+(scored by the core, kept once), accepted by a clinician as a patient-reported measurement; licensed
+instruments only from the clinic's file; a reminder email once per questionnaire due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from needlechart.charting import services as charting
+from needlechart.common import opaque
+from needlechart.outcomes.models import Measurement
+from needlechart.portal import questionnaires
+from needlechart.portal.models import QuestionnaireResponse
+
+from .intake_helpers import neck_episode
+
+pytestmark = pytest.mark.django_db
+LICENSED = Path(__file__).parent / "fixtures" / "licensed"
+
+
+@pytest.fixture
+def seen(active, physio):
+    """A patient seen once (the first visit today): the baseline is due."""
+    episode = neck_episode(active.patient, physio)
+    charting.start_visit(physio, active.patient, episode=episode)
+    return episode
+
+
+def test_licensed_text_only_from_the_clinics_file(settings, tmp_path):
+    settings.NEEDLECHART_LICENSED_TEXT_DIR = ""
+    assert set(questionnaires.forms()) == {"nprs", "psfs", "groc"}
+    settings.NEEDLECHART_LICENSED_TEXT_DIR = str(LICENSED)
+    ndi = questionnaires.forms()["ndi"]
+    assert ndi.licensed and ndi.items[0].text == "Placeholder item 1" and len(ndi.items) == 10
+    bad = tmp_path / "odi.yaml"
+    bad.write_text("instrument: odi\ntitle: x\nitems:\n  - text: only one item\n    options: [{value: 0, label: a}]\n")
+    settings.NEEDLECHART_LICENSED_TEXT_DIR = str(tmp_path)
+    assert "odi" not in questionnaires.forms()  # refused: never half a questionnaire
+
+
+def test_the_home_page_lists_what_is_due_and_only_the_portals_forms(patient_client, seen, settings):
+    settings.NEEDLECHART_LICENSED_TEXT_DIR = ""
+    home = patient_client.get("/portal/").content
+    assert b"Questionnaires to fill in" in home and b"?instrument=nprs" in home and b"?instrument=psfs" in home
+    assert b"instrument=ndi" not in home and b"instrument=ppt" not in home
+    settings.NEEDLECHART_LICENSED_TEXT_DIR = str(LICENSED)
+    assert b"?instrument=ndi" in patient_client.get("/portal/").content
+    assert b"Placeholder item 3" in patient_client.get("/portal/questionnaire/?instrument=ndi").content
+
+
+def test_answer_once_then_a_clinician_accepts_it(patient_client, seen, physio):
+    url = "/portal/questionnaire/?instrument=nprs"
+    bad = patient_client.post(url, {"instrument": "nprs", "item_1": "11", "worst": "9"})
+    assert bad.status_code == 400 and b"Choose one of the answers shown." in bad.content
+    assert b'value="9" checked' in bad.content  # kept
+    assert patient_client.post(url, {"instrument": "nprs", "item_1": "4"}).status_code == 302
+    assert patient_client.post(url, {"instrument": "nprs", "item_1": "4"}).status_code == 302  # a second tab
+    response = QuestionnaireResponse.objects.get(patient=seen.patient)
+    assert response.result["value"] == 4 and response.measurement is None
+    assert not Measurement.objects.filter(episode=seen).exists()  # not in the chart before review
+    assert b"instrument=nprs" not in patient_client.get("/portal/").content  # no longer due
+    staff = Client()
+    staff.force_login(physio)
+    patient = seen.patient
+    assert b"Questionnaires answered in the portal" in staff.get(f"/patients/{opaque.of(patient)}/").content
+    staff.post(
+        f"/patients/{opaque.of(patient)}/portal/questionnaires/",
+        {"response": opaque.of(response), "decision": "accepted"},
+    )
+    m = Measurement.objects.get(episode=seen, instrument="nprs")
+    assert m.score == 4 and m.extra["source"] == "portal" and m.taken_on == response.taken_on
+
+
+def test_another_patients_answer_is_a_404(seen, physio, clinic, patient_client):
+    from tests import factories as f
+
+    patient_client.post("/portal/questionnaire/?instrument=nprs", {"instrument": "nprs", "item_1": "4"})
+    response = QuestionnaireResponse.objects.get()
+    other = f.patient(clinic, "Grace", "Hopper")
+    staff = Client(raise_request_exception=False)
+    staff.force_login(physio)
+    reply = staff.post(
+        f"/patients/{opaque.of(other)}/portal/questionnaires/",
+        {"response": opaque.of(response), "decision": "accepted"},
+    )
+    assert reply.status_code == 404 and not Measurement.objects.exists()
+
+
+def test_a_questionnaire_not_due_is_a_404(patient_client, active):
+    assert patient_client.get("/portal/questionnaire/?instrument=nprs").status_code == 404
+    assert patient_client.get("/portal/questionnaire/?instrument=ppt").status_code == 404
+
+
+def test_reminders_are_sent_once_per_questionnaire_due(seen, active):
+    mail.outbox.clear()
+    now = timezone.now()
+    assert questionnaires.due_questionnaire_reminders(now) == 1
+    message = mail.outbox[-1]
+    assert message.to == ["ada@example.com"] and "Riverside" in message.from_email or message.from_email
+    assert "Your pain" in message.body and "Questionnaires to fill in" in message.body
+    assert questionnaires.due_questionnaire_reminders(now) == 0
+    assert questionnaires.due_questionnaire_reminders(now + timedelta(hours=1)) == 0
+    assert len(mail.outbox) == 1

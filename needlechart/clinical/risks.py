@@ -79,7 +79,7 @@ RISK_LABELS: dict[str, str] = {r.id: r.label for r in RISKS.values()}
 MODALITY_TEXT: dict[str, tuple[str, str]] = {
     DRY_NEEDLING: (
         "Dry needling",
-        "Your physio puts very thin needles into tight or sore spots in a muscle. The aim is to ease "
+        "Your clinician puts very thin needles into tight or sore spots in a muscle. The aim is to ease "
         "pain and help the muscle move better.",
     ),
     ACUPUNCTURE: (

@@ -123,3 +123,69 @@ def test_a_red_flag_tells_the_patient_what_to_do_and_alerts_the_clinic(page: Pag
     check(page, "urgent", size)
     alert = PortalAlert.objects.get(patient=active.patient)
     assert "Chest pain" in alert.summary or "chest" in alert.summary.lower()
+
+
+def test_the_clinician_reviews_the_intake_and_confirms_the_online_consent(page: Page, live_server, active, physio):
+    """The clinician side in the browser: the red flag heads the patient page, the intake is accepted
+    into the record, and the online consent is confirmed at the visit with one button."""
+    import re
+
+    from needlechart.charting.models import Consent
+    from needlechart.common.opaque import of as oid
+    from needlechart.patients.models import PatientFinding
+    from needlechart.portal import econsent
+    from needlechart.portal import intake as flow
+    from tests import factories as f
+
+    from .intake_helpers import CONTACT, all_no
+
+    patient = active.patient
+    episode = neck_episode(patient, physio)
+    flow.save_step(account=active, step="contact", data=CONTACT)
+    flow.save_step(account=active, step="medicines", data={"medicines": "Apixaban 5 mg twice a day"})
+    flow.save_step(account=active, step="history", data=all_no("history", anticoagulant_therapy="yes"))
+    flow.save_step(account=active, step="red_flags", data=all_no("red_flags", dvt_signs="yes"))
+    flow.save_step(account=active, step="drawing", data={"pain": ["posterior_neck:left"]})
+    flow.save_step(
+        account=active,
+        step="questionnaires",
+        data={
+            "nprs-item_1": "7",
+            "psfs-activity_1": "Driving",
+            "psfs-item_1": "2",
+            "psfs-activity_2": "Reading",
+            "psfs-item_2": "4",
+            "psfs-activity_3": "Lifting",
+            "psfs-item_3": "3",
+        },
+    )
+    flow.submit(account=active)
+    text = econsent.texts_for(patient)[0]
+    econsent.agree(account=active, modality=text.modality, typed_name="Ada Lovelace", version=text.version)
+    visit = charting.start_visit(physio, patient, episode=episode)
+
+    page.set_viewport_size(SIZES["desktop"])
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("User name").fill("physio")
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page.locator("body")).to_contain_text("Red flag in the online intake")
+    page.goto(f"{live_server.url}/patients/{oid(patient)}/")
+    page.get_by_role("link", name="Review the intake").click()
+    expect(page.locator("h1")).to_contain_text("Online intake of Ada Lovelace")
+    assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / "portal-intake-staff-review-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Accept all").click()
+    expect(page.locator("body")).to_contain_text("Everything accepted into the record")
+    assert PatientFinding.objects.filter(patient=patient, code="dvt_signs").exists()
+    patient.refresh_from_db()
+    assert "Apixaban" in patient.medications and patient.phone == CONTACT["phone"]
+
+    page.goto(f"{live_server.url}/patients/{oid(patient)}/visits/{oid(visit)}/")
+    expect(page.locator("#consent")).to_contain_text("Agreed online on")
+    page.screenshot(path=str(SCREENSHOTS / "portal-intake-staff-visit-consent-desktop.png"))
+    page.get_by_role("button", name="Confirm the online consent").click()
+    expect(page.locator("#consent")).to_contain_text("Confirmed at a visit")
+    consent = Consent.objects.get(patient=patient)
+    assert consent.agreed and "pneumothorax" in consent.risks_explained

@@ -250,7 +250,7 @@ def parse_step(kb: KnowledgeBase, intake: Intake, step: str, data: Any) -> tuple
                 "point": due.point,
                 "episode": due.episode.pk,
                 "answered_at": timezone.now().isoformat(),
-                "raw": {k: scoped.get(k) for k in scoped.keys()},
+                "raw": {k: scoped.get(k) for k in scoped.keys()},  # noqa: SIM118 - not a dict
             }
         return kept, errors
     if step == "review":
@@ -268,7 +268,7 @@ class _Prefixed:
         return self.data.get(self.prefix + key, default)
 
     def keys(self) -> list[str]:
-        return [k[len(self.prefix) :] for k in self.data.keys() if k.startswith(self.prefix)]
+        return [k[len(self.prefix) :] for k in self.data if k.startswith(self.prefix)]
 
     def any(self) -> bool:
         return any((self.data.get(self.prefix + k) or "").strip() for k in self.keys())

@@ -186,7 +186,8 @@ def decide(
             intake,
             patient=intake.patient,
             request=request,
-            summary=f"Online intake: {found.title} {'accepted into the record' if decision == ACCEPTED else 'left out'}",
+            summary=f"Online intake: {found.title} "
+            + ("accepted into the record" if decision == ACCEPTED else "left out"),
         )
     return intake
 
@@ -195,6 +196,23 @@ def accept_all(*, actor: Any, intake: Intake, version: int | None, request: Any 
     """Accept every part still open that needs nothing chosen; returns the titles left to decide by hand
     (a finding of one body site needs its region and side)."""
     require_clinician(actor, intake)
+    if intake.status == IntakeStatus.DRAFT:
+        raise ValidationError("The patient has not sent this intake yet.")
+    if not parts(intake):  # nothing to add: read and closed
+        with transaction.atomic():
+            updated = Intake.objects.filter(pk=intake.pk, status=IntakeStatus.SUBMITTED).update(
+                status=IntakeStatus.REVIEWED, reviewed_by=actor, reviewed_at=timezone.now()
+            )
+            if updated:
+                record(
+                    actor,
+                    Action.CHANGE,
+                    intake,
+                    patient=intake.patient,
+                    request=request,
+                    summary="Online intake reviewed: nothing to add to the record",
+                )
+        return []
     waiting = []
     for part in parts(intake):
         if part.decision:
@@ -203,9 +221,9 @@ def accept_all(*, actor: Any, intake: Intake, version: int | None, request: Any 
             waiting.append(part.title)
             continue
         intake = decide(actor=actor, intake=intake, key=part.key, decision=ACCEPTED, version=version, request=request)
-        version = intake.patient.version if part.key in ("contact", "medicines") else version
-        intake.patient.refresh_from_db()
-        version = intake.patient.version
+        if part.key in ("contact", "medicines"):  # our own write moved the record on: the next one follows it
+            intake.patient.refresh_from_db()
+            version = intake.patient.version
     return waiting
 
 

@@ -36,3 +36,28 @@ def consent_section(account: PortalAccount) -> Section | None:
         t.title for t in texts if (a := answers.get(t.modality)) is None or (a.agreed and a.text_version != t.version)
     ]
     return Section("portal/_section_consent.html", {"waiting": waiting}, priority=30 if waiting else 60)
+
+
+@section
+def urgent_advice(account: PortalAccount) -> Section | None:
+    """While the clinic has not yet acted on a red flag from the intake, the home page repeats what to
+    do now (the core's screening of the patient's answers, as on the urgent screen)."""
+    from needlechart.knowledge import load
+
+    from .models import AlertKind, PortalAlert
+
+    found = flow.current(account)
+    if (
+        found is None
+        or not PortalAlert.objects.filter(
+            patient=account.patient, kind=AlertKind.INTAKE_RED_FLAG, acknowledged_at=None
+        ).exists()
+    ):
+        return None
+    kb = load()
+    urgent = flow.urgent_of(kb, flow.screening_of(kb, found))
+    if urgent is None:
+        return None
+    return Section(
+        "portal/_section_urgent.html", {"urgent": urgent, "emergency_number": flow.emergency_number()}, priority=0
+    )

@@ -245,3 +245,27 @@ def test_the_steps_ask_the_knowledge_bases_questions():
     assert "minor" not in asked and "infant" not in asked  # from the age
     assert {"saddle_anesthesia", "anticoagulant_therapy", "lymphedema"} <= asked
     assert all(kb.findings[c].question for c in asked)
+
+
+def test_the_home_page_repeats_what_to_do_until_the_clinic_acts(patient_client, active, physio):
+    from needlechart.portal import alerts
+
+    post(patient_client, "red_flags", all_no("red_flags", dvt_signs="yes"))
+    home = patient_client.get("/portal/").content
+    assert b"See a doctor today" in home
+    alerts.acknowledge(actor=physio, alert=PortalAlert.objects.get(), action_taken="Phoned: seen by GP today")
+    assert b"See a doctor today" not in patient_client.get("/portal/").content
+
+
+def test_an_intake_with_nothing_to_add_is_closed_by_accept_all(patient_client, active, physio):
+    post(patient_client, "contact", {k: getattr(active.patient, k) or "" for k in CONTACT})
+    post(patient_client, "medicines", {"none": "1"})
+    post(patient_client, "history", all_no("history"))
+    post(patient_client, "red_flags", all_no("red_flags"))
+    post(patient_client, "drawing", {})
+    patient_client.post("/portal/intake/send/")
+    intake = Intake.objects.get(patient=active.patient)
+    assert intake_review.parts(intake) == []
+    intake_review.accept_all(actor=physio, intake=intake, version=active.patient.version)
+    intake.refresh_from_db()
+    assert intake.status == IntakeStatus.REVIEWED

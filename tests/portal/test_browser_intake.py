@@ -59,6 +59,8 @@ def test_a_patient_completes_intake_consent_and_a_questionnaire(page: Page, live
     page.fill("#f-phone", "+44 20 7946 0999")
     page.click("text=Save and continue")
     page.fill("#f-medicines", "Ibuprofen 200 mg when needed")
+    page.reload()  # a dropped connection or a reload before sending: what was typed is still there
+    expect(page.locator("#f-medicines")).to_have_value("Ibuprofen 200 mg when needed")
     page.click("text=Save and continue")
     expect(page.locator("h1")).to_have_text("Your health")
     answer_all_no(page)
@@ -184,7 +186,7 @@ def test_the_clinician_reviews_the_intake_and_confirms_the_online_consent(page: 
 
     page.goto(f"{live_server.url}/patients/{oid(patient)}/visits/{oid(visit)}/")
     expect(page.locator("#consent")).to_contain_text("Agreed online on")
-    page.screenshot(path=str(SCREENSHOTS / "portal-intake-staff-visit-consent-desktop.png"))
+    page.locator("#consent").screenshot(path=str(SCREENSHOTS / "portal-intake-staff-visit-consent-desktop.png"))
     page.get_by_role("button", name="Confirm the online consent").click()
     expect(page.locator("#consent")).to_contain_text("Confirmed at a visit")
     consent = Consent.objects.get(patient=patient)

@@ -78,6 +78,7 @@ def test_agree_by_typed_name_forgiving_case_and_spaces(patient_client, active):
     assert item.text_version == text.version and item.text == text.text and item.risks == list(text.risks)
 
 
+@pytest.mark.postgres
 def test_stale_text_is_refused_and_withdrawal_is_a_new_row(patient_client, active):
     text = econsent.texts_for(active.patient)[0]
     stale = patient_client.post(
@@ -144,3 +145,36 @@ def test_front_desk_cannot_confirm(patient_client, active, physio, desk):
         staff.post(f"/patients/{opaque.of(patient)}/portal/visits/{opaque.of(visit)}/confirm-consent/").status_code
         == 403
     )
+
+
+def test_a_withdrawal_online_is_shown_at_the_visit(patient_client, active, physio):
+    patient = active.patient
+    visit = charting.start_visit(physio, patient)
+    text = econsent.texts_for(patient)[0]
+    patient_client.post(
+        "/portal/consent/", {"modality": text.modality, "version": text.version, "typed_name": "Ada Lovelace"}
+    )
+    patient_client.post("/portal/consent/", {"modality": text.modality, "action": "withdraw"})
+    staff = Client()
+    staff.force_login(physio)
+    shown = staff.get(f"/patients/{opaque.of(patient)}/visits/{opaque.of(visit)}/").content
+    assert b"withdrew their online consent" in shown and b"Confirm the online consent" not in shown
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_an_online_consent(patient_client, active):
+    from django.db import DatabaseError, connection, transaction
+
+    text = econsent.texts_for(active.patient)[0]
+    patient_client.post(
+        "/portal/consent/", {"modality": text.modality, "version": text.version, "typed_name": "Ada Lovelace"}
+    )
+    item = EConsent.objects.get()
+    for sql in (
+        "UPDATE portal_econsent SET typed_name = 'someone else' WHERE id = %s",
+        "DELETE FROM portal_econsent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [item.pk])
+    item.refresh_from_db()
+    assert item.typed_name == "Ada Lovelace"

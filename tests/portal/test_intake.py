@@ -117,6 +117,7 @@ def test_a_combination_is_the_cores_not_a_copy(patient_client, active):
     assert PortalAlert.objects.filter(patient=active.patient).count() == 1
 
 
+@pytest.mark.postgres
 def test_sent_once_whatever_the_clicks_and_tabs(patient_client, active, physio):
     neck_episode(active.patient, physio)
     fill(patient_client)

@@ -97,6 +97,7 @@ def test_a_questionnaire_not_due_is_a_404(patient_client, active):
     assert patient_client.get("/portal/questionnaire/?instrument=ppt").status_code == 404
 
 
+@pytest.mark.postgres
 def test_reminders_are_sent_once_per_questionnaire_due(seen, active):
     mail.outbox.clear()
     now = timezone.now()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from needlechart.clinical.risks import RISK_LABELS
 from needlechart.portal import econsent, intake_review
 from needlechart.portal.models import Intake, IntakeStatus, QuestionnaireResponse
 
@@ -40,9 +41,13 @@ def portal_intake_panel(context: Any, patient: Any) -> dict[str, Any]:
 def econsent_at_visit(context: Any, visit: Any, editable: bool = False) -> dict[str, Any]:
     """'Agreed online on <date> (version …)' with one button to confirm, in the visit's consent section."""
     user = context["request"].user
+    latest = econsent.current(visit.patient).get(visit.modality) if user.sees_clinical_content else None
+    found = econsent.for_visit(visit) if user.sees_clinical_content else None
     return {
         "visit": visit,
-        "found": econsent.for_visit(visit) if user.sees_clinical_content else None,
+        "found": found,
+        "risk_labels": [RISK_LABELS.get(r, r) for r in found.econsent.risks] if found else [],
+        "withdrawn": latest if latest is not None and latest.withdrawal else None,
         "editable": editable and user.records_clinical_content,
         "csrf_token": context.get("csrf_token"),
     }

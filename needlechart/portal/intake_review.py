@@ -142,7 +142,13 @@ def parts(intake: Intake) -> list[Part]:
 
 def _decide(intake: Intake, key: str, decision: str, actor: Any, note: str = "") -> None:
     review = dict(intake.review or {})
-    review[key] = {"decision": decision, "by": actor.pk, "at": timezone.now().isoformat(), "note": note}
+    review[key] = {
+        **review.get(key, {}),
+        "decision": decision,
+        "by": actor.pk,
+        "at": timezone.now().isoformat(),
+        "note": note,
+    }
     intake.review = review
     keys = {p.key for p in parts(intake)}
     done = keys <= set(review)
@@ -220,7 +226,13 @@ def accept_all(*, actor: Any, intake: Intake, version: int | None, request: Any 
         if part.site_scoped:
             waiting.append(part.title)
             continue
-        intake = decide(actor=actor, intake=intake, key=part.key, decision=ACCEPTED, version=version, request=request)
+        try:
+            intake = decide(
+                actor=actor, intake=intake, key=part.key, decision=ACCEPTED, version=version, request=request
+            )
+        except ValidationError as exc:
+            waiting.append(f"{part.title} ({' '.join(exc.messages)})")
+            continue
         if part.key in ("contact", "medicines"):  # our own write moved the record on: the next one follows it
             intake.patient.refresh_from_db()
             version = intake.patient.version
@@ -273,7 +285,6 @@ def _accept(
             data.update(region=region, side=side)
         patients.add_history_finding(actor, patient, data, request=request)
     elif part.key == "drawing":
-        from needlechart.charting import services as charting
         from needlechart.charting.models import Visit
 
         visit = (
@@ -281,11 +292,9 @@ def _accept(
             .order_by("-visit_date", "-id")
             .first()
         )
-        if visit is None:
-            raise ValidationError("Start the patient's visit first: the drawing goes into the visit's pain drawing.")
-        pains = (intake.answers.get("drawing") or {}).get("pains", [])
-        drawing = [*visit.pain_drawing, *({"region": p["region"], "side": p["side"], "intensity": None} for p in pains)]
-        charting.update_draft(actor, visit, {"pain_drawing": drawing}, visit.version, request=request)
+        if visit is not None:
+            _apply_drawing(actor, intake, visit, request)
+        # else: offered to the next draft visit (the visit page's drawing section: apply_drawing)
     elif part.key.startswith("questionnaire:"):
         ident = part.key.split(":", 1)[1]
         given = intake.answers["questionnaires"][ident]
@@ -294,6 +303,49 @@ def _accept(
         _measure(
             actor, episode, ident, given["answers"], given.get("extra") or {}, timezone.localtime(taken).date(), request
         )
+
+
+def _apply_drawing(actor: Any, intake: Intake, visit: Any, request: Any) -> None:
+    from needlechart.charting import services as charting
+
+    pains = (intake.answers.get("drawing") or {}).get("pains", [])
+    have = {(p.get("region"), p.get("side")) for p in visit.pain_drawing}
+    drawing = [
+        *visit.pain_drawing,
+        *(
+            {"region": p["region"], "side": p["side"], "intensity": None}
+            for p in pains
+            if (p["region"], p["side"]) not in have
+        ),
+    ]
+    charting.update_draft(actor, visit, {"pain_drawing": drawing}, visit.version, request=request)
+    review = dict(intake.review or {})
+    review["drawing"] = {**review.get("drawing", {}), "applied_to": visit.pk}
+    intake.review = review
+    Intake.objects.filter(pk=intake.pk).update(review=review)
+
+
+def drawing_offer(visit: Any) -> Intake | None:
+    """The intake whose accepted pain drawing has not yet gone into a visit: offered on a draft visit."""
+    if visit.is_signed or visit.is_discarded:
+        return None
+    for intake in Intake.objects.filter(patient_id=visit.patient_id).exclude(status=IntakeStatus.DRAFT)[:3]:
+        drawing = (intake.review or {}).get("drawing") or {}
+        if drawing.get("decision") == ACCEPTED and not drawing.get("applied_to"):
+            return intake
+    return None
+
+
+def apply_drawing(*, actor: Any, visit: Any, request: Any = None) -> Intake:
+    """Add the intake's accepted pain drawing to this draft visit's drawing (once)."""
+    with transaction.atomic():
+        intake = drawing_offer(visit)
+        if intake is None:
+            raise ValidationError("There is no drawing from the online intake waiting for a visit.")
+        intake = Intake.objects.select_for_update().get(pk=intake.pk)
+        require_clinician(actor, intake)
+        _apply_drawing(actor, intake, visit, request)
+    return intake
 
 
 def _measure(actor: Any, episode: Episode, ident: str, answers: list, extra: dict, taken_on: date, request: Any) -> Any:

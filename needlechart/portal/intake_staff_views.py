@@ -119,3 +119,21 @@ def confirm_econsent(request: HttpRequest, pk: int, visit_id: int) -> HttpRespon
     else:
         messages.success(request, "Online consent confirmed and recorded.")
     return redirect(reverse("charting:visit", args=[pk, visit_id]) + "#consent")
+
+
+@clinic_staff_required
+@require_POST
+def apply_drawing(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
+    patient = selectors.get_patient(request.user, pk)
+    visit = Visit.objects.filter(pk=visit_id, patient=patient).first()
+    if visit is None:
+        raise Http404("No such visit")
+    if not request.user.records_clinical_content:
+        raise PermissionDenied("A clinician charts the pain drawing.")
+    try:
+        intake_review.apply_drawing(actor=request.user, visit=visit, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The patient's drawing from the online intake is on this visit's drawing.")
+    return redirect(reverse("charting:visit", args=[pk, visit_id]) + "#drawing")

@@ -241,6 +241,9 @@ def _summary(kb: Any, intake: Any) -> list[tuple[str, str, list[str]]]:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def intake_step(request: HttpRequest, account: PortalAccount, step: str) -> HttpResponse:
+    latest = flow.current(account)
+    if latest is not None and latest.status != IntakeStatus.DRAFT:
+        return redirect("portal:intake")  # sent (or reviewed): it no longer changes
     intake = flow.open_draft(account=account, request=request)
     if intake.status != IntakeStatus.DRAFT:
         return redirect("portal:intake")

@@ -57,4 +57,4 @@ def send_questionnaire_reminder(*, account: PortalAccount, titles: list[str]) ->
         "'Questionnaires to fill in'. It takes a few minutes.\n\n"
         "Your answers help us see how your treatment is going.\n"
     )
-    _send(account=account, subject=f"A questionnaire from {clinic.name}", text=text, kind="portal_questionnaire_due")
+    _send(account=account, subject=f"A questionnaire from {clinic.name}", text=text, kind="reminder")

@@ -15,4 +15,9 @@ urlpatterns = [
         intake_staff_views.confirm_econsent,
         name="confirm_econsent",
     ),
+    path(
+        "<patient:pk>/portal/visits/<visit:visit_id>/intake-drawing/",
+        intake_staff_views.apply_drawing,
+        name="apply_drawing",
+    ),
 ]

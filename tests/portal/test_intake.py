@@ -270,3 +270,37 @@ def test_an_intake_with_nothing_to_add_is_closed_by_accept_all(patient_client, a
     intake_review.accept_all(actor=physio, intake=intake, version=active.patient.version)
     intake.refresh_from_db()
     assert intake.status == IntakeStatus.REVIEWED
+
+
+def test_a_reviewed_intake_is_not_reopened_by_an_old_link(patient_client, active, physio):
+    fill(patient_client, questionnaires=False)
+    patient_client.post("/portal/intake/send/")
+    intake = Intake.objects.get(patient=active.patient)
+    intake_review.accept_all(actor=physio, intake=intake, version=active.patient.version)
+    intake_review.decide(actor=physio, intake=intake, key="finding:lymphedema", decision="left")
+    intake.refresh_from_db()
+    assert intake.status == IntakeStatus.REVIEWED
+    response = patient_client.get("/portal/intake/medicines/")
+    assert response.status_code == 302 and response.url == "/portal/intake/"
+    assert Intake.objects.filter(patient=active.patient).count() == 1
+    assert b"Your clinician has read it." in patient_client.get("/portal/intake/").content
+
+
+def test_the_drawing_is_offered_to_the_next_draft_visit(patient_client, active, physio):
+    patient = active.patient
+    episode = neck_episode(patient, physio)
+    fill(patient_client)
+    patient_client.post("/portal/intake/send/")
+    intake = Intake.objects.get(patient=patient)
+    intake_review.decide(actor=physio, intake=intake, key="drawing", decision="accepted")  # no visit yet
+    visit = charting.start_visit(physio, patient, episode=episode)
+    staff = Client()
+    staff.force_login(physio)
+    url = f"/patients/{f_token(patient)}/visits/{f_token(visit)}/"
+    assert b"Add them to this drawing" in staff.get(url).content
+    apply = f"/patients/{f_token(patient)}/portal/visits/{f_token(visit)}/intake-drawing/"
+    assert staff.post(apply).status_code == 302
+    staff.post(apply)  # twice: once
+    visit.refresh_from_db()
+    assert visit.pain_drawing == [{"region": "posterior_neck", "side": "midline", "intensity": None}]
+    assert b"Add them to this drawing" not in staff.get(url).content

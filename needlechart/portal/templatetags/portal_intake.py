@@ -51,3 +51,20 @@ def econsent_at_visit(context: Any, visit: Any, editable: bool = False) -> dict[
         "editable": editable and user.records_clinical_content,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("portal/staff/intake_drawing_offer.html", takes_context=True)
+def intake_drawing_offer(context: Any, visit: Any, editable: bool = False) -> dict[str, Any]:
+    """On a draft visit: the pain drawing the patient made in the online intake, accepted by a
+    clinician and not yet in a visit, with one button to add it to this visit's drawing."""
+    user = context["request"].user
+    found = intake_review.drawing_offer(visit) if user.records_clinical_content and editable else None
+    labels: list[str] = []
+    if found is not None:
+        from needlechart.explorer.bodymap import location_label
+        from needlechart.knowledge import load
+
+        kb = load()
+        pains = (found.answers.get("drawing") or {}).get("pains", [])
+        labels = [location_label(kb, p["region"], p["side"]) for p in pains if p["region"] in kb.regions]
+    return {"visit": visit, "intake": found, "labels": labels, "csrf_token": context.get("csrf_token")}

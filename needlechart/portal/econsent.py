@@ -74,7 +74,11 @@ def likely_modalities(patient: Patient) -> list[str]:
         )
     )
     if seen:
-        return seen
+        electrical = (
+            Insertion.objects.filter(visit__patient=patient, es_frequency_hz__isnull=False).exists()
+            or PlannedNeedle.objects.filter(visit__patient=patient, es_frequency_hz__isnull=False).exists()
+        )
+        return [*seen, rules.ELECTRICAL_STIMULATION] if electrical else seen
     professions = User.objects.filter(clinic_id=patient.clinic_id, role=Role.CLINICIAN, is_active=True).values_list(
         "profession", flat=True
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -188,6 +188,14 @@ def _taken(episode: Episode) -> dict[str, list[date]]:
         taken.setdefault(m.instrument, []).append(m.taken_on)
     for r in QuestionnaireResponse.objects.filter(episode=episode, left_at=None, measurement=None):
         taken.setdefault(r.instrument, []).append(r.taken_on)
+    # Answered in an intake sent and not yet reviewed: not asked again meanwhile.
+    from .models import Intake, IntakeStatus
+
+    for intake in Intake.objects.filter(patient_id=episode.patient_id, status=IntakeStatus.SUBMITTED):
+        for ident, given in (intake.answers.get("questionnaires") or {}).items():
+            if given.get("episode") == episode.pk and given.get("answered_at"):
+                answered = timezone.localtime(datetime.fromisoformat(given["answered_at"])).date()
+                taken.setdefault(ident, []).append(answered)
     return taken
 
 

@@ -108,3 +108,29 @@ def test_reminders_are_sent_once_per_questionnaire_due(seen, active):
     assert questionnaires.due_questionnaire_reminders(now) == 0
     assert questionnaires.due_questionnaire_reminders(now + timedelta(hours=1)) == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_questionnaire_answered_in_the_intake_is_not_asked_again_before_review(patient_client, active, physio):
+    from needlechart.portal import intake as flow
+
+    episode = neck_episode(active.patient, physio)
+    assert {d.form.id for d in questionnaires.due_for_intake(active)} == {"nprs", "psfs"}
+    data = {
+        "nprs-item_1": "5",
+        "psfs-activity_1": "A",
+        "psfs-item_1": "1",
+        "psfs-activity_2": "B",
+        "psfs-item_2": "2",
+        "psfs-activity_3": "C",
+        "psfs-item_3": "3",
+    }
+    flow.save_step(account=active, step="questionnaires", data=data)
+    for step, values in (("contact", {}), ("medicines", {"none": "1"}), ("drawing", {})):
+        flow.save_step(account=active, step=step, data=values)
+    from .intake_helpers import all_no
+
+    flow.save_step(account=active, step="history", data=all_no("history"))
+    flow.save_step(account=active, step="red_flags", data=all_no("red_flags"))
+    flow.submit(account=active)
+    charting.start_visit(physio, active.patient, episode=episode)
+    assert questionnaires.due_between_visits(active) == []

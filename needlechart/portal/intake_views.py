@@ -341,7 +341,9 @@ def consent(request: HttpRequest, account: PortalAccount) -> HttpResponse:
         }
         for t in econsent.texts_for(patient)
     ]
-    return render(request, "portal/consent.html", _ctx(account, texts=texts), status=status)
+    shown = {t["text"].modality for t in texts}
+    stray = list(errors.values()) if errors and posted_modality not in shown else []
+    return render(request, "portal/consent.html", _ctx(account, texts=texts, stray=stray), status=status)
 
 
 # ------------------------------------------------------------------------------------ questionnaires

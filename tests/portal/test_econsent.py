@@ -178,3 +178,11 @@ def test_the_database_refuses_to_change_an_online_consent(patient_client, active
             cursor.execute(sql, [item.pk])
     item.refresh_from_db()
     assert item.typed_name == "Ada Lovelace"
+
+
+def test_a_treatment_not_planned_is_refused_with_a_message(patient_client, active):
+    response = patient_client.post(
+        "/portal/consent/", {"modality": "acupuncture", "version": "x", "typed_name": "Ada Lovelace"}
+    )
+    assert response.status_code == 400 and b"not one the clinic plans for you" in response.content
+    assert not EConsent.objects.exists()

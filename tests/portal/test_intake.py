@@ -304,3 +304,9 @@ def test_the_drawing_is_offered_to_the_next_draft_visit(patient_client, active, 
     visit.refresh_from_db()
     assert visit.pain_drawing == [{"region": "posterior_neck", "side": "midline", "intensity": None}]
     assert b"Add them to this drawing" not in staff.get(url).content
+
+
+def test_the_deployments_emergency_number_is_the_one_to_call(patient_client, settings):
+    settings.NEEDLECHART_EMERGENCY_NUMBER = "000"
+    response = post(patient_client, "red_flags", all_no("red_flags", chest_pain_dyspnea="yes"))
+    assert b'href="tel:000"' in response.content and b"tel:911" not in response.content

@@ -193,7 +193,8 @@ def _taken(episode: Episode) -> dict[str, list[date]]:
 
     for intake in Intake.objects.filter(patient_id=episode.patient_id, status=IntakeStatus.SUBMITTED):
         for ident, given in (intake.answers.get("questionnaires") or {}).items():
-            if given.get("episode") == episode.pk and given.get("answered_at"):
+            decided = (intake.review or {}).get(f"questionnaire:{ident}")  # accepted: a measurement; left: ask again
+            if given.get("episode") == episode.pk and given.get("answered_at") and not decided:
                 answered = timezone.localtime(datetime.fromisoformat(given["answered_at"])).date()
                 taken.setdefault(ident, []).append(answered)
     return taken

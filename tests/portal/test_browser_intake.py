@@ -100,6 +100,11 @@ def test_a_patient_completes_intake_consent_and_a_questionnaire(page: Page, live
     expect(page.locator(".ok").first).to_contain_text("You agreed on")
     assert EConsent.objects.get(patient=active.patient).source == "portal"
 
+    # The clinician leaves the intake's pain rating out (say the patient misread the scale) and the
+    # first visit takes place: the rating is due again, on the portal home page.
+    from needlechart.portal import intake_review
+
+    intake_review.decide(actor=physio, intake=intake, key="questionnaire:nprs", decision="left")
     charting.start_visit(physio, active.patient, episode=active.patient.episodes.get())
     page.goto(f"{live_server.url}/portal/")
     expect(page.locator("text=Questionnaires to fill in")).to_be_visible()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
-from needlechart.clinical import billing
+from needlechart.clinical import billing, risks
 from needlechart.clinical import charting as rules
 from needlechart.clinical.charting import needle_problems
 from needlechart.clinical.screening import PlannedTarget, ReportedFinding, ScreeningInput, screen, target_sides
@@ -37,20 +37,9 @@ from .models import (
     Visit,
 )
 
-# The risks explained before consent, per modality. Pneumothorax is added when the thorax may be
-# needled. Sources: BN121 §5 (pneumothorax, vessels, nerves); Brady 2014 and Boyce 2020 (soreness,
-# bruising, bleeding, fainting and their rates); WHO 1999 (infection control).
-BASE_RISKS = ("soreness", "bruising", "bleeding", "infection", "fainting")
-THORAX_RISK = "pneumothorax"
-RISK_LABELS = {
-    "soreness": "Soreness for 24-48 hours",
-    "bruising": "Bruising",
-    "bleeding": "Minor bleeding",
-    "infection": "Infection (rare)",
-    "fainting": "Feeling faint or fainting",
-    "pneumothorax": "Pneumothorax (collapsed lung) when the chest wall is needled: rare, about 1 in 100,000",
-    "electrical": "Muscle fatigue or skin irritation from electrical stimulation",
-}
+# The risks explained before consent: one list for this form and the patient's online consent
+# (needlechart/clinical/risks.py, with their sources).
+BASE_RISKS, THORAX_RISK, RISK_LABELS = risks.BASE_RISKS, risks.THORAX_RISK, risks.RISK_LABELS
 
 DISCHARGED_EPISODE = "This episode of care is discharged: start a new episode for the patient."
 
@@ -195,12 +184,7 @@ def screening_input(screening: Screening, planned=(), modalities=None) -> Screen
 
 
 def risks_for(modality: str, thorax: bool) -> list[str]:
-    risks = list(BASE_RISKS)
-    if thorax:
-        risks.append(THORAX_RISK)
-    if modality == Modality.ELECTRICAL_STIMULATION:
-        risks.append("electrical")
-    return risks
+    return risks.risks_for(modality, thorax)
 
 
 def record_consent(user, patient, modality: str, risks_explained: list[str], agreed: bool, request=None) -> Consent:

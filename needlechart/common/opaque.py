@@ -48,6 +48,9 @@ KINDS: dict[str, str] = {
     "rom": "rm",
     "portal_alert": "al",
     "email": "em",
+    "intake": "it",
+    "portal_questionnaire": "pq",
+    "econsent": "ec",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -159,6 +162,9 @@ MODEL_KINDS: dict[str, str] = {
     "outcomes.rangeofmotion": "rom",
     "portal.portalalert": "portal_alert",
     "notifications.outboundemail": "email",
+    "portal.intake": "intake",
+    "portal.questionnaireresponse": "portal_questionnaire",
+    "portal.econsent": "econsent",
 }
 
 

@@ -21,6 +21,11 @@ and only the hosts named may be served. Everything a deployment changes comes fr
 - NEEDLECHART_EMAIL_HOST                the SMTP server (then NEEDLECHART_EMAIL_PORT/USER/PASSWORD/USE_TLS/
                                         USE_SSL/TIMEOUT and NEEDLECHART_EMAIL_FROM); unset: the console in
                                         development, and mail refused as "not set up" in production
+- NEEDLECHART_LICENSED_TEXT_DIR         the clinic's licensed questionnaire text (NDI, ODI, QuickDASH,
+                                        LEFS): one <instrument>.yaml each (README, "Licensed
+                                        questionnaire text"); unset: those are not offered in the portal
+- NEEDLECHART_EMERGENCY_NUMBER          the emergency number the portal's urgent screens call (unset:
+                                        they name 911, 999 and 112)
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ if not SECRET_KEY:
 # The key of the opaque ids in URLs and the API (needlechart/common/opaque.py). Set it explicitly
 # before ever rotating the secret key: every address and API id is derived from it.
 NEEDLECHART_ID_KEY = os.environ.get("NEEDLECHART_ID_KEY") or f"ids:{SECRET_KEY}"
+
+# The patient portal: the clinic's licensed questionnaire text (needlechart/portal/questionnaires.py)
+# and the emergency number its urgent screens call.
+NEEDLECHART_LICENSED_TEXT_DIR = os.environ.get("NEEDLECHART_LICENSED_TEXT_DIR", "")
+NEEDLECHART_EMERGENCY_NUMBER = os.environ.get("NEEDLECHART_EMERGENCY_NUMBER", "")
 
 ALLOWED_HOSTS = _list("NEEDLECHART_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:

@@ -336,6 +336,7 @@ def record_measurement(
     site: str = "",
     side: str = "",
     activities: list[str] | None = None,
+    source: str = "",
     request=None,
 ) -> Measurement:
     """Score the form with the core and keep answers and score. A form that cannot be scored (too many
@@ -344,7 +345,8 @@ def record_measurement(
 
     `answers` are the item answers (NDI, ODI, QuickDASH, LEFS, PSFS), the PPT trials (in `unit`), or
     the single rating (NPRS current, VAS, GROC). NPRS may add `best` and `worst` over 24 hours; PPT
-    its `site` and `side`; PSFS the `activities` rated."""
+    its `site` and `side`; PSFS the `activities` rated. `source` "portal": the patient answered it in
+    the patient portal (patient-reported), and the clinician accepted it into the record."""
     require_outcomes(user, episode)
     _require_open(episode)
     form = _instrument(instrument)
@@ -381,6 +383,10 @@ def record_measurement(
         if len(activities) != len(answers):
             raise OutcomeError(f"name one activity per PSFS rating: {len(answers)} ratings, {len(activities)} names")
         extra["activities"] = [a.strip() for a in activities]
+    if source:
+        if source != "portal":
+            raise OutcomeError(f"source '{source}' is not known: leave it out, or 'portal'")
+        extra["source"] = source
     values = [None if a is None else float(a) for a in answers]
     with transaction.atomic():
         Episode.objects.select_for_update().filter(pk=episode.pk).first()

@@ -75,3 +75,17 @@ def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
         kind=Kind.SIGN_IN,
         sensitive=True,
     )
+
+
+def send_questionnaire_reminder(*, account: PortalAccount, titles: list[str], key: str = "") -> None:
+    """A questionnaire became due (the reminders sweep, questionnaires.due_questionnaire_reminders)."""
+    clinic = account.clinic
+    listed = "\n".join(f"- {t}" for t in titles)
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"{clinic.name} would like you to fill in a short questionnaire about how you are:\n{listed}\n\n"
+        "Sign in to your patient portal and open the home page: the questionnaire is under "
+        "'Questionnaires to fill in'. It takes a few minutes.\n\n"
+        "Your answers help us see how your treatment is going.\n"
+    )
+    _send(account=account, subject=f"A questionnaire from {clinic.name}", text=text, kind=Kind.REMINDER, key=key)

@@ -87,3 +87,13 @@ class PortalAlert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["clinic", "acknowledged_at", "-created_at"])]
+
+
+from .intake_models import (  # noqa: E402,F401 - the intake's models, in their own module
+    EConsent,
+    EConsentConfirmation,
+    Intake,
+    IntakeStatus,
+    QuestionnaireReminder,
+    QuestionnaireResponse,
+)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import intake_views, views
+from .intake import STEPS
 
 app_name = "portal"
 
@@ -13,4 +14,12 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("details/", views.details, name="details"),
     path("password/", views.password, name="password"),
+    path("intake/", intake_views.intake_start, name="intake"),
+    *(
+        path(f"intake/{step.replace('_', '-')}/", intake_views.intake_step, {"step": step}, name=f"intake_{step}")
+        for step in STEPS
+    ),
+    path("intake/send/", intake_views.intake_submit, name="intake_submit"),
+    path("consent/", intake_views.consent, name="consent"),
+    path("questionnaire/", intake_views.questionnaire, name="questionnaire"),
 ]

@@ -19,7 +19,13 @@ def portal_panel(context: Any, patient: Any) -> dict[str, Any]:
     )
     user = context["request"].user
     open_alerts = alerts.open_alerts(user=user, patient=patient) if account is not None else []
-    return {"patient": patient, "account": account, "alerts": open_alerts, "csrf_token": context.get("csrf_token")}
+    return {
+        "patient": patient,
+        "account": account,
+        "alerts": open_alerts,
+        "csrf_token": context.get("csrf_token"),
+        "request": context["request"],
+    }
 
 
 @register.inclusion_tag("portal/staff/alerts.html", takes_context=True)

@@ -47,6 +47,7 @@ KINDS: dict[str, str] = {
     "review_action": "ra",
     "rom": "rm",
     "portal_alert": "al",
+    "check_in": "ci",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -157,6 +158,7 @@ MODEL_KINDS: dict[str, str] = {
     "outcomes.reviewaction": "review_action",
     "outcomes.rangeofmotion": "rom",
     "portal.portalalert": "portal_alert",
+    "portal.checkin": "check_in",
 }
 
 

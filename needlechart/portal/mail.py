@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import formats, timezone
 
-from .models import PortalAccount
+from .models import CheckIn, PortalAccount
 
 
-def _send(*, account: PortalAccount, subject: str, text: str) -> None:
+def _send(
+    *, account: PortalAccount, subject: str, text: str, kind: str = "", send_after: datetime | None = None
+) -> None:
+    """`kind` names the message for the notifications app; `send_after` asks it to wait until then
+    (the queue does; until it lands, mail goes at once, so callers send only when it is due)."""
     clinic = account.clinic
     sender = f"{clinic.name} <{settings.DEFAULT_FROM_EMAIL}>"
     EmailMessage(subject, text, sender, [account.email], reply_to=[clinic.email] if clinic.email else None).send()
@@ -38,3 +45,37 @@ def send_sign_in_link(*, account: PortalAccount, url: str) -> None:
         "If you did not ask for it, you can ignore this email: nobody can sign in without the link.\n"
     )
     _send(account=account, subject=f"Sign in to your patient portal at {clinic.name}", text=text)
+
+
+def portal_url(path: str) -> str:
+    """An address in the portal for an email: absolute when PUBLIC_BASE_URL is set (https://clinic.example)."""
+    base = (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{path}"
+
+
+def send_check_in(*, account: PortalAccount, check_in: CheckIn) -> None:
+    """The nudge a day after needling: the questions are in the portal (which shows them whatever the
+    email does)."""
+    from needlechart.common import opaque
+
+    clinic = account.clinic
+    when = formats.date_format(check_in.visit.visit_date, "l j F")
+    url = portal_url(reverse("portal:check_in", args=[opaque.of(check_in)]))
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"You had needling at {clinic.name} on {when}. How are you feeling now?\n\n"
+        "Please answer three short questions in your patient portal: how sore you are, any bruising, "
+        "and whether you have any of the warning signs on your aftercare sheet. It takes about a minute.\n\n"
+        f"{url}\n\n"
+        "You can answer for a week after your treatment.\n\n"
+        "Do not wait for this email if you feel unwell: if you have any of the warning signs on your "
+        "aftercare sheet, call emergency services"
+        + (f" or the clinic on {clinic.phone}" if clinic.phone else " or the clinic")
+        + " now.\n"
+    )
+    _send(
+        account=account,
+        subject=f"How are you feeling after your treatment at {clinic.name}?",
+        text=text,
+        kind="portal.check_in",
+    )

@@ -87,3 +87,7 @@ class PortalAlert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["clinic", "acknowledged_at", "-created_at"])]
+
+
+# Between visits (exercise log, check-in, pain diary): their own module, found by Django through here.
+from .between_models import Bruising, CheckIn, DiaryEntry, ExerciseLog, ExerciseStatus  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import between_urls, views
 
 app_name = "portal"
 
@@ -14,3 +14,5 @@ urlpatterns = [
     path("details/", views.details, name="details"),
     path("password/", views.password, name="password"),
 ]
+
+urlpatterns += between_urls.urlpatterns

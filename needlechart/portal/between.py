@@ -164,7 +164,9 @@ def log_exercise(
     assignment = (
         ExerciseAssignment.objects.filter(
             pk=assignment_id, visit__patient=account.patient, visit__signed_at__isnull=False
-        ).first()
+        )
+        .select_related("visit")
+        .first()
         if assignment_id
         else None
     )
@@ -184,6 +186,8 @@ def log_exercise(
         raise BetweenError("day", "You cannot log a day that has not happened yet.")
     if day < today - timedelta(days=LOG_BACK_DAYS):
         raise BetweenError("day", f"You can log today and the {LOG_BACK_DAYS} days before it.")
+    if day < assignment.visit.visit_date:
+        raise BetweenError("day", "That day is before your clinician gave you this exercise.")
     values = {"status": status, "pain_during": pain, "note": note}
     label = ExerciseStatus(status).label
     for _ in range(2):  # a concurrent first log of the same day (two tabs): the second updates it

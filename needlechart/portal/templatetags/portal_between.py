@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from needlechart.common import svgchart
 from needlechart.knowledge import load
@@ -53,10 +54,10 @@ def between_panel(context: Any, patient: Any) -> dict[str, Any]:
     user = context["request"].user
     if not (user.is_clinic_staff and user.sees_clinical_content and user.clinic_id == patient.clinic_id):
         return {"hidden": True}
-    return {"hidden": False, **_context(patient)}
+    return {"hidden": False, **_context(patient, timezone.localdate())}
 
 
 @register.inclusion_tag("portal/staff/between_report.html")
 def between_report(patient: Any, today: Any = None) -> dict[str, Any]:
     """For the progress report (its view has already checked the reader: a clinician of the clinic)."""
-    return _context(patient, today)
+    return _context(patient, today or timezone.localdate())

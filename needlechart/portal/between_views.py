@@ -23,7 +23,7 @@ from needlechart.knowledge import load
 
 from . import between
 from .access import patient_required
-from .models import Bruising, ExerciseStatus, PortalAccount
+from .models import Bruising, CheckIn, ExerciseStatus, PortalAccount
 
 # Shown when the deployment has not set its emergency number (NEEDLECHART_EMERGENCY_NUMBER).
 EXAMPLE_EMERGENCY_NUMBERS = (("911", "USA, Canada"), ("999", "UK"), ("112", "Europe, most mobiles"))
@@ -53,7 +53,7 @@ def aftercare(request: HttpRequest, account: PortalAccount, token: str = "") -> 
     context = _base(account, visit=visit)
     if visit is not None:
         care = between.aftercare_for(visit)
-        check_in = between.CheckIn.objects.filter(visit=visit).first()
+        check_in = CheckIn.objects.filter(visit=visit).first()
         earlier = list(between.signed_visits(account.patient).exclude(pk=visit.pk).order_by("-visit_date")[:5])
         context.update(
             care=care,
@@ -115,7 +115,7 @@ def exercises(request: HttpRequest, account: PortalAccount) -> HttpResponse:
                 name = next((r.exercise.name for r in rows if r.assignment.pk == log.assignment_id), "Exercise")
                 when = "today" if log.day == today else log.day.strftime("%A %-d %B")
                 messages.success(request, f"Saved: {name}, {ExerciseStatus(log.status).label.lower()} {when}.")
-                return redirect(f"{reverse('portal:exercises')}#ex-{token}")
+                return redirect(f"{reverse('portal:exercises')}?saved={token}#ex-{token}")
         entered[token] = values
     logs = between.week_logs(account.patient, [r.assignment for r in rows], today)
     week = [today - timedelta(days=back) for back in range(6, -1, -1)]
@@ -141,6 +141,7 @@ def exercises(request: HttpRequest, account: PortalAccount) -> HttpResponse:
         days=_days(today),
         statuses=ExerciseStatus.choices,
         refused=next(iter(errors.values()), None),
+        saved=(request.GET.get("saved") or "")[:40],
         sources=_sources([r.exercise for r in rows]),
     )
     return render(request, "portal/between/exercises.html", context, status=400 if errors else 200)
@@ -170,7 +171,7 @@ def check_in(request: HttpRequest, account: PortalAccount, token: str = "") -> H
             raise Http404("No such check-in")
     else:
         found = between.open_check_in(account.patient) or (
-            between.CheckIn.objects.filter(patient=account.patient).select_related("visit").order_by("-due_at").first()
+            CheckIn.objects.filter(patient=account.patient).select_related("visit").order_by("-due_at").first()
         )
         if found is None:
             return render(request, "portal/between/check_in_none.html", _base(account))
@@ -261,7 +262,7 @@ def diary(request: HttpRequest, account: PortalAccount) -> HttpResponse:
             errors[exc.field] = str(exc)
         else:
             messages.success(request, "Saved today's pain diary.")
-            return redirect("portal:diary")
+            return redirect(f"{reverse('portal:diary')}?saved=1")
     entries = between.diary(account.patient, today)
     today_entry = next((e for e in entries if e.day == today), None)
     if not errors and today_entry is not None:
@@ -283,5 +284,6 @@ def diary(request: HttpRequest, account: PortalAccount) -> HttpResponse:
         errors=errors,
         entered=entered,
         scale=range(11),
+        saved=request.GET.get("saved") == "1",
     )
     return render(request, "portal/between/diary.html", context, status=400 if errors else 200)

@@ -9,6 +9,10 @@
   document.querySelectorAll("[data-draft-done]").forEach(function (el) {
     el.getAttribute("data-draft-done").split(" ").forEach(function (key) { if (key) store.removeItem("draft:" + key); });
   });
+  if (/[?&]saved=/.test(window.location.search) && window.history.replaceState) {
+    // The save is done: a reload of this address must not forget what is typed next.
+    window.history.replaceState(null, "", window.location.pathname + window.location.hash);
+  }
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var key = "draft:" + form.getAttribute("data-draft");
     var fields = function () { return form.querySelectorAll("input[name]:not([type=hidden]), textarea[name], select[name]"); };

@@ -429,15 +429,21 @@ def due_check_in_emails(now: datetime | None = None) -> int:
 # --- pain diary -----------------------------------------------------------------------------------
 
 
-def save_diary(*, account: PortalAccount, pain: Any, note: str = "", request: Any = None) -> tuple[DiaryEntry, bool]:
-    """Today's diary entry (one a day; saving again today changes it). Returns (entry, whether new)."""
+def save_diary(
+    *, account: PortalAccount, pain: Any, note: str = "", day: date | None = None, request: Any = None
+) -> tuple[DiaryEntry, bool]:
+    """Today's diary entry (one a day; saving again today changes it). Returns (entry, whether new).
+    The portal's page always writes today; `day` (an earlier day) is for the demo and imports."""
     value = _int_or_none(pain, "pain", 0, 10, "Choose your pain today, from 0 (no pain) to 10 (worst possible).")
     if value is None:
         raise BetweenError("pain", "Choose your pain today, from 0 (no pain) to 10 (worst possible).")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise BetweenError("note", f"Keep the note to {MAX_NOTE} characters (this one is {len(note)}).")
-    day = local_day(account.clinic)
+    today = local_day(account.clinic)
+    day = day or today
+    if day > today:
+        raise BetweenError("day", "A diary entry is for today or a day that has passed.")
     for _ in range(2):
         try:
             with transaction.atomic():

@@ -60,6 +60,7 @@ def aftercare(request: HttpRequest, account: PortalAccount, token: str = "") -> 
             check_in=check_in,
             check_in_state=between.check_in_state(check_in) if check_in else "",
             earlier=[(v, opaque.of(v)) for v in earlier],
+            sources=_sources([*care.urgent, *care.routine]),
         )
         _view(request, account, visit, f"Opened the aftercare of the visit of {visit.visit_date.isoformat()}")
     return render(request, "portal/between/aftercare.html", context)

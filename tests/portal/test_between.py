@@ -105,6 +105,7 @@ def test_a_plain_answer_is_kept_once_without_alerting(due, patient_client, activ
     assert b"Due now" not in patient_client.get(reverse("portal:home")).content
 
 
+@pytest.mark.postgres
 def test_an_urgent_answer_shows_the_urgent_screen_and_alerts_the_clinic(due, patient_client, physio, desk, active):
     response = patient_client.post(
         check_in_url(due), {"soreness": "3", "bruising": "none", "urgent": ["thorax_breathlessness"]}
@@ -127,6 +128,7 @@ def test_an_urgent_answer_shows_the_urgent_screen_and_alerts_the_clinic(due, pat
     assert "You told us about warning signs" in home  # the reminder stays for two days
 
 
+@pytest.mark.postgres
 def test_a_second_submit_or_another_tab_keeps_the_first_answer(due, patient_client):
     first = {"soreness": "3", "bruising": "none", "urgent": ["thorax_breathlessness"]}
     assert patient_client.post(check_in_url(due), first).status_code == 302
@@ -138,6 +140,7 @@ def test_a_second_submit_or_another_tab_keeps_the_first_answer(due, patient_clie
     assert AuditEvent.objects.filter(object_type="portal.checkin", action=Action.CREATE).count() == 1
 
 
+@pytest.mark.postgres
 def test_a_stale_object_answered_meanwhile_is_not_overwritten(due, active):
     stale = CheckIn.objects.get(pk=due.pk)
     between.answer_check_in(account=active, check_in=due, soreness=2, bruising="none", urgent=[])
@@ -219,6 +222,7 @@ def test_the_exercises_page_shows_steps_dosage_and_cautions(visit, patient_clien
     assert AuditEvent.objects.filter(summary="Opened their home exercises").exists()
 
 
+@pytest.mark.postgres
 def test_logging_an_exercise_twice_a_day_updates_that_days_entry(visit, patient_client, active):
     assignment = ExerciseAssignment.objects.filter(visit=visit, exercise="chin_tuck").get()
     token = opaque.of(assignment)
@@ -270,6 +274,7 @@ def test_a_day_before_the_week_is_refused(visit, patient_client, active):
 # --- the diary --------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_the_diary_keeps_one_entry_a_day_and_draws_the_trend(visit, patient_client, active):
     url = reverse("portal:diary")
     assert patient_client.post(url, {"pain": "5", "note": "bad morning"}).status_code == 302

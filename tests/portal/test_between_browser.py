@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from needlechart.accounts.models import Role
-from needlechart.portal import services
+from needlechart.portal import between, services
 from needlechart.portal.models import CheckIn, PortalAlert
 from tests import factories as f
 from tests.a11y import assert_accessible
@@ -41,6 +41,9 @@ def world():
     account.save()
     visit = signed_visit(physio, patient)
     CheckIn.objects.filter(visit=visit).update(due_at=timezone.now() - timedelta(minutes=10))
+    today = between.local_day(clinic)
+    for back, pain in ((9, 6), (6, 5), (4, 5), (2, 4)):
+        between.save_diary(account=account, pain=pain, note="", day=today - timedelta(days=back))
     return {"clinic": clinic, "physio": physio, "desk": desk, "patient": patient, "visit": visit}
 
 
@@ -107,6 +110,7 @@ def test_after_a_signed_visit_the_patient_reads_the_aftercare_and_logs_an_exerci
     page.locator("label.choice", has_text="4").first.click()
     page.get_by_role("button", name="Save today's pain").click()
     expect(page.get_by_role("status")).to_contain_text("Saved today's pain diary.")
+    expect(page.locator("svg.chart")).to_be_visible()
     assert_accessible(page)
     fits(page, SIZES[size]["width"])
     shot(page, "diary", size)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from needlechart.common import svgchart
 from needlechart.knowledge import load
 from needlechart.portal import between
-from needlechart.portal.models import Bruising
+from needlechart.portal.models import Bruising, PortalAccount
 
 register = template.Library()
 
@@ -54,6 +54,8 @@ def between_panel(context: Any, patient: Any) -> dict[str, Any]:
     user = context["request"].user
     if not (user.is_clinic_staff and user.sees_clinical_content and user.clinic_id == patient.clinic_id):
         return {"hidden": True}
+    if not PortalAccount.objects.filter(patient=patient).exists():
+        return {"hidden": True}  # nothing is logged between visits without the portal
     return {"hidden": False, **_context(patient, timezone.localdate())}
 
 

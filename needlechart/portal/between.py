@@ -13,6 +13,7 @@ tells them it is there.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -36,6 +37,8 @@ from needlechart.knowledge.model import AftercareItem, Exercise
 
 from . import alerts, mail, sections
 from .models import AlertKind, CheckIn, DiaryEntry, ExerciseLog, ExerciseStatus, PortalAccount
+
+logger = logging.getLogger("needlechart.portal")
 
 MAX_NOTE = 300
 MAX_OTHER = 1000
@@ -264,7 +267,11 @@ def create_check_in(*, visit: Visit, now: datetime | None = None) -> CheckIn | N
     closes = at + core.OPEN_FOR
     if now >= closes:
         return None
-    offered = [item.id for item in aftercare_for(visit).urgent]
+    try:
+        offered = [item.id for item in aftercare_for(visit).urgent]
+    except KeyError:  # a target the knowledge base no longer has: the check-in still asks the rest
+        logger.warning("check-in of visit %s: aftercare could not be built", visit.pk, exc_info=True)
+        offered = []
     check_in, _ = CheckIn.objects.get_or_create(
         visit=visit,
         defaults={

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery
-from django.urls import reverse
 from django.utils import timezone
 
 from needlechart.audit.models import Action
@@ -574,10 +573,6 @@ def summary(patient: Any, *, today: date | None = None, check_ins: int = 5) -> S
     return result
 
 
-def latest_answer_time(patient: Any) -> datetime | None:
-    return CheckIn.objects.filter(patient=patient).aggregate(latest=Max("answered_at"))["latest"]
-
-
 # --- home-page sections -----------------------------------------------------------------------------
 
 
@@ -639,7 +634,3 @@ def diary_section(account: PortalAccount) -> sections.Section | None:
     today = local_day(account.clinic)
     entry = DiaryEntry.objects.filter(patient=account.patient, day=today).first()
     return sections.Section("portal/between/_home_diary.html", {"entry": entry}, priority=45)
-
-
-def check_in_url(check_in: CheckIn) -> str:
-    return reverse("portal:check_in", args=[opaque.of(check_in)])

@@ -103,7 +103,13 @@ def test_after_a_signed_visit_the_patient_reads_the_aftercare_and_logs_an_exerci
     page.reload()
     card = page.locator("section.exercise").first
     expect(card.get_by_label("Note")).to_have_value("Felt easier")
-    card.get_by_role("button", name="Partly").click()
+    # By keyboard: from the note, Tab past Done to Partly and press Enter.
+    card.get_by_label("Note").focus()
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Done")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Partly")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("section.exercise").first.get_by_text("Today: Partly")).to_be_visible()
 
     page.goto(live_server.url + "/portal/diary/")

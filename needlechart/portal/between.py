@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from needlechart.audit.models import Action

@@ -432,6 +432,14 @@ def due_check_in_emails(now: datetime | None = None) -> int:
     return sent
 
 
+try:  # the notifications app's periodic runner, once it is merged
+    from needlechart.notifications.sweeps import sweep as _sweep  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - before the merge
+    pass
+else:
+    _sweep("portal.check_in_emails")(due_check_in_emails)
+
+
 # --- pain diary -----------------------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ KINDS: dict[str, str] = {
     "intake": "it",
     "portal_questionnaire": "pq",
     "econsent": "ec",
+    "check_in": "ci",
 }
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case: no i, l, o, u
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
@@ -165,6 +166,7 @@ MODEL_KINDS: dict[str, str] = {
     "portal.intake": "intake",
     "portal.questionnaireresponse": "portal_questionnaire",
     "portal.econsent": "econsent",
+    "portal.checkin": "check_in",
 }
 
 

@@ -21,6 +21,8 @@ and only the hosts named may be served. Everything a deployment changes comes fr
 - NEEDLECHART_EMAIL_HOST                the SMTP server (then NEEDLECHART_EMAIL_PORT/USER/PASSWORD/USE_TLS/
                                         USE_SSL/TIMEOUT and NEEDLECHART_EMAIL_FROM); unset: the console in
                                         development, and mail refused as "not set up" in production
+- NEEDLECHART_PUBLIC_URL                the site's address for links in emails sent by the worker (reminders,
+                                        check-ins), e.g. https://clinic.example.org
 - NEEDLECHART_LICENSED_TEXT_DIR         the clinic's licensed questionnaire text (NDI, ODI, QuickDASH,
                                         LEFS): one <instrument>.yaml each (README, "Licensed
                                         questionnaire text"); unset: those are not offered in the portal
@@ -323,6 +325,11 @@ if not DEFAULT_FROM_EMAIL:
         )
     DEFAULT_FROM_EMAIL = "noreply@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address the site is served at, for links in emails sent by background work (no request to
+# take the host from): https://clinic.example.org. Unset in development: the local server.
+PUBLIC_BASE_URL = os.environ.get("NEEDLECHART_PUBLIC_URL", "").strip().rstrip("/") or (
+    "http://127.0.0.1:8000" if DEBUG else ""
+)
 
 # Content-Security-Policy: scripts and styles only from NeedleChart itself; no inline script, no
 # third-party origin. htmx's own indicator styles are switched off in the page's htmx-config.

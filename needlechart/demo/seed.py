@@ -18,7 +18,7 @@ from needlechart.charting.models import Visit
 from needlechart.knowledge import load
 from needlechart.patients.models import Episode, Patient, PatientFinding, Sex
 
-from . import outcomes
+from . import outcomes, portal
 
 DEMO_CLINIC_SLUG = "demo"
 DEMO_PASSWORD = "needlechart-demo"
@@ -196,6 +196,7 @@ def seed(today: date | None = None) -> Clinic:
         visits = _chart_weeks(clinician, patient, episode, findings, start, weeks=4 + n % 3, pains=pains)
         outcomes.measure(clinician, episode, visits, profile)
         outcomes.settle(clinician, episode, profile)
+    portal.seed_portal(clinic, users["physio"])
     return clinic
 
 
@@ -285,4 +286,4 @@ def within_safe_depth(kb, target: str, depth: int) -> int:
 
 def logins() -> str:
     rows = "\n".join(f"  {s.username:<15} {dict(Role.choices)[s.role]}" for s in STAFF)
-    return f"Demo clinic logins (password for all: {DEMO_PASSWORD}, demo clinic only):\n{rows}"
+    return f"Demo clinic logins (password for all: {DEMO_PASSWORD}, demo clinic only):\n{rows}\n  {portal.logins()}"

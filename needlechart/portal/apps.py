@@ -13,4 +13,4 @@ class PortalConfig(AppConfig):
         for module in self.HOME_SECTION_MODULES:
             import_module(module)
 
-    HOME_SECTION_MODULES: tuple[str, ...] = ("needlechart.portal.intake_sections",)
+    HOME_SECTION_MODULES: tuple[str, ...] = ("needlechart.portal.intake_sections", "needlechart.portal.between")

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from needlechart.notifications.models import Kind
 from needlechart.notifications.services import send_email
 
-from .models import PortalAccount
+from .models import CheckIn, PortalAccount
 
 
 def _send(
@@ -85,7 +87,42 @@ def send_questionnaire_reminder(*, account: PortalAccount, titles: list[str], ke
         f"Hello {account.patient.first_name},\n\n"
         f"{clinic.name} would like you to fill in a short questionnaire about how you are:\n{listed}\n\n"
         "Sign in to your patient portal and open the home page: the questionnaire is under "
-        "'Questionnaires to fill in'. It takes a few minutes.\n\n"
+        f"'Questionnaires to fill in'. It takes a few minutes.\n{portal_url(reverse('portal:home'))}\n\n"
         "Your answers help us see how your treatment is going.\n"
     )
     _send(account=account, subject=f"A questionnaire from {clinic.name}", text=text, kind=Kind.REMINDER, key=key)
+
+
+def portal_url(path: str) -> str:
+    """An address in the portal for an email: absolute when PUBLIC_BASE_URL is set (https://clinic.example)."""
+    base = (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{path}"
+
+
+def send_check_in(*, account: PortalAccount, check_in: CheckIn) -> None:
+    """The nudge a day after needling: the questions are in the portal (which shows them whatever the
+    email does)."""
+    from needlechart.common import opaque
+
+    clinic = account.clinic
+    when = formats.date_format(check_in.visit.visit_date, "l j F")
+    url = portal_url(reverse("portal:check_in", args=[opaque.of(check_in)]))
+    text = (
+        f"Hello {account.patient.first_name},\n\n"
+        f"You had needling at {clinic.name} on {when}. How are you feeling now?\n\n"
+        "Please answer three short questions in your patient portal: how sore you are, any bruising, "
+        "and whether you have any of the warning signs on your aftercare sheet. It takes about a minute.\n\n"
+        f"{url}\n\n"
+        "You can answer for a week after your treatment.\n\n"
+        "Do not wait for this email if you feel unwell: if you have any of the warning signs on your "
+        "aftercare sheet, call emergency services"
+        + (f" or the clinic on {clinic.phone}" if clinic.phone else " or the clinic")
+        + " now.\n"
+    )
+    _send(
+        account=account,
+        subject=f"How are you feeling after your treatment at {clinic.name}?",
+        text=text,
+        kind=Kind.CHECK_IN,
+        key=f"check_in:{check_in.pk}",
+    )

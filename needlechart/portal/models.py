@@ -89,6 +89,8 @@ class PortalAlert(models.Model):
         indexes = [models.Index(fields=["clinic", "acknowledged_at", "-created_at"])]
 
 
+# Between visits (exercise log, check-in, pain diary): their own module, found by Django through here.
+from .between_models import Bruising, CheckIn, DiaryEntry, ExerciseLog, ExerciseStatus  # noqa: E402, F401
 from .intake_models import (  # noqa: E402,F401 - the intake's models, in their own module
     EConsent,
     EConsentConfirmation,

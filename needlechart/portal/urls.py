@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake_views, views
+from . import between_urls, intake_views, views
 from .intake import STEPS
 
 app_name = "portal"
@@ -23,3 +23,5 @@ urlpatterns = [
     path("consent/", intake_views.consent, name="consent"),
     path("questionnaire/", intake_views.questionnaire, name="questionnaire"),
 ]
+
+urlpatterns += between_urls.urlpatterns

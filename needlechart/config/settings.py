@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "needlechart.dashboard",
     "needlechart.explorer",
     "needlechart.learn",
+    "needlechart.selfcheck",
     "needlechart.demo",
 ]
 

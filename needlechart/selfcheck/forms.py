@@ -231,7 +231,13 @@ class ContactForm(forms.Form):
         label="I agree that the clinic may keep my answers and contact me about them.",
         error_messages={"required": "Tick the box to agree, or your answers cannot be sent."},
     )
-    submission_key = forms.UUIDField(widget=forms.HiddenInput, error_messages={"invalid": "Reload the page."})
+    submission_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "The form was out of date and has been renewed: press Send again.",
+            "invalid": "The form was out of date and has been renewed: press Send again.",
+        },
+    )
 
     def __init__(self, *args: Any, clinics: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

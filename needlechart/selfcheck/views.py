@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,7 +35,7 @@ from . import selectors, services
 from .forms import AnswersForm, ContactForm, question_field, steps_fields, where_fields
 from .models import Status
 
-EXAMPLE_EMERGENCY_NUMBERS = (("911", "USA and Canada"), ("999", "UK"), ("112", "Europe and most mobile phones"))
+EXAMPLE_EMERGENCY_NUMBERS = (("911", "USA, Canada"), ("999", "UK"), ("112", "Europe, most mobiles"))
 LEARN = {
     triage.EMERGENCY: ("when-to-get-help",),
     triage.SEE_DOCTOR: ("when-to-get-help",),
@@ -227,7 +226,12 @@ def _result_context(
             initial["clinic"] = only[0].slug
         contact = ContactForm(initial=initial, clinics=clinics)
     chosen = slug or (only[0].slug if len(only) == 1 else "")
+    key = contact.initial.get("submission_key") if not contact.is_bound else contact.data.get("submission_key")
+    if contact.is_bound and contact.errors.get("submission_key"):
+        key = uuid.uuid4()  # a key that is not one cannot be fixed by the person: start a fresh one
     return {
+        "submission_key": key,
+        "key_errors": contact.errors.get("submission_key", []) if contact.is_bound else [],
         "result": result,
         "reasons": [{"r": r, "sources": _sources(kb, r.sources)} for r in result.reasons],
         "precautions": [{"r": r, "sources": _sources(kb, r.sources)} for r in result.precautions],
@@ -371,8 +375,6 @@ def request_status(request: HttpRequest, public_id: str) -> HttpResponse:
     item = selectors.get_request(request.user, public_id)
     try:
         services.set_status(actor=request.user, item=item, status=request.POST.get("status", ""), request=request)
-    except PermissionDenied:
-        raise
     except ValueError as exc:
         messages.error(request, f"Not changed: {exc}.")
         return redirect("selfcheck:request", public_id=item.public_id)

@@ -196,6 +196,9 @@ def seed(today: date | None = None) -> Clinic:
         visits = _chart_weeks(clinician, patient, episode, findings, start, weeks=4 + n % 3, pains=pains)
         outcomes.measure(clinician, episode, visits, profile)
         outcomes.settle(clinician, episode, profile)
+    from needlechart.selfcheck.demo import seed_requests
+
+    seed_requests(clinic)  # two self-checks sent by the public, through the self-check's service
     return clinic
 
 

@@ -148,3 +148,14 @@ def test_the_stored_outcome_is_the_cores(clinics):
     item = send(clinics[0], "needle_phobia")
     assert (item.outcome, item.outcome_rank) == ("not_suitable", 3)
     assert SelfCheckRequest.objects.get().reasons[0]["finding"] == "needle_phobia"
+
+
+def test_the_demo_clinic_has_two_self_checks_and_seeding_again_adds_none(db):
+    from needlechart.demo.seed import seed
+    from needlechart.selfcheck.demo import seed_requests
+
+    clinic = seed()
+    rows = SelfCheckRequest.objects.filter(clinic=clinic).order_by("outcome_rank")
+    assert [r.outcome for r in rows] == ["see_doctor", "suitable"]
+    seed_requests(clinic)
+    assert SelfCheckRequest.objects.filter(clinic=clinic).count() == 2

@@ -76,10 +76,12 @@ def through_the_start(page: Page, base: str, *, viewport: str = "", pain=("lumba
     shape.scroll_into_view_if_needed()
     shape.click()
     expect(shape).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("[data-marked]")).to_contain_text("marked")
+    expect(page.locator("[data-marked]")).to_contain_text("Marked: ")
     expect(page.locator(f'input[type=checkbox][name=pain][value="{pain[0]}:{pain[1]}"]')).to_be_checked()
     if viewport:
         check_screen(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        shot(page, "where", viewport)
     next_screen(page)
     current(page).get_by_label("One to six weeks").check()
     if viewport:

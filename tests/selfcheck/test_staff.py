@@ -65,6 +65,7 @@ def test_the_list_puts_open_urgent_requests_first_and_highlights_them(client, cl
     assert older_suitable.public_id in page and newest_suitable.public_id in page and urgent.public_id in page
 
 
+@pytest.mark.postgres
 def test_another_clinics_staff_never_see_a_request(client, clinics, staff):
     riverside, hilltop = clinics
     item = send(riverside)
@@ -103,6 +104,7 @@ def test_clinicians_and_clinic_admins_see_the_answers(client, clinics, staff, ro
     assert AuditEvent.objects.filter(action="view", actor=staff[role], object_id=str(item.pk)).exists()
 
 
+@pytest.mark.postgres
 def test_a_clinician_marks_a_request_contacted_then_closed_with_audit_rows(client, clinics, staff):
     riverside, _ = clinics
     item = send(riverside)

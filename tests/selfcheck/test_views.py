@@ -133,6 +133,7 @@ def test_with_one_clinic_the_clinic_is_implicit(client, db):
     assert SelfCheckRequest.objects.get().clinic == only
 
 
+@pytest.mark.postgres
 def test_sending_stores_the_core_answer_not_the_browsers(client, clinics):
     riverside, _ = clinics
     data = {**post_data("fever"), **contact(clinic="riverside"), "outcome": "suitable"}
@@ -149,6 +150,7 @@ def test_sending_stores_the_core_answer_not_the_browsers(client, clinics):
     assert event.ip_address == "127.0.0.1"
 
 
+@pytest.mark.postgres
 def test_a_double_submit_stores_one_request(client, clinics):
     data = {**post_data(), **contact(clinic="riverside")}
     first = html(client.post("/self-check/send/", data))
@@ -158,6 +160,7 @@ def test_a_double_submit_stores_one_request(client, clinics):
     assert AuditEvent.objects.count() == 1
 
 
+@pytest.mark.postgres
 def test_the_throttle_refuses_the_sixth_send_in_an_hour_from_one_address(client, clinics, settings):
     settings.SELFCHECK_SUBMISSIONS_PER_HOUR = 5
     for _ in range(5):

@@ -100,7 +100,7 @@
       var value = shape.dataset.region + ":" + shape.dataset.side;
       var c = listBox(value);
       if (c) { c.checked = boxHas(value); }
-      announce(shape.getAttribute("aria-label") + (c && c.checked ? " marked" : " taken off"));
+      announce(c && c.checked ? "" : shape.getAttribute("aria-label") + " taken off");
       save();
     });
     document.addEventListener("keydown", function (event) {
@@ -111,7 +111,7 @@
         var value = shape.dataset.region + ":" + shape.dataset.side;
         var c = listBox(value);
         if (c) { c.checked = boxHas(value); }
-        announce(shape.getAttribute("aria-label") + (c && c.checked ? " marked" : " taken off"));
+        announce(c && c.checked ? "" : shape.getAttribute("aria-label") + " taken off");
         save();
       }, 0);
     });

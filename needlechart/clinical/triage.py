@@ -16,6 +16,10 @@ screening's reported findings, both needling modalities are screened, and the ve
   trigger points refer there for dry needling, local and distal acupoints for acupuncture) that the
   screening does not block.
 
+How long it has hurt and what makes it worse are kept for the clinician: no rule of the knowledge base
+turns them into an answer, so they never change it (a pain that has not improved with treatment is
+its own finding, `failure_to_improve`, asked in the patient's words).
+
 The questions are the knowledge base's own (each finding's patient-facing `question`), arranged in
 `GROUPS`; `questions()` refuses to run when a finding is neither asked nor derived, so a finding added
 to the knowledge base can never be left out of the public self-check unnoticed.

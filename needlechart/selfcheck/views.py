@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.accounts.models import Clinic
@@ -184,6 +185,7 @@ def _questionnaire(
     return render(request, "selfcheck/questions.html", context)
 
 
+@sensitive_post_parameters()  # health answers and contact details never reach an error report
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """The questions. A POST (from "Change my answers") opens them with every answer filled in."""
@@ -259,6 +261,7 @@ def _parsed(request: HttpRequest, kb: KnowledgeBase) -> tuple[AnswersForm, triag
         return form, None
 
 
+@sensitive_post_parameters()  # health answers and contact details never reach an error report
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
     """The core's answer to the posted answers; a fault sends the person back to its screen."""
@@ -271,6 +274,7 @@ def answer(request: HttpRequest) -> HttpResponse:
     return render(request, "selfcheck/answer.html", _result_context(kb, request, form, result, None))
 
 
+@sensitive_post_parameters()  # health answers and contact details never reach an error report
 @require_http_methods(["GET", "POST"])
 def send(request: HttpRequest) -> HttpResponse:
     """Store the self-check for the chosen clinic, with consent; a fault keeps every answer."""

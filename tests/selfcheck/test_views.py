@@ -43,6 +43,8 @@ def test_a_red_flag_gives_the_emergency_answer_and_stores_nothing(client, clinic
     page = html(response)
     assert 'data-answer="emergency"' in page and "Get emergency care now" in page
     assert 'href="tel:999"' in page
+    assert "You said yes to: “Have you noticed numbness" in page
+    assert "Finucane" in page  # the finding's source, cited for the doctor
     assert SelfCheckRequest.objects.count() == 0 and AuditEvent.objects.count() == 0
 
 

@@ -228,6 +228,13 @@
       }
     });
 
+    // Enter in a field moves on a screen (as Next does) rather than sending an unfinished form.
+    form.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.target.tagName !== "INPUT") { return; }
+      var next = steps[current].querySelector("[data-next]");
+      if (next) { event.preventDefault(); next.click(); }
+    });
+
     form.addEventListener("submit", function (event) {
       for (var i = 0; i < steps.length; i++) {
         var found = problems(steps[i]);

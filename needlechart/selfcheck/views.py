@@ -327,7 +327,7 @@ def send(request: HttpRequest) -> HttpResponse:
 
 @clinic_staff_required
 def request_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.requests_for(request.user).select_related(None), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.requests_for(request.user), 50).get_page(request.GET.get("page"))
     return render(request, "selfcheck/request_list.html", {"page": page, "items": page.object_list})
 
 

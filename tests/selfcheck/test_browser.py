@@ -249,3 +249,29 @@ def test_the_whole_self_check_by_keyboard_alone(page: Page, live_server):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Your answers are with"))
     assert SelfCheckRequest.objects.get().email == "kim@example.com"
+
+
+def test_without_javascript_every_screen_shows_and_the_list_of_places_works(browser, live_server):
+    f.clinic("riverside")
+    context = browser.new_context(java_script_enabled=False, viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    page.goto(live_server.url + "/self-check/")
+    expect(page.locator(".sc-step")).to_have_count(len(triage.GROUPS) + 6)
+    expect(page.locator("[data-next]").first).to_be_hidden()
+    page.locator('input[type=checkbox][name=pain][value="calf:left"]').check()
+    page.get_by_label("More than three months").check()
+    page.get_by_label("Age in years").fill("70")
+    for group in triage.GROUPS:
+        for code in group.findings:
+            page.locator(f"input[name=q_{code}][value={'yes' if code == 'dvt_signs' else 'no'}]").check()
+    page.get_by_role("button", name="See my answer").click()
+    expect(page.locator("[data-answer]")).to_have_attribute("data-answer", "see_doctor")
+    expect(page.get_by_role("heading", level=1)).to_have_text("See a doctor soon")
+    context.close()
+
+
+def test_the_accessibility_check_fails_on_a_page_with_a_violation(page: Page, live_server):
+    page.goto(live_server.url + "/self-check/")
+    page.evaluate("document.querySelector('[data-step=start] [data-next]').textContent = ''")  # a nameless button
+    with pytest.raises(AssertionError, match="button-name"):
+        assert_accessible(page)

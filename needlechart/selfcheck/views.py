@@ -179,6 +179,7 @@ def _questionnaire(
         "bound": form is not None and form.is_bound,
         "error_step": form.first_error_step() if form is not None and show_errors else "",
         "error_count": sum(1 for s in steps if s["has_errors"]),
+        "form_errors": list(form.non_field_errors()) if form is not None and show_errors else [],
         "emergency_number": emergency_number(),
         "example_numbers": EXAMPLE_EMERGENCY_NUMBERS,
     }
@@ -247,6 +248,8 @@ def _result_context(
         "example_numbers": EXAMPLE_EMERGENCY_NUMBERS,
         "learn_links": _learn_links(result.outcome),
         "pains": [bodymap.location_label(kb, p.region, p.side) for p in form.answers().pains],
+        "duration": triage.DURATIONS[form.answers().duration],
+        "age": form.answers().age,
     }
 
 

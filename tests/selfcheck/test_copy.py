@@ -30,6 +30,7 @@ KB_TEXT = [
     r"<p class=\"sc-marked\".*?</p>",
     r"<ul class=\"sc-modalities\">.*?</ul>",  # names muscles from the knowledge base
     r"<ul class=\"sc-links\">.*?</ul>",  # the /learn/ page titles
+    r"<p>Where it hurts: .*?</p>",  # the region names
 ]
 
 

@@ -153,6 +153,7 @@ def test_a_suitable_self_check_becomes_an_intake_request_the_clinic_sees(page: P
     page.get_by_role("link", name="Self-checks (1 new)").click()
     row = page.locator("tr", has_text="Sam Patel")
     expect(row).to_contain_text("You could book an assessment")
+    shot(page, "requests", viewport)
     row.get_by_role("link", name="Sam Patel").click()
     expect(page.get_by_text("Anticoagulant therapy (precaution)")).to_be_visible()
     page.get_by_role("button", name="Mark contacted").click()

@@ -62,6 +62,7 @@ def test_the_list_puts_open_urgent_requests_first_and_highlights_them(client, cl
     order = [page.index(n) for n in ("Bob Urgent", "Cat Suitable", "Ann Suitable", "Dan Closed")]
     assert order == sorted(order)
     assert page.count("sc-row-urgent") == 2 and "Urgent: See a doctor soon" in page
+    assert "selfcheck/selfcheck.css" in page  # the highlight's styles
     assert older_suitable.public_id in page and newest_suitable.public_id in page and urgent.public_id in page
 
 

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "needlechart.explorer",
     "needlechart.learn",
     "needlechart.portal",
+    "needlechart.selfcheck",
     "needlechart.demo",
     "needlechart.notifications",
 ]

@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("start/", include("needlechart.common.urls")),
     path("learn/", include("needlechart.learn.urls")),
+    path("self-check/", include("needlechart.selfcheck.urls")),
     path("", include("needlechart.explorer.urls")),
 ]

@@ -197,6 +197,9 @@ def seed(today: date | None = None) -> Clinic:
         outcomes.measure(clinician, episode, visits, profile)
         outcomes.settle(clinician, episode, profile)
     portal.seed_portal(clinic, users["physio"])
+    from needlechart.selfcheck.demo import seed_requests
+
+    seed_requests(clinic)  # two self-checks sent by the public, through the self-check's service
     return clinic
 
 

@@ -71,9 +71,15 @@ def test_no_inline_script_or_style(anonymous):
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
 
 
-def test_the_self_check_link_is_absent_while_there_is_no_self_check(anonymous):
+def test_the_self_check_link_is_absent_while_there_is_no_self_check(anonymous, settings):
+    settings.ROOT_URLCONF = "tests.learn.no_selfcheck_urls"
     html = anonymous.get("/learn/").content.decode()
     assert "Check whether needling could suit you" not in html
+
+
+def test_the_index_links_to_the_real_self_check(anonymous):
+    html = anonymous.get("/learn/").content.decode()
+    assert '<a class="button" href="/self-check/">Check whether needling could suit you</a>' in html
 
 
 def test_the_self_check_link_appears_once_its_url_exists(anonymous, settings):

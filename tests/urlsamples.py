@@ -26,6 +26,15 @@ def _value(converter) -> str:
     return "x"
 
 
+def _regex_value(body: str) -> str:
+    """A value for a regex group of the shape `prefix[chars]{n}` (an opaque reference), else "x"."""
+    shape = re.fullmatch(r"(\w*)\[([^\]]+)\]\{(\d+)\}", body)
+    if shape is None:
+        return "x"
+    prefix, chars, count = shape.groups()
+    return prefix + chars[0] * int(count)
+
+
 def _sample(pattern) -> str:
     """A concrete path segment for a URL pattern, with a plausible value for each parameter."""
     if isinstance(pattern, RoutePattern):
@@ -36,7 +45,7 @@ def _sample(pattern) -> str:
     assert isinstance(pattern, RegexPattern)
     regex = str(pattern).lstrip("^").rstrip("$").replace("\\Z", "")
     regex = re.sub(r"\(\?P<\w+>([\w|]+)\)", lambda m: m.group(1).split("|")[0], regex)  # (?P<app>accounts)
-    regex = re.sub(r"\(\?P<\w+>[^)]*\)", "x", regex)
+    regex = re.sub(r"\(\?P<\w+>([^)]*)\)", lambda m: _regex_value(m.group(1)), regex)
     return regex.replace("\\", "")
 
 

@@ -19,8 +19,21 @@ from django.utils.http import urlencode
 
 from .models import PortalAccount
 
-# The URL namespaces a patient's session may open besides the portal: the public pages.
-PATIENT_NAMESPACES = frozenset({"portal", "learn", "selfcheck"})
+# What a patient's session may open: the portal, the education pages, and the public self-check's own
+# screens (its list of requests is the clinic's, not public).
+PATIENT_NAMESPACES = frozenset({"portal", "learn"})
+PATIENT_URL_NAMES = frozenset({"selfcheck:start", "selfcheck:answer", "selfcheck:send"})
+
+
+def patient_may_open(path: str) -> bool:
+    """Whether a patient's session may open `path` (anything that resolves to nothing is a 404 anyway)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return True
+    return (
+        bool(match.namespaces) and match.namespaces[0] in PATIENT_NAMESPACES
+    ) or match.view_name in PATIENT_URL_NAMES
 
 
 def account_of(request: HttpRequest) -> PortalAccount | None:
@@ -67,11 +80,7 @@ class PortalBoundaryMiddleware:
 
     @staticmethod
     def allowed(path: str) -> bool:
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return True  # a 404 either way, from the normal path
-        return bool(match.namespaces) and match.namespaces[0] in PATIENT_NAMESPACES
+        return patient_may_open(path)
 
     @staticmethod
     def refusal(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from needlechart.accounts.models import Role
 from tests import factories as f
+from tests.a11y import assert_accessible
 from tests.charting.test_browser_flow import SCREENSHOTS, sign_in
 
 from .conftest import PATIENT_PASSWORD
@@ -42,16 +43,19 @@ def test_front_desk_invites_and_the_patient_sets_up_the_portal(
     page.set_viewport_size(viewport)
     page.goto(link)
     expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
+    assert_accessible(page)
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("The same password again").fill("short")
     page.get_by_role("button", name="Set password and continue").click()
     expect(page.get_by_text("too short")).to_be_visible()
+    assert_accessible(page)  # the refused form, its errors tied to the field
     page.get_by_label("Password", exact=True).fill(PATIENT_PASSWORD)
     page.get_by_label("The same password again").fill(PATIENT_PASSWORD)
     page.get_by_role("button", name="Set password and continue").click()
     expect(page.get_by_role("heading", name="Hello, Ada")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"the home page is {width}px wide"
+    assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=str(SCREENSHOTS / f"portal-home-{'phone' if viewport['width'] < 500 else 'desktop'}.png"), full_page=True
@@ -60,12 +64,15 @@ def test_front_desk_invites_and_the_patient_sets_up_the_portal(
     # The boundary, from the browser: a staff page is refused with the way back to the portal.
     page.goto(f"{live_server.url}/patients/")
     expect(page.get_by_role("heading", name="This page is not available")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("link", name="Go to your portal").click()
     page.get_by_role("link", name="My details").click()
     expect(page.get_by_text("Lovelace")).to_be_visible()
+    assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to your patient portal")).to_be_visible()
+    assert_accessible(page)
     page.get_by_label("Email address").first.fill("ada@example.com")
     page.get_by_label("Password", exact=True).fill(PATIENT_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -70,8 +70,11 @@ def test_a_patient_completes_intake_consent_and_a_questionnaire(page: Page, live
     answer_all_no(page)
     page.click("text=Save and continue")
     expect(page.locator("h1")).to_have_text("Where you have pain")
-    page.locator('path.region[data-region="posterior_neck"]').first.focus()
+    neck = page.locator('path.region[data-region="posterior_neck"]').first
+    page.wait_for_load_state("load")  # the body map's script is deferred: it must be listening first
+    neck.focus()
     page.keyboard.press("Enter")  # by keyboard
+    expect(neck).to_have_attribute("aria-pressed", "true")
     check(page, "drawing", size)
     page.click("text=Save and continue")
     expect(page.locator("h1")).to_have_text("Questionnaires")

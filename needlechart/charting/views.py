@@ -413,7 +413,9 @@ def _context(request, visit: Visit, **forms) -> dict:
         context["precautions"] = current_precautions(kb, patient, **folded_precaution_reads(visit))
         has_addenda = getattr(visit, "folded_has_addenda", True)
         context["addenda"] = list(visit.addenda.select_related("author")) if has_addenda else []
-        context["addendum_form"] = forms.get("addendum_form") or AddendumForm()
+        context["addendum_form"], context["addendum_fields"] = _form(
+            kb, "addendum_form", forms.get("addendum_form"), AddendumForm, (), "charting/_fields_addendum.html"
+        )
         drawn: dict = {}
 
         def draw_record():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,44 @@ def current_precautions(kb, patient, *, latest=_UNREAD, findings=None) -> list[P
             add(f.code, f.region, f.side, f.noted_on, "history")
     order = {"red_flag": 0, "contraindication": 1, "precaution": 2}
     return sorted(out, key=lambda p: (order[p.kind], p.name))
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The latest screening as the precautions read it: when, and its findings."""
+
+    performed_at: datetime
+    findings: list
+
+
+def latest_screening_reads(patient_ref: str) -> dict:
+    """Annotations that fold the precaution reads into a query whose rows name a patient
+    (`patient_ref`: "pk" on patients, "patient_id" on visits): whether the patient has any coded
+    history, and when and with what findings they were last screened (each an index lookup). A view
+    that reads them passes `folded_precaution_reads(row)` to `current_precautions`, which then reads
+    neither, and skips the history when there is none."""
+    from django.db.models import Exists, JSONField, OuterRef, Subquery
+
+    from needlechart.patients.models import PatientFinding
+
+    from .models import Screening
+
+    latest = Screening.objects.filter(patient_id=OuterRef(patient_ref)).order_by("-performed_at", "-id")
+    return {
+        "folded_has_history": Exists(PatientFinding.objects.filter(patient_id=OuterRef(patient_ref))),
+        "folded_screened_at": Subquery(latest.values("performed_at")[:1]),
+        "folded_screening_findings": Subquery(latest.values("findings")[:1], output_field=JSONField()),
+    }
+
+
+def folded_precaution_reads(row, *, latest: bool = True) -> dict:
+    """`current_precautions` keywords from a row read with `latest_screening_reads` (none for a row
+    read without them: the precautions read for themselves). `latest=False`: the caller has the
+    latest screening already."""
+    if not hasattr(row, "folded_has_history"):
+        return {}
+    reads: dict = {} if row.folded_has_history else {"findings": []}
+    if latest:
+        at = row.folded_screened_at
+        reads["latest"] = None if at is None else Screened(at, row.folded_screening_findings or [])
+    return reads

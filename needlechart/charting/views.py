@@ -20,7 +20,7 @@ from functools import lru_cache
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Exists, OuterRef
 from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -39,9 +39,11 @@ from needlechart.clinical.locations import drawing_pains
 from needlechart.clinical.screening import ScreeningInputError
 from needlechart.clinical.suggestion import suggest
 from needlechart.common import opaque
+from needlechart.common.compiled import CompiledQuery
 from needlechart.explorer import bodymap
 from needlechart.explorer.fragments import FragmentCache, zone_key
 from needlechart.knowledge import UnknownName, load, resolve_target
+from needlechart.outcomes.models import Measurement
 from needlechart.outcomes.services import due_measurements
 from needlechart.patients.selectors import get_patient
 
@@ -58,8 +60,20 @@ from .forms import (
     ScreeningForm,
     SegmentsForm,
 )
-from .models import Modality, NoteLocked, Visit
-from .selectors import current_precautions
+from .models import (
+    Addendum,
+    AdverseEvent,
+    Consent,
+    ExerciseAssignment,
+    Insertion,
+    Modality,
+    NoteLocked,
+    Palpation,
+    PlannedNeedle,
+    Screening,
+    Visit,
+)
+from .selectors import current_precautions, folded_precaution_reads, latest_screening_reads
 
 # The read-only parts of a draft that any action may change: re-rendered after every action.
 VIEWS = (
@@ -95,16 +109,25 @@ def _page_visit(request, pk: int, visit_id: int) -> Visit:
     and only when the page draws them (a signed note's record is usually drawn already). Anything but
     the clinic's own patient's own visit takes `_visit`'s way: the same 404s and refusals recorded."""
     user = request.user
-    try:
-        # get(), not first(): no ORDER BY to write (the ORM spends more writing this query than the
-        # database spends answering it).
-        visit = Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by").get(
-            pk=visit_id, patient_id=pk, patient__clinic_id=user.clinic_id
-        )
-    except Visit.DoesNotExist:
+    found = PAGE_VISIT.all(visit_id, pk, user.clinic_id) if user.clinic_id is not None else []
+    if len(found) != 1:
         return _visit(request, pk, visit_id)
     require_clinical(user)
-    return visit
+    return found[0]
+
+
+# The page's note with its patient, episode, screening and people, in one query compiled once (the
+# ORM spends more writing it than the database spends answering it). Folded in, each an index
+# lookup: whether the note has addenda, and what the precautions read.
+PAGE_VISIT = CompiledQuery(
+    lambda visit_id, patient_id, clinic_id: (
+        Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
+        .annotate(folded_has_addenda=Exists(Addendum.objects.filter(visit_id=OuterRef("pk"))))
+        .annotate(**latest_screening_reads("patient_id"))
+        .filter(pk=visit_id, patient_id=patient_id, patient__clinic_id=clinic_id)
+        .order_by()
+    )
+)
 
 
 def _visit(request, pk: int, visit_id: int) -> Visit:
@@ -126,11 +149,20 @@ def _target_label(kb, target_id: str) -> str:
     return target.name if target.kind == "muscle" else target.label
 
 
+FIRST_SIGNED = CompiledQuery(
+    lambda episode_id: Visit.objects.filter(episode_id=episode_id, signed_at__isnull=False).order_by(
+        "visit_date", "id"
+    )[:1]
+)
+
+
 def _first_signed_visit(visit: Visit) -> Visit | None:
     """The episode's first signed visit, as it stood when this note was signed: a draft or a discarded
     note never counts, and a later signature never rewrites a signed note's course."""
     if not visit.episode_id:
         return None
+    if not visit.is_signed:
+        return next(iter(FIRST_SIGNED.all(visit.episode_id)), None)
     visits = Visit.objects.filter(episode=visit.episode, signed_at__isnull=False)
     if visit.is_signed:
         visits = visits.filter(signed_at__lte=visit.signed_at)
@@ -143,6 +175,49 @@ def _condition(visit: Visit) -> str:
     if visit.is_signed and visit.signed_record.get("episode"):
         return visit.signed_record["episode"]["condition"]
     return visit.episode.condition if visit.episode else ""
+
+
+# The actions the note's templates post to or fetch (`{{ act.withdraw_consent }}`).
+ACTIONS = frozenset(
+    {
+        "addendum",
+        "adverse-event",
+        "autosave",
+        "confirm",
+        "confirm-all",
+        "consent",
+        "discard",
+        "drawing",
+        "edit",
+        "exercise",
+        "needle",
+        "note",
+        "palpation",
+        "remove",
+        "rescreen",
+        "screen",
+        "segments",
+        "sign",
+        "withdraw-consent",
+    }
+)
+
+
+class ActionUrls:
+    """The addresses of one note's actions, reversed once per page instead of once per link:
+    `{{ act.withdraw_consent }}` in a template is `{% url 'charting:action' patient.pk visit.pk
+    'withdraw-consent' %}` (template names use "_" where the action has "-"). An unknown action is
+    a KeyError, so a template that names one renders nothing rather than a wrong address."""
+
+    def __init__(self, patient_id: int, visit_id: int):
+        first = reverse("charting:action", args=[patient_id, visit_id, "note"])
+        self._base = first.removesuffix("note/")
+
+    def __getitem__(self, name: str) -> str:
+        action = name.replace("_", "-")
+        if action not in ACTIONS:
+            raise KeyError(name)
+        return f"{self._base}{action}/"
 
 
 # Markup drawn once per distinct input and reused (see needlechart.explorer.fragments): a signed note's
@@ -183,9 +258,49 @@ def _record_key(visit: Visit) -> tuple:
     return (visit.pk, hashlib.sha256(row.encode()).hexdigest(), signer, zone_key())
 
 
+# Each part of a note, as `visit.<part>.all()` reads it, compiled once.
+TAKEN_HERE = CompiledQuery(
+    lambda visit_id: Measurement.objects.filter(visit_id=visit_id, void__isnull=True).order_by("recorded_at")
+)
+PART_QUERIES = {
+    name: CompiledQuery(lambda visit_id, model=model: model.objects.filter(visit_id=visit_id))
+    for name, model in (
+        ("insertions", Insertion),
+        ("plannedneedles", PlannedNeedle),
+        ("palpations", Palpation),
+        ("adverseevents", AdverseEvent),
+        ("exerciseassignments", ExerciseAssignment),
+    )
+}
+CONSENTS = CompiledQuery(lambda patient_id: Consent.objects.filter(patient_id=patient_id))
+LATEST_SCREENING = CompiledQuery(
+    lambda patient_id: Screening.objects.filter(patient_id=patient_id).order_by("-performed_at", "-id")[:1]
+)
+
+
+def _prefetched(instance, name: str, rows: list, field: str) -> None:
+    """`rows` kept as what `instance.<name>.all()` answers, as prefetch_related keeps them."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    queryset = getattr(instance, name).get_queryset()
+    remote = queryset.model._meta.get_field(field)
+    for row in rows:
+        remote.set_cached_value(row, instance)
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    cache[name] = queryset
+
+
+def _read_parts(visit: Visit) -> None:
+    """The note's parts, each read once (a part already read is kept)."""
+    cache = getattr(visit, "_prefetched_objects_cache", {})
+    for name, query in PART_QUERIES.items():
+        if name not in cache:
+            _prefetched(visit, name, query.all(visit.pk), "visit")
+
+
 def _record_parts(kb, visit: Visit) -> dict:
     """The note's parts as its record and a draft's views show them (read once, with the note)."""
-    prefetch_related_objects([visit], *PARTS)
+    _read_parts(visit)
     return {
         "insertions": [
             (i, kb.target(i.target))
@@ -291,12 +406,16 @@ def _context(request, visit: Visit, **forms) -> dict:
         "refusal": refusal,
         "editable": not refusal,
         "acupuncture": visit.modality == Modality.ACUPUNCTURE,
+        "act": ActionUrls(patient.pk, visit.pk),
     }
     if visit.is_signed:
         # The record is drawn once: the parts are read only to draw it (or when asked for).
-        context["precautions"] = current_precautions(kb, patient)
-        context["addenda"] = list(visit.addenda.select_related("author"))
-        context["addendum_form"] = forms.get("addendum_form") or AddendumForm()
+        context["precautions"] = current_precautions(kb, patient, **folded_precaution_reads(visit))
+        has_addenda = getattr(visit, "folded_has_addenda", True)
+        context["addenda"] = list(visit.addenda.select_related("author")) if has_addenda else []
+        context["addendum_form"], context["addendum_fields"] = _form(
+            kb, "addendum_form", forms.get("addendum_form"), AddendumForm, (), "charting/_fields_addendum.html"
+        )
         drawn: dict = {}
 
         def draw_record():
@@ -310,18 +429,22 @@ def _context(request, visit: Visit, **forms) -> dict:
         return context
     context.update(_record_parts(kb, visit))
     if refusal:
-        context["precautions"] = current_precautions(kb, patient)
+        context["precautions"] = current_precautions(kb, patient, **folded_precaution_reads(visit))
         return context
+    if visit.episode_id is not None and visit.episode.patient_id == patient.pk:
+        visit.episode.patient = patient  # read with the note: the outcome checks need not read it again
     if visit.episode_id is not None and visit.episode.status != "discharged":
         # What the plan's schedule makes due at this visit, each one click from its form.
         context["due_today"] = due_measurements(request.user, visit.episode, on=visit.visit_date)
-        context["taken_here"] = list(visit.measurements.filter(void__isnull=True).order_by("recorded_at"))
+        context["taken_here"] = TAKEN_HERE.all(visit.pk)
     condition = _condition(visit)
     # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
     pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
     screening = visit.screening
-    last_screening = patient.screenings.first()
-    context["precautions"] = current_precautions(kb, patient, latest=last_screening)
+    last_screening = next(iter(LATEST_SCREENING.all(patient.pk)), None)
+    context["precautions"] = current_precautions(
+        kb, patient, latest=last_screening, **folded_precaution_reads(visit, latest=False)
+    )
     suggestions = None
     if pains or condition:
         screening_input = services.screening_input(screening, modalities=(visit.modality,)) if screening else None
@@ -331,7 +454,9 @@ def _context(request, visit: Visit, **forms) -> dict:
         context["suggestions_html"] = SUGGESTIONS.get(
             kb, key, lambda: render_to_string("charting/_suggestions.html", {"suggestion_groups": groups})
         )
-    prefetch_related_objects([patient], "consents")  # read twice: the consent view and the sign check
+    if "consents" not in getattr(patient, "_prefetched_objects_cache", {}):
+        # Read twice: the consent view and the sign check.
+        _prefetched(patient, "consents", CONSENTS.all(patient.pk), "patient")
     consents = services.current_consents(patient)
     modality = visit.modality
     initial = ScreeningForm.initial_from(last_screening)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from needlechart.audit.services import record_denied
 from needlechart.charting.models import AdverseEvent, Insertion, Visit
+from needlechart.charting.selectors import latest_screening_reads
+from needlechart.common.compiled import CompiledQuery
 
 from .models import Episode, Patient
 
@@ -31,6 +33,40 @@ def get_patient(user, pk: int) -> Patient:
     except (Patient.DoesNotExist, ValueError, TypeError):
         record_denied(user, "patients.patient", pk)
         raise Http404("No such patient") from None
+
+
+# The overview's patient, with what the precautions read folded in (`latest_screening_reads`), in
+# one query compiled once.
+OVERVIEW_PATIENT = CompiledQuery(
+    lambda pk, clinic_id: (
+        Patient.objects.annotate(**latest_screening_reads("pk"), **_outcome_reads())
+        .filter(pk=pk, clinic_id=clinic_id)
+        .order_by()
+    )
+)
+
+
+def _outcome_reads() -> dict:
+    """Whether any episode of the patient has what the overview's progress shows (a plan of care, a
+    measurement or a range-of-motion reading that is not void): when none has, there is no progress
+    to read (`outcomes.selectors.progress_of_episodes` would find nothing to show)."""
+    from needlechart.outcomes.models import Measurement, PlanRevision, RangeOfMotion
+
+    patient = OuterRef("pk")
+    return {
+        "folded_has_outcomes": Exists(PlanRevision.objects.filter(episode__patient_id=patient))
+        | Exists(Measurement.objects.filter(episode__patient_id=patient, void__isnull=True))
+        | Exists(RangeOfMotion.objects.filter(episode__patient_id=patient, void__isnull=True))
+    }
+
+
+def get_overview_patient(user, pk: int) -> Patient:
+    """`get_patient` for the chart overview: the same patient, refusals and 404s, read with the
+    latest screening and whether there is any coded history (`folded_precaution_reads`)."""
+    found = OVERVIEW_PATIENT.all(pk, user.clinic_id) if user.clinic_id is not None and isinstance(pk, int) else []
+    if len(found) == 1:
+        return found[0]
+    return get_patient(user, pk)
 
 
 def get_episode(user, pk: int) -> Episode:
@@ -103,6 +139,51 @@ def page_of(rows: QuerySet, per_page: int, number, *, filtered: bool) -> Page:
     return Page([row[:-1] for row in found], wanted, paginator)
 
 
+LIST_FIELDS = ("pk", "last_name", "first_name", "date_of_birth", "phone")
+PATIENT_COUNT = CompiledQuery(
+    lambda clinic_id: (
+        Patient.objects.filter(clinic_id=clinic_id)
+        .order_by()
+        .values("clinic_id")
+        .annotate(n=Count("*"))
+        .values_list("n")
+    )
+)
+COMPILED_PAGES = 40  # the first pages of the list are compiled once each (LIMIT and OFFSET are in the SQL)
+_LIST_PAGES: dict[tuple[int, int], CompiledQuery] = {}
+
+
+def list_page(user, per_page: int, number) -> Page:
+    """`page_of(patients_for(user).values_list(*LIST_FIELDS), per_page, number, filtered=False)`, the
+    whole list, with its count and (for its first pages) its page read by queries compiled once."""
+    rows = patients_for(user).values_list(*LIST_FIELDS)
+    if user.clinic_id is None:
+        return page_of(rows, per_page, number, filtered=False)
+    paginator = Paginator(rows, per_page)
+    counted = PATIENT_COUNT.rows(user.clinic_id)
+    paginator.count = counted[0][0] if counted else 0
+    try:
+        wanted = paginator.validate_number(number)
+    except PageNotAnInteger:
+        wanted = 1
+    except EmptyPage:
+        wanted = paginator.num_pages
+    if wanted > COMPILED_PAGES:
+        return paginator.page(wanted)
+    bottom = (wanted - 1) * per_page
+    query = _LIST_PAGES.get((bottom, per_page))
+    if query is None:
+        query = _LIST_PAGES.setdefault(
+            (bottom, per_page),
+            CompiledQuery(
+                lambda clinic_id: Patient.objects.filter(clinic_id=clinic_id).values_list(*LIST_FIELDS)[
+                    bottom : bottom + per_page
+                ]
+            ),
+        )
+    return Page(query.rows(user.clinic_id), wanted, paginator)
+
+
 # What the overview's visit table, chart and follow-up button read of a visit: never the note's text,
 # drawing or billing (JSON decoded for nothing).
 VISIT_ROW_FIELDS = (
@@ -119,20 +200,31 @@ VISIT_ROW_FIELDS = (
 )
 
 
-def visit_rows(patient, limit: int) -> list[Visit]:
-    """The patient's latest `limit` visits, newest first, each with its needle count. The count is a
-    sub-select per shown visit (an index scan of its needles), so the query reads `limit` visits from
-    the (patient, visit date) index however many the patient has, where a GROUP BY over the join
-    would aggregate every visit first."""
+def _visit_rows(patient_id: int, limit: int) -> QuerySet[Visit]:
     needles = (
         Insertion.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*")).values("n")
     )
-    return list(
-        patient.visits.select_related("clinician")
+    return (
+        Visit.objects.filter(patient_id=patient_id)
+        .select_related("clinician")
         .only(*VISIT_ROW_FIELDS)
         .annotate(needles=Coalesce(Subquery(needles), Value(0)))
         .order_by("-visit_date", "-id")[:limit]
     )
+
+
+_VISIT_ROWS: dict[int, CompiledQuery] = {}  # by limit (part of the SQL)
+
+
+def visit_rows(patient, limit: int) -> list[Visit]:
+    """The patient's latest `limit` visits, newest first, each with its needle count. The count is a
+    sub-select per shown visit (an index scan of its needles), so the query reads `limit` visits from
+    the (patient, visit date) index however many the patient has, where a GROUP BY over the join
+    would aggregate every visit first. Compiled once per limit."""
+    query = _VISIT_ROWS.get(limit)
+    if query is None:
+        query = _VISIT_ROWS.setdefault(limit, CompiledQuery(lambda patient_id: _visit_rows(patient_id, limit)))
+    return query.all(patient.pk)
 
 
 def adverse_events(patient) -> list[AdverseEvent]:
@@ -140,7 +232,7 @@ def adverse_events(patient) -> list[AdverseEvent]:
     up by the ids of the patient's visits: joined to the visits instead, PostgreSQL reads every event of
     the clinic (a hash join over a full scan, 2.5 ms at 400,000 visits), where the ids find the few
     events through their visit index."""
-    visits = list(patient.visits.order_by().values_list("pk", flat=True))
+    visits = [v.pk for v in VISIT_IDS.all(patient.pk)]
     if not visits:
         return []
     return list(
@@ -149,3 +241,6 @@ def adverse_events(patient) -> list[AdverseEvent]:
         .only("code", "severity", "action_taken", "visit__visit_date")
         .order_by("-visit__visit_date")
     )
+
+
+VISIT_IDS = CompiledQuery(lambda patient_id: Visit.objects.filter(patient_id=patient_id).only("pk").order_by())

@@ -14,8 +14,9 @@ from django.urls import reverse
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinic_admin, require_clinical
 from needlechart.audit.selectors import trail_for_patient
-from needlechart.charting.selectors import current_precautions
+from needlechart.charting.selectors import current_precautions, folded_precaution_reads
 from needlechart.clinical.charting import default_modality
+from needlechart.common.compiled import CompiledQuery
 from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
 from needlechart.outcomes.charts import instrument_charts
@@ -25,7 +26,7 @@ from needlechart.outcomes.selectors import progress_of_episodes
 from . import selectors, services
 from .charts import nprs_course_chart
 from .forms import EpisodeForm, HistoryFindingForm, PatientForm
-from .models import PatientFinding
+from .models import Episode, PatientFinding
 
 PAGE_SIZE = 25
 VISITS_SHOWN = 52  # a year of weekly visits on the overview
@@ -34,13 +35,19 @@ VISITS_SHOWN = 52  # a year of weekly visits on the overview
 VISIT_ROWS = FragmentCache("overview visit rows", maxsize=256)
 # A page of the patient list (or of a search) as shown, drawn once per page of rows.
 PATIENT_ROWS = FragmentCache("patient list pages", maxsize=256)
+# The overview's reads of a fixed shape, compiled once.
+EPISODES = CompiledQuery(lambda patient_id: Episode.objects.filter(patient_id=patient_id))
+FINDINGS = CompiledQuery(lambda patient_id: PatientFinding.objects.filter(patient_id=patient_id))
 
 
 @clinic_staff_required
 def patient_list(request):
     query = request.GET.get("q", "")[:100]
-    found = selectors.search(request.user, query).values_list("pk", "last_name", "first_name", "date_of_birth", "phone")
-    page = selectors.page_of(found, PAGE_SIZE, request.GET.get("page"), filtered=bool(query.strip()))
+    if query.strip():
+        found = selectors.search(request.user, query).values_list(*selectors.LIST_FIELDS)
+        page = selectors.page_of(found, PAGE_SIZE, request.GET.get("page"), filtered=True)
+    else:
+        page = selectors.list_page(request.user, PAGE_SIZE, request.GET.get("page"))
     shown = (tuple(page.object_list), page.number, page.paginator.num_pages, query)
     rows = PATIENT_ROWS.get(load(), shown, lambda: _patient_rows(page, query))
     if request.htmx:
@@ -71,20 +78,28 @@ def patient_create(request):
 
 @clinic_staff_required
 def patient_detail(request, pk: int):
-    patient = selectors.get_patient(request.user, pk)
+    patient = selectors.get_overview_patient(request.user, pk)
     services.open_chart(request.user, patient, request=request)
     context = {"patient": patient}
     if request.user.sees_clinical_content:
         kb = load()
-        episodes = list(patient.episodes.all())
+        episodes = EPISODES.all(patient.pk)
         context["episodes"] = [(e, kb.conditions.get(e.condition)) for e in episodes]
         # Each episode with a plan or measurements: the core's progress and what is due (a fixed number of
         # queries, however many measurements); the ones not responding or to be referred are flagged on top.
-        progress = progress_of_episodes(request.user, patient, episodes)
+        # Nothing to read when no episode has a plan, a measurement or a range of motion (read with the
+        # patient; the patient is the user's clinic's and the user sees clinical content, so the
+        # outcome checks pass).
+        has_outcomes = getattr(patient, "folded_has_outcomes", True)
+        progress = progress_of_episodes(request.user, patient, episodes) if has_outcomes and episodes else []
         context["progress"] = [(p, instrument_charts(p.progress, p.series) if p.progress else []) for p in progress]
         context["progress_flags"] = [p for p in progress if p.flagged]
-        findings = list(patient.findings.all())  # read once: the precautions and the history both show them
-        context["precautions"] = current_precautions(kb, patient, findings=findings)
+        # Read once (and only when there is any): the precautions and the history both show them.
+        reads = folded_precaution_reads(patient)
+        findings = reads.pop("findings", None)
+        if findings is None:
+            findings = FINDINGS.all(patient.pk)
+        context["precautions"] = current_precautions(kb, patient, findings=findings, **reads)
         context["history"] = [(f, kb.findings.get(f.code)) for f in findings]
         visits = selectors.visit_rows(patient, VISITS_SHOWN)
         # The rows as shown (the visit's address, date, modality, clinician, scores, needles, status).

@@ -1,0 +1,109 @@
+"""Queries compiled once (needlechart.common.compiled) answer exactly what the ORM answers, for any ids,
+on SQLite and (marked `postgres`) on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.paginator import Paginator
+
+from needlechart.charting import services
+from needlechart.charting.models import Visit
+from needlechart.charting.views import PAGE_VISIT, PART_QUERIES
+from needlechart.common.compiled import CompiledQuery
+from needlechart.patients import selectors
+from needlechart.patients.models import Patient, PatientFinding
+from tests import factories as f
+from tests.charting.conftest import ALL_RISKS
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def _row(obj, *related: str) -> dict:
+    out = {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    for name in related:
+        target = getattr(obj, name)
+        out[name] = None if target is None else {k: v for k, v in vars(target).items() if not k.startswith("_")}
+    return out
+
+
+@pytest.fixture
+def two_notes():
+    clinic = f.clinic()
+    physio = f.user(clinic, "physio", dry_needling_certified_on=date(2022, 1, 1))
+    ada, bob = f.patient(clinic, "Ada", "Lovelace"), f.patient(clinic, "Bob", "Babbage")
+    notes = []
+    for patient, needles in ((ada, 1), (bob, 3)):
+        services.record_consent(physio, patient, "dry_needling", ALL_RISKS, True)
+        visit = services.start_visit(physio, patient)
+        services.attach_screening(physio, visit, services.screen_patient(physio, patient, [], ["dry_needling"]))
+        for n in range(needles):
+            services.add_insertion(physio, visit, {"target": ["masseter", "temporalis"][n % 2], "side": "left"})
+        notes.append(Visit.objects.get(pk=visit.pk))
+    PatientFinding.objects.create(patient=bob, code="anticoagulant_therapy", noted_on=date(2025, 1, 1))
+    return clinic, notes
+
+
+def test_the_note_query_answers_what_the_orm_answers_for_each_note(two_notes):
+    clinic, notes = two_notes
+    related = ("patient", "episode", "screening", "clinician", "signed_by")
+    for visit in notes:  # the second call runs the SQL compiled by the first, with other ids
+        (compiled,) = PAGE_VISIT.all(visit.pk, visit.patient_id, clinic.pk)
+        orm = PAGE_VISIT.queryset(visit.pk, visit.patient_id, clinic.pk).get()
+        assert _row(compiled, *related) == _row(orm, *related)
+        assert compiled.screening.findings == orm.screening.findings  # JSON decoded alike
+        assert compiled.folded_screened_at == orm.folded_screened_at and compiled.folded_screened_at.tzinfo
+    assert [v.folded_has_history for v in notes for v in PAGE_VISIT.all(v.pk, v.patient_id, clinic.pk)] == [
+        False,
+        True,
+    ]
+
+
+def test_a_note_of_another_clinic_or_patient_is_not_found(two_notes):
+    clinic, (ada_note, bob_note) = two_notes
+    other = f.clinic("elsewhere")
+    assert PAGE_VISIT.all(ada_note.pk, ada_note.patient_id, other.pk) == []
+    assert PAGE_VISIT.all(ada_note.pk, bob_note.patient_id, clinic.pk) == []
+
+
+def test_the_parts_are_each_notes_own(two_notes):
+    _, notes = two_notes
+    for visit in notes:
+        compiled = PART_QUERIES["insertions"].all(visit.pk)
+        assert [_row(i) for i in compiled] == [_row(i) for i in visit.insertions.all()]
+    assert [len(PART_QUERIES["insertions"].all(v.pk)) for v in notes] == [1, 3]
+
+
+def test_values_rows_and_the_list_pages_match_the_paginator(two_notes):
+    clinic, _ = two_notes
+    for n in range(30):
+        f.patient(clinic, f"P{n:02d}", f"Person{n:02d}")
+    staff = f.user(clinic, "desk")
+    expected = Paginator(Patient.objects.filter(clinic=clinic).values_list(*selectors.LIST_FIELDS), 25)
+    for number in (None, "1", "2", "3", "0", "-1", "abc", "2.0", 999):
+        page = selectors.list_page(staff, 25, number)
+        reference = expected.get_page(number)
+        assert (list(page.object_list), page.number, page.paginator.num_pages, page.paginator.count) == (
+            list(reference.object_list),
+            reference.number,
+            reference.paginator.num_pages,
+            reference.paginator.count,
+        ), number
+
+
+def test_an_empty_clinic_lists_nobody():
+    staff = f.user(f.clinic("empty"), "desk")
+    page = selectors.list_page(staff, 25, None)
+    assert (list(page.object_list), page.number, page.paginator.count) == ([], 1, 0)
+
+
+def test_only_int_ids_and_every_id_must_reach_the_sql():
+    query = CompiledQuery(lambda pk: Patient.objects.filter(pk=pk))
+    with pytest.raises(TypeError):
+        query.all("1")
+    with pytest.raises(TypeError):
+        query.all(True)
+    dropped = CompiledQuery(lambda pk, clinic_id: Patient.objects.filter(pk=pk))
+    with pytest.raises(ValueError, match="does not reach the SQL"):
+        dropped.all(1, 2)

@@ -4,11 +4,9 @@ render. Every page showing clinical content writes an audit row; every object is
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,19 +16,15 @@ from django.views.decorators.http import require_http_methods
 
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
-from needlechart.common import opaque, svgchart
+from needlechart.common import emergency, opaque, svgchart
 from needlechart.knowledge import load
 
 from . import between
 from .access import patient_required
 from .models import Bruising, CheckIn, ExerciseStatus, PortalAccount
 
-# Shown when the deployment has not set its emergency number (NEEDLECHART_EMERGENCY_NUMBER).
-EXAMPLE_EMERGENCY_NUMBERS = (("911", "USA, Canada"), ("999", "UK"), ("112", "Europe, most mobiles"))
-
-
-def emergency_number() -> str:
-    return str(getattr(settings, "SELFCHECK_EMERGENCY_NUMBER", os.environ.get("NEEDLECHART_EMERGENCY_NUMBER", "")))
+EXAMPLE_EMERGENCY_NUMBERS = emergency.EXAMPLE_NUMBERS
+emergency_number = emergency.local_number
 
 
 def _base(account: PortalAccount, **extra: Any) -> dict[str, Any]:

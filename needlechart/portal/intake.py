@@ -14,11 +14,9 @@ once, the moment the step is saved, whether or not the intake is ever sent.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -28,6 +26,7 @@ from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.clinical.locations import PainInputError, parse_pain
 from needlechart.clinical.screening import ReportedFinding, ScreeningInput, ScreeningResult, screen
+from needlechart.common import emergency
 from needlechart.knowledge import load
 from needlechart.knowledge.model import Finding, KnowledgeBase
 
@@ -72,10 +71,7 @@ class IntakeClosed(ValueError):
     """The intake was sent already: it can no longer change."""
 
 
-def emergency_number() -> str:
-    return str(
-        getattr(settings, "NEEDLECHART_EMERGENCY_NUMBER", "") or os.environ.get("NEEDLECHART_EMERGENCY_NUMBER", "")
-    )
+emergency_number = emergency.local_number
 
 
 # ------------------------------------------------------------------------------------ the questions

@@ -10,11 +10,9 @@ Staff pages: the clinic's requests, one request, and its status.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from needlechart.accounts.models import Clinic
 from needlechart.accounts.permissions import clinic_staff_required
 from needlechart.clinical import triage
+from needlechart.common import emergency
 from needlechart.explorer import bodymap
 from needlechart.explorer.selectors import regions_by_part
 from needlechart.knowledge import load
@@ -36,7 +35,7 @@ from . import selectors, services
 from .forms import AnswersForm, ContactForm, question_field, steps_fields, where_fields
 from .models import Status
 
-EXAMPLE_EMERGENCY_NUMBERS = (("911", "USA, Canada"), ("999", "UK"), ("112", "Europe, most mobiles"))
+EXAMPLE_EMERGENCY_NUMBERS = emergency.EXAMPLE_NUMBERS
 LEARN = {
     triage.EMERGENCY: ("when-to-get-help",),
     triage.SEE_DOCTOR: ("when-to-get-help",),
@@ -45,10 +44,7 @@ LEARN = {
 }
 
 
-def emergency_number() -> str:
-    """The deployment's emergency number (NEEDLECHART_EMERGENCY_NUMBER), or "" when it is not known:
-    then the page names the common ones (911, 999, 112) as tap-to-call links."""
-    return str(getattr(settings, "SELFCHECK_EMERGENCY_NUMBER", os.environ.get("NEEDLECHART_EMERGENCY_NUMBER", "")))
+emergency_number = emergency.local_number
 
 
 def _kb() -> KnowledgeBase:

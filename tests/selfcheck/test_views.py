@@ -49,7 +49,7 @@ def test_a_red_flag_gives_the_emergency_answer_and_stores_nothing(client, clinic
 
 
 def test_a_configured_emergency_number_is_the_one_tap_to_call_link(client, clinics, settings):
-    settings.SELFCHECK_EMERGENCY_NUMBER = "000"
+    settings.NEEDLECHART_EMERGENCY_NUMBER = "000"
     page = html(client.post("/self-check/answer/", post_data("chest_pain_dyspnea")))
     assert 'href="tel:000"' in page and "tel:911" not in page
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
@@ -45,11 +47,32 @@ def get_request(user: Any, public_id: str) -> SelfCheckRequest:
         raise Http404("No such self-check") from None
 
 
+NEW_COUNT_SECONDS = 300
+
+
+def new_count_key(clinic_id: int) -> str:
+    return f"needlechart:selfcheck-new:{clinic_id}"
+
+
 def new_count(user: Any) -> int:
-    """New requests of the user's clinic: one count on the (clinic, status) index."""
-    if not getattr(user, "is_authenticated", False) or user.clinic_id is None:
+    """New requests of the user's clinic, for the navigation of every staff page: one count on the
+    (clinic, status) index, kept in the cache until a request arrives or changes status (the services
+    drop it when they commit), so a page costs no query for it."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_clinic_staff", False):
         return 0
-    return SelfCheckRequest.objects.filter(clinic_id=user.clinic_id, status=Status.NEW).count()
+    clinic_id = user.clinic_id
+    return int(
+        cache.get_or_set(
+            new_count_key(clinic_id),
+            lambda: SelfCheckRequest.objects.filter(clinic_id=clinic_id, status=Status.NEW).count(),
+            NEW_COUNT_SECONDS,
+        )
+    )
+
+
+def forget_new_count(clinic_id: int) -> None:
+    """After a request arrives or changes status: the next page counts again."""
+    transaction.on_commit(lambda: cache.delete(new_count_key(clinic_id)))
 
 
 def public_clinics() -> QuerySet[Clinic]:

@@ -23,6 +23,7 @@ from needlechart.audit.services import client_address, record
 from needlechart.clinical import triage
 from needlechart.knowledge.model import KnowledgeBase
 
+from . import selectors
 from .models import SelfCheckRequest, Status
 
 # What the person agrees to. A new wording gets a new version; each request keeps the version agreed.
@@ -116,6 +117,7 @@ def submit_request(
                 consent_version=consent_version,
                 consented_at=now,
             )
+            selectors.forget_new_count(clinic.pk)
             record(
                 None,
                 Action.CREATE,
@@ -163,6 +165,7 @@ def set_status(*, actor: Any, item: SelfCheckRequest, status: str, request: Any 
         stored.status_changed_at = timezone.now()
         stored.status_changed_by = actor
         stored.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+        selectors.forget_new_count(stored.clinic_id)
         record(
             actor,
             Action.CHANGE,

@@ -94,3 +94,9 @@ def test_the_admin_never_lists_or_edits_a_patients_account(active, clinic, clien
     )  # not found: back to the list
     form = client.get("/admin/accounts/user/add/")
     assert b'value="patient"' not in form.content
+
+
+def test_public_pages_show_a_patient_no_staff_links(patient_client):
+    page = patient_client.get("/learn/").content.decode()
+    assert 'href="/patients/"' not in page and "Self-checks" not in page and 'href="/accounts/security/"' not in page
+    assert 'href="/portal/"' in page

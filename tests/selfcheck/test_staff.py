@@ -162,3 +162,21 @@ def test_the_demo_clinic_has_two_self_checks_and_seeding_again_adds_none(db):
     assert [r.outcome for r in rows] == ["see_doctor", "suitable"]
     seed_requests(clinic)
     assert SelfCheckRequest.objects.filter(clinic=clinic).count() == 2
+
+
+def test_the_new_count_in_the_navigation_follows_at_once_and_costs_no_query_when_kept(
+    clinics, staff, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from needlechart.selfcheck import selectors
+
+    riverside, _ = clinics
+    physio = staff["physio"]
+    assert selectors.new_count(physio) == 0
+    with django_assert_num_queries(0):
+        assert selectors.new_count(physio) == 0  # kept: no query on every page
+    with django_capture_on_commit_callbacks(execute=True):
+        item = send(riverside)
+    assert selectors.new_count(physio) == 1  # a new request shows at once
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_status(actor=physio, item=item, status="contacted")
+    assert selectors.new_count(physio) == 0  # and so does a change of status

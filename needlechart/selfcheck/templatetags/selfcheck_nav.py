@@ -18,7 +18,7 @@ register = template.Library()
 def selfcheck_link(context: dict[str, Any]) -> SafeString | str:
     """`<a href=…>Self-checks (2 new)</a>` for clinic staff (one indexed count); nothing for anyone else."""
     user = context.get("user")
-    if user is None or not getattr(user, "is_authenticated", False) or user.clinic_id is None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_clinic_staff:
         return ""
     count = new_count(user)
     url = reverse("selfcheck:requests")

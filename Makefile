@@ -48,4 +48,4 @@ clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
 
 screenshots: $(STAMP) sysdeps  ## the README's screenshots, taken in Chromium by the browser tests
-	NEEDLECHART_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/explorer/test_browser.py tests/charting/test_browser_flow.py tests/charting/test_follow_up_browser.py tests/outcomes/test_browser.py tests/learn/test_browser.py tests/portal/test_browser.py tests/portal/test_between_browser.py tests/selfcheck/test_browser.py
+	NEEDLECHART_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/explorer/test_browser.py tests/charting/test_browser_flow.py tests/charting/test_follow_up_browser.py tests/outcomes/test_browser.py tests/learn/test_browser.py tests/portal/test_browser.py tests/portal/test_between_browser.py tests/portal/test_browser_intake.py tests/selfcheck/test_browser.py

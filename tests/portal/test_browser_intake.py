@@ -4,20 +4,18 @@ is checked with axe-core and for sideways scrolling; screenshots go to docs/scre
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from needlechart.charting import services as charting
 from needlechart.portal.models import EConsent, Intake, IntakeStatus, PortalAlert, QuestionnaireResponse
 from tests.a11y import assert_accessible
+from tests.charting.test_browser_flow import SCREENSHOTS  # NEEDLECHART_SCREENSHOTS (make screenshots) or /tmp
 
 from .conftest import PATIENT_PASSWORD
 from .intake_helpers import neck_episode
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 360, "height": 740}}
 
 

@@ -20,6 +20,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
+# A fast hasher for the whole run: Argon2 (production's) costs about a second per user created under
+# load. Where a test is about the production hash it sets the production list itself
+# (tests/accounts/test_sign_in.py, `production_hashers`).
+PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # Mail stays in django.core.mail.outbox unless a test points it at a real SMTP server
 # (the smtp_server fixture, tests/mail_fixtures.py).
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -17,8 +17,13 @@ def physio():
     return f.user(f.clinic(), "physio")
 
 
-def test_passwords_are_hashed_with_argon2(physio):
-    assert physio.password.startswith("argon2$")
+def test_passwords_are_hashed_with_argon2(settings):
+    from django.conf import settings as live
+
+    settings.PASSWORD_HASHERS = live.PRODUCTION_PASSWORD_HASHERS  # production's list: Argon2 first
+    user = f.user(f.clinic(), "hashed")
+    assert user.password.startswith("argon2$")
+    assert user.check_password(f.PASSWORD)
 
 
 def test_sign_in_and_out_are_audited(physio):

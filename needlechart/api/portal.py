@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from needlechart.accounts.permissions import require_clinical
-from needlechart.audit.services import record_denied
 from needlechart.patients import selectors
 from needlechart.portal import alerts, services
 from needlechart.portal.models import PortalAccount, PortalAlert
@@ -125,10 +124,7 @@ def list_portal_alerts(request: HttpRequest):
 def acknowledge_portal_alert(request: HttpRequest, alert_id: AlertId, payload: AcknowledgeIn):
     """A clinician closes the alert with what was done (front desk: 403)."""
     user = staff(request)
-    alert = PortalAlert.objects.select_related("patient").filter(pk=alert_id, clinic_id=user.clinic_id).first()
-    if alert is None:
-        record_denied(user, "portal.portalalert", alert_id, request=request)
-        raise Http404("No such alert")
+    alert = alerts.alert_of(user=user, alert_id=alert_id, request=request)
     require_clinical(user)
     try:
         alert = alerts.acknowledge(actor=user, alert=alert, action_taken=payload.action_taken, request=request)

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from needlechart.accounts.models import User
 from needlechart.audit.models import Action
-from needlechart.audit.services import record
+from needlechart.audit.services import record, record_denied
 
 from .models import PortalAccount, PortalAlert
 
@@ -83,6 +84,21 @@ def acknowledge(*, actor: User, alert: PortalAlert, action_taken: str, request: 
                 summary=f"Acknowledged a portal alert: {action_taken}"[:300],
                 request=request,
             )
+    return alert
+
+
+def alert_of(*, user: User, alert_id: int, patient: Any = None, request: Any = None) -> PortalAlert:
+    """One alert of the user's clinic (and of `patient`, when given); a 404 for any other, and the
+    attempt on the audit trail. The page and the API look alerts up here."""
+    found = PortalAlert.objects.select_related("patient", "acknowledged_by").filter(
+        pk=alert_id, clinic_id=user.clinic_id
+    )
+    if patient is not None:
+        found = found.filter(patient=patient)
+    alert = found.first() if user.is_clinic_staff else None
+    if alert is None:
+        record_denied(user, "portal.portalalert", alert_id, request=request)
+        raise Http404("No such alert")
     return alert
 
 

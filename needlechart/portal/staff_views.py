@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlechart.accounts.permissions import clinic_staff_required, require_clinical
 from needlechart.audit.models import Action
-from needlechart.audit.services import record, record_denied
+from needlechart.audit.services import record
 from needlechart.patients import selectors
 
 from . import alerts, services
-from .models import PortalAlert
 
 
 @clinic_staff_required
@@ -49,10 +48,7 @@ def disable(request: HttpRequest, pk: int) -> HttpResponse:
 def alert(request: HttpRequest, pk: int, alert_id: int) -> HttpResponse:
     """One portal alert: what the patient reported, and the form to acknowledge it with what was done."""
     patient = selectors.get_patient(request.user, pk)
-    found = PortalAlert.objects.filter(pk=alert_id, patient=patient).select_related("acknowledged_by").first()
-    if found is None:
-        record_denied(request.user, "portal.portalalert", alert_id, request=request)
-        raise Http404("No such alert")
+    found = alerts.alert_of(user=request.user, alert_id=alert_id, patient=patient, request=request)
     require_clinical(request.user)
     errors: dict[str, list[str]] = {}
     action_taken = ""

@@ -20,7 +20,7 @@ from functools import lru_cache
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.forms import CharField
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,6 +28,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
@@ -43,8 +45,7 @@ from needlechart.common.compiled import CompiledQuery
 from needlechart.explorer import bodymap
 from needlechart.explorer.fragments import FragmentCache, zone_key
 from needlechart.knowledge import UnknownName, load, resolve_target
-from needlechart.outcomes.models import Measurement
-from needlechart.outcomes.services import due_measurements
+from needlechart.outcomes.services import due_measurements, measurements_of
 from needlechart.patients.selectors import get_patient
 
 from . import services, soap
@@ -102,6 +103,13 @@ ACTION_FORM = {
 
 
 PARTS = ("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+PART_MODELS = {
+    "insertions": Insertion,
+    "plannedneedles": PlannedNeedle,
+    "palpations": Palpation,
+    "adverseevents": AdverseEvent,
+    "exerciseassignments": ExerciseAssignment,
+}
 
 
 def _page_visit(request, pk: int, visit_id: int) -> Visit:
@@ -116,13 +124,37 @@ def _page_visit(request, pk: int, visit_id: int) -> Visit:
     return found[0]
 
 
+def _page_reads() -> dict:
+    """What the page reads besides the note, folded into the note's query, each an index lookup:
+    whether the note has addenda and which of its parts have rows (an empty part is not read), the
+    patient's latest screening (often the note's own, then not read again), and for a draft the
+    episode's first signed visit (the SOAP note's course of pain)."""
+    note = OuterRef("pk")
+    first_signed = Visit.objects.filter(episode_id=OuterRef("episode_id"), signed_at__isnull=False).order_by(
+        "visit_date", "id"
+    )
+    latest = Screening.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at", "-id")
+    return {
+        "folded_has_addenda": Exists(Addendum.objects.filter(visit_id=note)),
+        **{f"folded_has_{name}": Exists(model.objects.filter(visit_id=note)) for name, model in PART_MODELS.items()},
+        "folded_latest_screening_id": Subquery(latest.values("id")[:1]),
+        "folded_first_signed_id": Subquery(first_signed.values("id")[:1]),
+        "folded_first_signed_date": Subquery(first_signed.values("visit_date")[:1]),
+        "folded_first_signed_nprs": Subquery(first_signed.values("nprs_before")[:1]),
+    }
+
+
 # The page's note with its patient, episode, screening and people, in one query compiled once (the
-# ORM spends more writing it than the database spends answering it). Folded in, each an index
-# lookup: whether the note has addenda, and what the precautions read.
+# ORM spends more writing it than the database spends answering it, and on PostgreSQL the statement
+# is prepared, so it is planned once per connection too). Folded in: `_page_reads`, what the
+# precautions read, and the patient's portal account if any (what the portal adds to the page is
+# read only for a patient who has one).
 PAGE_VISIT = CompiledQuery(
     lambda visit_id, patient_id, clinic_id: (
-        Visit.objects.select_related("patient", "episode", "screening", "clinician", "signed_by")
-        .annotate(folded_has_addenda=Exists(Addendum.objects.filter(visit_id=OuterRef("pk"))))
+        Visit.objects.select_related(
+            "patient", "patient__portal_account", "episode", "screening", "clinician", "signed_by"
+        )
+        .annotate(**_page_reads())
         .annotate(**latest_screening_reads("patient_id"))
         .filter(pk=visit_id, patient_id=patient_id, patient__clinic_id=clinic_id)
         .order_by()
@@ -161,6 +193,15 @@ def _first_signed_visit(visit: Visit) -> Visit | None:
     note never counts, and a later signature never rewrites a signed note's course."""
     if not visit.episode_id:
         return None
+    if not visit.is_signed and hasattr(visit, "folded_first_signed_id"):
+        if visit.folded_first_signed_id is None:
+            return None
+        # Read with the note: what the SOAP note's course uses of it (its id, date and first NPRS).
+        return Visit(
+            pk=visit.folded_first_signed_id,
+            visit_date=visit.folded_first_signed_date,
+            nprs_before=visit.folded_first_signed_nprs,
+        )
     if not visit.is_signed:
         return next(iter(FIRST_SIGNED.all(visit.episode_id)), None)
     visits = Visit.objects.filter(episode=visit.episode, signed_at__isnull=False)
@@ -259,23 +300,25 @@ def _record_key(visit: Visit) -> tuple:
 
 
 # Each part of a note, as `visit.<part>.all()` reads it, compiled once.
-TAKEN_HERE = CompiledQuery(
-    lambda visit_id: Measurement.objects.filter(visit_id=visit_id, void__isnull=True).order_by("recorded_at")
-)
 PART_QUERIES = {
     name: CompiledQuery(lambda visit_id, model=model: model.objects.filter(visit_id=visit_id))
-    for name, model in (
-        ("insertions", Insertion),
-        ("plannedneedles", PlannedNeedle),
-        ("palpations", Palpation),
-        ("adverseevents", AdverseEvent),
-        ("exerciseassignments", ExerciseAssignment),
-    )
+    for name, model in PART_MODELS.items()
 }
 CONSENTS = CompiledQuery(lambda patient_id: Consent.objects.filter(patient_id=patient_id))
 LATEST_SCREENING = CompiledQuery(
     lambda patient_id: Screening.objects.filter(patient_id=patient_id).order_by("-performed_at", "-id")[:1]
 )
+
+
+def _latest_screening(visit: Visit) -> Screening | None:
+    """The patient's latest screening: the note's own when the page's query found it is the latest
+    (read with the note), else read."""
+    if hasattr(visit, "folded_latest_screening_id"):
+        if visit.folded_latest_screening_id is None:
+            return None
+        if visit.folded_latest_screening_id == visit.screening_id:
+            return visit.screening
+    return next(iter(LATEST_SCREENING.all(visit.patient_id)), None)
 
 
 def _prefetched(instance, name: str, rows: list, field: str) -> None:
@@ -295,7 +338,8 @@ def _read_parts(visit: Visit) -> None:
     cache = getattr(visit, "_prefetched_objects_cache", {})
     for name, query in PART_QUERIES.items():
         if name not in cache:
-            _prefetched(visit, name, query.all(visit.pk), "visit")
+            has_rows = getattr(visit, f"folded_has_{name}", True)  # folded into the page's query
+            _prefetched(visit, name, query.all(visit.pk) if has_rows else [], "visit")
 
 
 def _record_parts(kb, visit: Visit) -> dict:
@@ -435,13 +479,19 @@ def _context(request, visit: Visit, **forms) -> dict:
         visit.episode.patient = patient  # read with the note: the outcome checks need not read it again
     if visit.episode_id is not None and visit.episode.status != "discharged":
         # What the plan's schedule makes due at this visit, each one click from its form.
-        context["due_today"] = due_measurements(request.user, visit.episode, on=visit.visit_date)
-        context["taken_here"] = TAKEN_HERE.all(visit.pk)
+        # The episode's measurements, read once: what is due, and those taken at this visit (a
+        # measurement is linked only to a visit of its own episode, and a note keeps its episode).
+        rows = measurements_of(visit.episode)
+        context["due_today"] = due_measurements(request.user, visit.episode, on=visit.visit_date, rows=rows)
+        # Each due instrument's form, linked to this visit: the address reversed once for all of them.
+        measure = reverse("outcomes:measure", args=[patient.pk, visit.episode_id])
+        context["due_today_url"] = f"{measure}?{urlencode({'visit': opaque.of(visit)})}&instrument="
+        context["taken_here"] = sorted((m for m in rows if m.visit_id == visit.pk), key=lambda m: m.recorded_at)
     condition = _condition(visit)
     # After a refused drawing save, the regions the clinician clicked are shown, not the saved ones.
     pains = drawing_pains(kb, forms.get("drawing_posted", visit.pain_drawing))
     screening = visit.screening
-    last_screening = next(iter(LATEST_SCREENING.all(patient.pk)), None)
+    last_screening = _latest_screening(visit)
     context["precautions"] = current_precautions(
         kb, patient, latest=last_screening, **folded_precaution_reads(visit, latest=False)
     )
@@ -490,8 +540,7 @@ def _context(request, visit: Visit, **forms) -> dict:
             "last_screening": last_screening,
             "screened_today": screening is not None
             and timezone.localtime(screening.performed_at).date() == visit.visit_date,
-            "intensity_range": range(11),
-            "pains": [(p, bodymap.location_label(kb, p.region, p.side)) for p in pains],
+            "pains": [(p, bodymap.location_label(kb, p.region, p.side), _intensity_select(p)) for p in pains],
             "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
             "suggestions": suggestions,
             "reconciled": services.counts_reconciled(visit),
@@ -500,6 +549,26 @@ def _context(request, visit: Visit, **forms) -> dict:
         }
     )
     return context
+
+
+def _intensity_select(pain) -> str:
+    return _intensity_markup(pain.region, pain.side, pain.intensity)
+
+
+@lru_cache(maxsize=1024)
+def _intensity_markup(region: str, side: str, intensity: int | None) -> str:
+    """A marked area's pain intensity (0-10) as a select, drawn once per area and value (eleven
+    options per area cost more to draw in a template than the rest of the drawing form)."""
+    options = "".join(
+        format_html('<option value="{}"{}>{}</option>', n, mark_safe(" selected") if intensity == n else "", n)
+        for n in range(11)
+    )
+    return format_html(
+        '<select id="int-{0}-{1}" name="intensity_{0}_{1}"><option value="">intensity</option>{2}</select>',
+        region,
+        side,
+        mark_safe(options),
+    )
 
 
 def _insertion_initial(request) -> dict:

@@ -13,8 +13,9 @@ way the QuerySet itself would (`select_related` objects and annotations included
     rows = NOTE.all(visit.pk, patient.pk)
 
 Only what the build function is given may vary: it must build the same query for any ids (no
-branch on their values), take positional int ids only, and use no value that changes between
-calls (such as the current time) other than through its arguments. The SQL is kept per database
+branch on their values), take positional int ids or dates only (a date as a DateField lookup's
+value: `taken_on__lte=on`), and use no value that changes between calls (such as the current time)
+other than through its arguments. Each argument keeps the kind it had on the first call. The SQL is kept per database
 connection alias and vendor, so a test run on SQLite and one on PostgreSQL each compile their own.
 """
 
@@ -23,14 +24,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-# Stand-ins for the ids while compiling: far outside any row id, each distinct.
+# Stand-ins for the arguments while compiling, each distinct: ids far outside any row id, dates in
+# the year 1111 (no clinical record is dated then).
 _STAND_IN = -(10**15)
+_STAND_IN_DATE = date(1111, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,69 @@ class _Fixed:
     value: Any
 
 
+@dataclass(frozen=True)
+class _AsText:
+    """A date argument that the backend passes as ISO text (SQLite), not as a date."""
+
+    argument: int
+
+
+def _cursor(connection: Any) -> Any:
+    """A cursor for compiled SQL. On PostgreSQL a server-side statement, prepared on the connection
+    at its first run and reused afterwards: PostgreSQL then plans the query once per connection
+    instead of on every request, and planning a page's joined read costs more than running it.
+    (Django's own cursors bind parameters on the client, which cannot be prepared.) The cursor is
+    wrapped as Django wraps its own, so the query is logged and counted like any other."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    preparing, logging = _postgresql_cursors()
+    raw = preparing(connection.connection)
+    return logging(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+_CURSORS: list[tuple[type, type]] = []
+
+
+def _postgresql_cursors() -> tuple[type, type]:
+    """The preparing cursor, and the wrapper that logs its statements as Django logs its own, with
+    the values in (Django reads them back from its client-side cursors; a prepared one has none)."""
+    if not _CURSORS:
+        from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+        from django.db.backends.utils import CursorWrapper
+
+        class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+            def execute(
+                self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+            ):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        class PreparedDebugWrapper(CursorDebugWrapper):  # type: ignore[misc, valid-type]
+            def execute(self, sql: str, params: Any = None):
+                with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+                    return CursorWrapper.execute(self, sql, params)
+
+        _CURSORS.append((PreparingCursor, PreparedDebugWrapper))
+    return _CURSORS[0]
+
+
+def _kind(value: object) -> type:
+    if isinstance(value, bool | datetime):
+        raise TypeError(f"CompiledQuery takes int ids or dates, not {value!r}")
+    if isinstance(value, int):
+        return int
+    if isinstance(value, date):
+        return date
+    raise TypeError(f"CompiledQuery takes int ids or dates, not {value!r}")
+
+
 class CompiledQuery:
     """A query of fixed shape: `build(*ids)` returns the QuerySet; `all(*ids)` its instances."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         self._build = build
         self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._kinds: tuple[type, ...] | None = None
         self._lock = threading.Lock()
 
     def queryset(self, *ids: int) -> QuerySet:
@@ -66,14 +127,14 @@ class CompiledQuery:
 
     def rows(self, *ids: int) -> list[tuple]:
         """The rows of a `values_list()` query, as it would answer them."""
-        compiled = self._get(len(ids))
+        compiled = self._get(ids)
         if compiled.model is not None:
             raise TypeError("CompiledQuery.rows() is for values_list() queries; all() makes instances")
         return [tuple(row) for row in self._fetch(compiled, ids)]
 
     def all(self, *ids: int) -> list:
         """The model instances the QuerySet would make."""
-        compiled = self._get(len(ids))
+        compiled = self._get(ids)
         if compiled.model is None:
             raise TypeError("CompiledQuery.all() makes instances; rows() is for values_list() queries")
         out = []
@@ -86,14 +147,20 @@ class CompiledQuery:
             out.append(obj)
         return out
 
-    @staticmethod
-    def _fetch(compiled: _Compiled, ids: tuple[int, ...]) -> list[list]:
-        for value in ids:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"CompiledQuery takes int ids, not {value!r}")
+    def _fetch(self, compiled: _Compiled, ids: tuple[Any, ...]) -> list[list]:
+        kinds = tuple(_kind(value) for value in ids)
+        if kinds != self._kinds:
+            raise TypeError(f"CompiledQuery was compiled for arguments of kinds {self._kinds}, not {kinds}")
         connection = connections[compiled.alias]
-        params = [ids[slot] if isinstance(slot, int) else slot.value for slot in compiled.slots]
-        with connection.cursor() as cursor:
+        params = [
+            ids[slot]
+            if isinstance(slot, int)
+            else ids[slot.argument].isoformat()
+            if isinstance(slot, _AsText)
+            else slot.value
+            for slot in compiled.slots
+        ]
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
         out = []
@@ -107,7 +174,7 @@ class CompiledQuery:
             out.append(row)
         return out
 
-    def _get(self, arity: int) -> _Compiled:
+    def _get(self, ids: tuple[Any, ...]) -> _Compiled:
         alias = "default"
         key = (alias, connections[alias].vendor)
         found = self._compiled.get(key)
@@ -116,30 +183,40 @@ class CompiledQuery:
         with self._lock:
             found = self._compiled.get(key)
             if found is None:
-                stand_ins = [_STAND_IN - n for n in range(arity)]
+                kinds = tuple(_kind(value) for value in ids)
+                if self._kinds is not None and kinds != self._kinds:
+                    raise TypeError(f"CompiledQuery was compiled for arguments of kinds {self._kinds}, not {kinds}")
+                stand_ins: list[Any] = [
+                    _STAND_IN - n if kind is int else _STAND_IN_DATE + timedelta(days=n) for n, kind in enumerate(kinds)
+                ]
                 queryset = self._build(*stand_ins)
                 if queryset.db != alias:
                     raise ValueError(f"CompiledQuery reads the default database, not {queryset.db!r}")
                 found = self._compile(queryset, stand_ins)
+                self._kinds = kinds
                 self._compiled[key] = found
         return found
 
     @staticmethod
-    def _compile(queryset: QuerySet, stand_ins: list[int]) -> _Compiled:
+    def _compile(queryset: QuerySet, stand_ins: list[Any]) -> _Compiled:
         if queryset._prefetch_related_lookups or queryset._known_related_objects:
             raise ValueError("CompiledQuery reads rows only: no prefetch_related")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        where = {value: n for n, value in enumerate(stand_ins)}
+        where = {(type(value), value): n for n, value in enumerate(stand_ins)}
+        as_text = {value.isoformat(): n for n, value in enumerate(stand_ins) if isinstance(value, date)}
         slots: list[Any] = []
         seen: set[int] = set()
         for param in params:
-            n = where.get(param) if isinstance(param, int) and not isinstance(param, bool) else None
-            if n is None:
-                slots.append(_Fixed(param))
-            else:
+            n = None if isinstance(param, bool) else where.get((type(param), param))
+            if n is not None:
                 slots.append(n)
                 seen.add(n)
+            elif isinstance(param, str) and param in as_text:
+                slots.append(_AsText(as_text[param]))
+                seen.add(as_text[param])
+            else:
+                slots.append(_Fixed(param))
         if len(seen) != len(stand_ins):
             raise ValueError("CompiledQuery: an argument does not reach the SQL as a parameter")
         select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map

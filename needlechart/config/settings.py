@@ -169,6 +169,13 @@ if os.environ.get("NEEDLECHART_DB", "sqlite") == "postgres":
             # Reuse connections between requests: connecting costs more than most page queries.
             "CONN_MAX_AGE": int(os.environ.get("NEEDLECHART_DB_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": True,
+            # The pages' fixed-shape queries (needlechart.common.compiled) run as statements prepared
+            # on the connection, so PostgreSQL plans each once per connection, not on every request.
+            # Django's own queries bind on the client and are never prepared. NEEDLECHART_PG_PREPARE=0
+            # turns it off (a pooler in transaction mode that does not keep prepared statements).
+            "OPTIONS": {
+                "prepare_threshold": 1 if os.environ.get("NEEDLECHART_PG_PREPARE", "1") != "0" else None,
+            },
         }
     }
 else:

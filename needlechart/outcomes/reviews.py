@@ -23,6 +23,7 @@ from django.utils import timezone
 from needlechart.audit.models import Action
 from needlechart.audit.services import record
 from needlechart.clinical import progress as core
+from needlechart.common.compiled import CompiledQuery
 from needlechart.knowledge import load
 from needlechart.knowledge.progress import URGENCIES, URGENCY_RANK
 from needlechart.patients.models import Episode, EpisodeStatus
@@ -122,23 +123,32 @@ def refresh_review(episode: Episode, *, today: date | None = None) -> EpisodeRev
     return review
 
 
+FLAGGED_OR_DUE = CompiledQuery(
+    lambda clinic_id, today: (
+        EpisodeReview.objects.filter(clinic_id=clinic_id)
+        .filter(Q(flagged=True) | Q(recheck_on__lte=today))
+        .select_related("episode__patient")
+        .order_by()
+    )
+)
+
+
 def flagged_reviews(user, *, today: date | None = None) -> list[EpisodeReview]:
     """The clinic's courses to act on, the most urgent first (refer before not responding). Readings
     whose recheck date has come are read again first; clinicians and clinic admins only."""
     if not user.is_clinic_staff or not user.sees_clinical_content:
         return []
     today = today or timezone.localdate()
-    # One light query on the usual request (no joins): the flagged readings and those due to be read
-    # again; the patients are read only when there is something to show.
-    mine = EpisodeReview.objects.filter(clinic_id=user.clinic_id)
-    found = list(mine.filter(Q(flagged=True) | Q(recheck_on__lte=today)).values_list("episode_id", "recheck_on"))
-    if not found:
-        return []
-    stale = [episode_id for episode_id, recheck in found if recheck is not None and recheck <= today]
-    for episode in Episode.objects.filter(pk__in=stale).select_related("patient"):
+    # One query, compiled once, on the usual request: the flagged readings and those due to be read
+    # again, with their patients. Those due are read again, and then the query once more.
+    rows = FLAGGED_OR_DUE.all(user.clinic_id, today)
+    stale = [r.episode for r in rows if r.recheck_on is not None and r.recheck_on <= today]
+    for episode in stale:
         with transaction.atomic():
             refresh_review(episode, today=today)
-    rows = list(mine.filter(flagged=True).select_related("episode__patient"))
+    if stale:
+        rows = FLAGGED_OR_DUE.all(user.clinic_id, today)
+    rows = [r for r in rows if r.flagged]
     rows.sort(
         key=lambda r: (
             r.status != core.REFER,

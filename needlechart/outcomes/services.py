@@ -29,6 +29,7 @@ from needlechart.clinical import instruments as scoring
 from needlechart.clinical import progress as core
 from needlechart.clinical.due import Due, DuePoint
 from needlechart.clinical.screening import ReportedFinding
+from needlechart.common.compiled import CompiledQuery
 from needlechart.knowledge import load
 from needlechart.knowledge.instruments import Instrument
 from needlechart.knowledge.lookup import UnknownName, resolve
@@ -103,9 +104,30 @@ def _fmt(value: float) -> str:
 # ------------------------------------------------------------------------------------ plans
 
 
+# The reads every page of an episode makes (the visit page, the overview, what is due), each compiled
+# once (needlechart.common.compiled).
+LATEST_REVISION = CompiledQuery(
+    lambda episode_id: PlanRevision.objects.filter(episode_id=episode_id).order_by("-number")[:1]
+)
+MEASUREMENTS = CompiledQuery(
+    lambda episode_id: (
+        Measurement.objects.filter(episode_id=episode_id, void__isnull=True)
+        .select_related("void")
+        .order_by("taken_on", "recorded_at", "id")
+    )
+)
+VISIT_DATES = CompiledQuery(
+    lambda episode_id, on: (
+        Visit.objects.filter(episode_id=episode_id, discarded_at__isnull=True, visit_date__lte=on)
+        .order_by("visit_date", "id")
+        .values_list("visit_date")
+    )
+)
+
+
 def current_plan(episode: Episode) -> PlanRevision | None:
     """The latest revision, or None when no plan has been recorded."""
-    return episode.plan_revisions.order_by("-number").first()
+    return next(iter(LATEST_REVISION.all(episode.pk)), None)
 
 
 def plan_revisions(episode: Episode) -> list[PlanRevision]:
@@ -455,10 +477,9 @@ def void_measurement(user, measurement: Measurement, *, reason: str, request=Non
 
 def measurements_of(episode: Episode, *, include_void: bool = False) -> list[Measurement]:
     """The episode's measurements by date; the void ones only when asked."""
-    rows = episode.measurements.select_related("void").order_by("taken_on", "recorded_at", "id")
     if not include_void:
-        rows = rows.filter(void__isnull=True)
-    return list(rows)
+        return MEASUREMENTS.all(episode.pk)
+    return list(episode.measurements.select_related("void").order_by("taken_on", "recorded_at", "id"))
 
 
 # ------------------------------------------------------------------------------------ progress
@@ -558,22 +579,20 @@ def scheduled_instruments(episode: Episode, revision: PlanRevision | None) -> tu
     return tuple(names)
 
 
-def due_measurements(user, episode: Episode, *, on: date | None = None) -> DueResult:
-    """What the plan's schedule makes due on `on` (default today); the rule is `due_from_rows`."""
+def due_measurements(
+    user, episode: Episode, *, on: date | None = None, rows: list[Measurement] | None = None
+) -> DueResult:
+    """What the plan's schedule makes due on `on` (default today); the rule is `due_from_rows`.
+    `rows`: the episode's measurements that are not void, when already read (`measurements_of`)."""
     require_outcomes(user, episode)
     on = on or timezone.localdate()
     revision = current_plan(episode)
-    visit_dates = list(
-        episode.visits.filter(discarded_at__isnull=True, visit_date__lte=on)
-        .order_by("visit_date", "id")
-        .values_list("visit_date", flat=True)
-    )
     return due_from_rows(
         episode=episode,
         revision=revision,
         plan=core_plan(episode, revision),
-        visit_dates=visit_dates,
-        rows=list(measurements_of(episode)),
+        visit_dates=[day for (day,) in VISIT_DATES.rows(episode.pk, on)],
+        rows=list(rows if rows is not None else measurements_of(episode)),
         on=on,
     )
 

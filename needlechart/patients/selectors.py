@@ -35,28 +35,32 @@ def get_patient(user, pk: int) -> Patient:
         raise Http404("No such patient") from None
 
 
-# The overview's patient, with what the precautions read folded in (`latest_screening_reads`), in
-# one query compiled once.
+# The overview's patient, with what the precautions read folded in (`latest_screening_reads`) and
+# the portal account if any (`portal.accounts.account_of`), in one query compiled once.
 OVERVIEW_PATIENT = CompiledQuery(
     lambda pk, clinic_id: (
-        Patient.objects.annotate(**latest_screening_reads("pk"), **_outcome_reads())
+        Patient.objects.select_related("portal_account")
+        .annotate(**latest_screening_reads("pk"), **_overview_reads())
         .filter(pk=pk, clinic_id=clinic_id)
         .order_by()
     )
 )
 
 
-def _outcome_reads() -> dict:
-    """Whether any episode of the patient has what the overview's progress shows (a plan of care, a
-    measurement or a range-of-motion reading that is not void): when none has, there is no progress
-    to read (`outcomes.selectors.progress_of_episodes` would find nothing to show)."""
+def _overview_reads() -> dict:
+    """Whether the patient has adverse events (none: `adverse_events` reads nothing), and whether any
+    episode has what the overview's progress shows (a plan of care, a measurement or a range-of-motion
+    reading that is not void): when none has, there is no progress to read
+    (`outcomes.selectors.progress_of_episodes` would find nothing to show)."""
+    from needlechart.charting.models import AdverseEvent
     from needlechart.outcomes.models import Measurement, PlanRevision, RangeOfMotion
 
     patient = OuterRef("pk")
     return {
+        "folded_has_adverse_events": Exists(AdverseEvent.objects.filter(visit__patient_id=patient)),
         "folded_has_outcomes": Exists(PlanRevision.objects.filter(episode__patient_id=patient))
         | Exists(Measurement.objects.filter(episode__patient_id=patient, void__isnull=True))
-        | Exists(RangeOfMotion.objects.filter(episode__patient_id=patient, void__isnull=True))
+        | Exists(RangeOfMotion.objects.filter(episode__patient_id=patient, void__isnull=True)),
     }
 
 
@@ -232,6 +236,8 @@ def adverse_events(patient) -> list[AdverseEvent]:
     up by the ids of the patient's visits: joined to the visits instead, PostgreSQL reads every event of
     the clinic (a hash join over a full scan, 2.5 ms at 400,000 visits), where the ids find the few
     events through their visit index."""
+    if not getattr(patient, "folded_has_adverse_events", True):  # read with the overview's patient: none
+        return []
     visits = [v.pk for v in VISIT_IDS.all(patient.pk)]
     if not visits:
         return []

@@ -13,6 +13,7 @@ from django.utils import timezone
 from needlechart.accounts.models import User
 from needlechart.audit.models import Action
 from needlechart.audit.services import record, record_denied
+from needlechart.common.compiled import CompiledQuery
 
 from .models import PortalAccount, PortalAlert
 
@@ -106,7 +107,15 @@ def open_alerts(*, user: User, patient: Any = None) -> list[PortalAlert]:
     """The clinic's open alerts, newest first (one indexed query); staff of the clinic only."""
     if not user.is_clinic_staff:
         return []
-    alerts = PortalAlert.objects.filter(clinic_id=user.clinic_id, acknowledged_at=None).select_related("patient")
     if patient is not None:
-        alerts = alerts.filter(patient=patient)
-    return list(alerts[:50])
+        return PATIENT_OPEN.all(user.clinic_id, patient.pk)
+    return CLINIC_OPEN.all(user.clinic_id)
+
+
+# The open alerts heading the patient list (every visit to it) and a patient's page, compiled once.
+def _open(clinic_id: int):
+    return PortalAlert.objects.filter(clinic_id=clinic_id, acknowledged_at=None).select_related("patient")
+
+
+CLINIC_OPEN = CompiledQuery(lambda clinic_id: _open(clinic_id)[:50])
+PATIENT_OPEN = CompiledQuery(lambda clinic_id, patient_id: _open(clinic_id).filter(patient_id=patient_id)[:50])

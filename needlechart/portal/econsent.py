@@ -218,9 +218,14 @@ class AtVisit:
         return self.econsent.text_version != self.current_version
 
 
-def for_visit(visit: Visit) -> AtVisit | None:
-    """The patient's online consent to the visit's modality, if they gave one (and did not withdraw)."""
-    latest = current(visit.patient).get(visit.modality)
+_UNREAD: Any = object()
+
+
+def for_visit(visit: Visit, *, latest: EConsent | None = _UNREAD) -> AtVisit | None:
+    """The patient's online consent to the visit's modality, if they gave one (and did not withdraw).
+    `latest`: the patient's latest answer for the modality, when already read (`current`)."""
+    if latest is _UNREAD:
+        latest = current(visit.patient).get(visit.modality)
     if latest is None or not latest.agreed:
         return None
     text = text_for(visit.modality, latest.thorax or likely_thorax(visit.patient))

@@ -47,7 +47,9 @@ def get_request(user: Any, public_id: str) -> SelfCheckRequest:
         raise Http404("No such self-check") from None
 
 
-NEW_COUNT_SECONDS = 300
+# The cache is each server process's own memory (Django's default): the process that records a
+# change drops its count at once, and every other worker counts again within this many seconds.
+NEW_COUNT_SECONDS = 15
 
 
 def new_count_key(clinic_id: int) -> str:
@@ -56,8 +58,8 @@ def new_count_key(clinic_id: int) -> str:
 
 def new_count(user: Any) -> int:
     """New requests of the user's clinic, for the navigation of every staff page: one count on the
-    (clinic, status) index, kept in the cache until a request arrives or changes status (the services
-    drop it when they commit), so a page costs no query for it."""
+    (clinic, status) index, kept in the cache for `NEW_COUNT_SECONDS` or until a request arrives or
+    changes status (the services drop it when they commit), so most pages cost no query for it."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_clinic_staff", False):
         return 0
     clinic_id = user.clinic_id

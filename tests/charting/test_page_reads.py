@@ -97,18 +97,75 @@ def test_another_clinics_note_is_still_a_404(signed):
 
 
 # Ceilings, steady requests (the first of a session renews it): session, user, authenticator and
-# clinic are the floor's four; then each page's own.
+# clinic are the floor's four; then each page's own. The draft's: the note (with its patient, the
+# parts that have rows, the latest screening and the episode's first signed visit folded in), the
+# audit row, its one needle, the episode's measurements, plan and visit dates, and the consents.
 @pytest.mark.parametrize("page", ["signed", "draft", "overview", "list", "search"])
-def test_query_ceilings(c, signed, ready_visit, patient, page, django_assert_max_num_queries):
+def test_query_ceilings(c, signed, physio, patient, page, django_assert_max_num_queries):
+    draft = services.start_visit(physio, patient, episode=signed.episode)
+    services.attach_screening(physio, draft, services.screen_patient(physio, patient, [], ["dry_needling"]))
+    services.add_insertion(physio, draft, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"})
     url = {
         "signed": _url(signed),
-        "draft": _url(ready_visit),
+        "draft": _url(draft),
         "overview": reverse("patients:detail", args=[patient.pk]),
         "list": reverse("patients:list"),
         "search": reverse("patients:list") + "?q=ada",
     }[page]
     c.get(url)
-    # The overview's twelfth is the patient portal panel's one indexed look-up of the account.
-    ceiling = {"signed": 6, "draft": 18, "overview": 12, "list": 8, "search": 7}[page]
+    ceiling = {"signed": 6, "draft": 11, "overview": 10, "list": 8, "search": 7}[page]
     with django_assert_max_num_queries(ceiling):
         assert c.get(url).status_code == 200
+
+
+def test_a_draft_shows_what_changed_elsewhere_at_once(c, signed, physio, patient):
+    """What the draft's query folds in (the parts that have rows, the latest screening, the first
+    signed visit) is read on every request: a change made in another tab shows on the next load."""
+    draft = services.start_visit(physio, patient, episode=signed.episode)
+    page = c.get(_url(draft))
+    assert page.context["insertions"] == [] and page.context["last_screening"].pk == signed.screening_id
+    # Another tab: the patient screened again at this visit, and a needle logged.
+    newer = services.screen_patient(physio, patient, [], ["dry_needling"])
+    services.attach_screening(physio, draft, newer)
+    services.add_insertion(physio, draft, {"target": "levator_scapulae", "side": "left", "lung_technique": "pincer"})
+    page = c.get(_url(draft))
+    assert [i.target for i, _ in page.context["insertions"]] == ["levator_scapulae"]
+    assert page.context["last_screening"].pk == newer.pk == page.context["screening"].pk
+    # A screening at no visit of this note (a later one elsewhere) is the latest, not the note's own.
+    latest = services.screen_patient(physio, patient, [], ["dry_needling"])
+    assert c.get(_url(draft)).context["last_screening"].pk == latest.pk
+    # The needle removed: the part is empty again.
+    (needle,) = draft.insertions.all()
+    services.remove_part(physio, draft, "insertion", needle.pk)
+    assert c.get(_url(draft)).context["insertions"] == []
+
+
+def test_the_drafts_soap_course_reads_the_episodes_first_signed_visit(c, signed, physio, patient):
+    """The SOAP preview's course of pain starts from the episode's first signed visit (folded into the
+    note's query): none before any visit of the episode is signed, the first one's score after."""
+    draft = services.start_visit(physio, patient, episode=signed.episode)
+    draft = services.update_draft(physio, draft, {"nprs_before": 3}, draft.version)
+    soap = c.get(_url(draft)).context["soap"]
+    assert any(
+        f"Since the first visit ({signed.visit_date:%Y-%m-%d}) pain went from 6/10 to 3/10" in s
+        for s in soap.assessment
+    )
+    other = f.patient(signed.patient.clinic, "Bob", "Babbage")
+    lone = services.start_visit(physio, other)
+    lone = services.update_draft(physio, lone, {"nprs_before": 3}, lone.version)
+    assert not any("Since the first visit" in s for s in c.get(_url(lone)).context["soap"].assessment)
+
+
+def test_the_overview_reads_adverse_events_only_when_there_are_some(c, signed, physio, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("patients:detail", args=[patient.pk])
+    c.get(url)
+    with CaptureQueriesContext(connection) as none:
+        page = c.get(url)
+    assert page.context["adverse_events"] == []
+    assert not [q for q in none.captured_queries if q["sql"].startswith('SELECT "charting_adverseevent"')]
+    draft = services.start_visit(physio, patient, episode=signed.episode)
+    services.add_adverse_event(physio, draft, {"code": "soreness_after", "severity": "mild", "action_taken": "Heat."})
+    assert [e.code for e in c.get(url).context["adverse_events"]] == ["soreness_after"]  # at once

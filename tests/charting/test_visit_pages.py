@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -77,6 +79,13 @@ def test_full_visit_flow(c, physio, patient, episode):
 
     html = c.get(base + "/").content.decode()
     assert "caution" in html and "Anticoagulant therapy" in html  # precautions at the top
+    # Each marked area's intensity, the saved one selected, the other area's not set yet.
+    temple = re.search(r'<select id="int-temple-left" name="intensity_temple_left">(.*?)</select>', html).group(1)
+    assert re.findall(r'<option value="(\d*)"( selected)?>', temple) == [("", "")] + [
+        (str(n), " selected" if n == 6 else "") for n in range(11)
+    ]
+    neck = re.search(r'<select id="int-posterior_neck-left" name="intensity_posterior_neck_left">(.*?)</select>', html)
+    assert " selected" not in neck.group(1)
     assert "Suggested targets" in html and "Upper trapezius" in html
 
     # A lung-field target without the technique is refused; with it, charted.

@@ -107,3 +107,43 @@ def test_only_int_ids_and_every_id_must_reach_the_sql():
     dropped = CompiledQuery(lambda pk, clinic_id: Patient.objects.filter(pk=pk))
     with pytest.raises(ValueError, match="does not reach the SQL"):
         dropped.all(1, 2)
+
+
+def test_a_date_argument_answers_as_the_orm_does_for_each_date(two_notes):
+    """Dates reach the SQL as the backend passes them (a date on PostgreSQL, ISO text on SQLite)."""
+    clinic, notes = two_notes
+    days = [date(2020, 1, 1), *(v.visit_date for v in notes), date(2999, 1, 1)]
+    up_to = CompiledQuery(
+        lambda clinic_id, on: (
+            Visit.objects.filter(patient__clinic_id=clinic_id, visit_date__lte=on)
+            .order_by("id")
+            .values_list("id", "visit_date")
+        )
+    )
+    for on in days:
+        orm = list(up_to.queryset(clinic.pk, on))
+        assert up_to.rows(clinic.pk, on) == orm
+    assert up_to.rows(clinic.pk, date(2999, 1, 1)) != []  # the date is a parameter, not the stand-in
+    assert up_to.rows(clinic.pk, date(2020, 1, 1)) == []
+    with pytest.raises(TypeError, match="kinds"):
+        up_to.rows(clinic.pk, clinic.pk)  # compiled for a date: an id there is refused
+
+
+def test_on_postgresql_the_statement_is_prepared_once_per_connection_and_logged(two_notes):
+    """PostgreSQL plans a compiled query once per connection (a prepared statement), and the query
+    still shows, with its values, where Django's own are logged and counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clinic, notes = two_notes
+    with CaptureQueriesContext(connection) as ctx:
+        for visit in notes:
+            PAGE_VISIT.all(visit.pk, visit.patient_id, clinic.pk)
+    assert len(ctx.captured_queries) == 2
+    assert all(f"= {visit.pk}" in q["sql"] for q, visit in zip(ctx.captured_queries, notes, strict=True))
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"charting_visit"%'])
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 1 and '"charting_visit"."id" = $1' in prepared[0]

@@ -44,13 +44,17 @@ def test_the_progress_report_has_the_between_visits_section():
     for back, pain in ((5, 5), (3, 4), (0, 3)):
         between.save_diary(account=account, pain=pain, day=today - timedelta(days=back))
     now = timezone.now()
-    check_in = CheckIn.objects.create(
+    # Signing the visit may have opened its check-in already (before noon of the day its window
+    # closes, in the clinic's zone): set its times either way, so the test reads the same at any hour.
+    check_in, _ = CheckIn.objects.update_or_create(
         visit=last,
-        patient=patient,
-        needled_at=now - timedelta(days=2),
-        due_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=5),
-        offered=["infection_signs", "thorax_breathlessness"],
+        defaults={
+            "patient": patient,
+            "needled_at": now - timedelta(days=2),
+            "due_at": now - timedelta(days=1),
+            "closes_at": now + timedelta(days=5),
+            "offered": ["infection_signs", "thorax_breathlessness"],
+        },
     )
     between.answer_check_in(account=account, check_in=check_in, soreness=6, bruising="small", urgent=[])
 

@@ -180,3 +180,22 @@ def test_the_new_count_in_the_navigation_follows_at_once_and_costs_no_query_when
     with django_capture_on_commit_callbacks(execute=True):
         services.set_status(actor=physio, item=item, status="contacted")
     assert selectors.new_count(physio) == 0  # and so does a change of status
+
+
+def test_a_request_another_server_process_recorded_shows_within_the_kept_time(clinics, staff, monkeypatch):
+    """The count is kept in each server process's own memory: a request that arrived through another
+    process (whose commit dropped only that process's count) shows here within 15 seconds."""
+    import time
+
+    import django.core.cache.backends.locmem as locmem
+
+    from needlechart.selfcheck import selectors
+
+    riverside, _ = clinics
+    physio = staff["physio"]
+    assert selectors.new_count(physio) == 0
+    send(riverside)  # its commit callback never runs here: this process's count is not dropped
+    assert selectors.new_count(physio) == 0
+    later = time.time() + 16
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
+    assert selectors.new_count(physio) == 1

@@ -12,7 +12,8 @@ from django.utils import timezone
 from needlechart.common import svgchart
 from needlechart.knowledge import load
 from needlechart.portal import between
-from needlechart.portal.models import Bruising, PortalAccount
+from needlechart.portal.accounts import account_of
+from needlechart.portal.models import Bruising
 
 register = template.Library()
 
@@ -54,7 +55,7 @@ def between_panel(context: Any, patient: Any) -> dict[str, Any]:
     user = context["request"].user
     if not (user.is_clinic_staff and user.sees_clinical_content and user.clinic_id == patient.clinic_id):
         return {"hidden": True}
-    if not PortalAccount.objects.filter(patient=patient).exists():
+    if account_of(patient) is None:
         return {"hidden": True}  # nothing is logged between visits without the portal
     return {"hidden": False, **_context(patient, timezone.localdate())}
 

@@ -9,6 +9,7 @@ from django import template
 
 from needlechart.clinical.risks import RISK_LABELS
 from needlechart.portal import econsent, intake_review
+from needlechart.portal.accounts import account_of
 from needlechart.portal.models import Intake, IntakeStatus, QuestionnaireResponse
 
 register = template.Library()
@@ -41,8 +42,10 @@ def portal_intake_panel(context: Any, patient: Any) -> dict[str, Any]:
 def econsent_at_visit(context: Any, visit: Any, editable: bool = False) -> dict[str, Any]:
     """'Agreed online on <date> (version …)' with one button to confirm, in the visit's consent section."""
     user = context["request"].user
-    latest = econsent.current(visit.patient).get(visit.modality) if user.sees_clinical_content else None
-    found = econsent.for_visit(visit) if user.sees_clinical_content else None
+    # Only a patient with a portal account can have answered online.
+    asks = user.sees_clinical_content and account_of(visit.patient) is not None
+    latest = econsent.current(visit.patient).get(visit.modality) if asks else None
+    found = econsent.for_visit(visit, latest=latest) if asks else None
     return {
         "visit": visit,
         "found": found,
@@ -58,7 +61,8 @@ def intake_drawing_offer(context: Any, visit: Any, editable: bool = False) -> di
     """On a draft visit: the pain drawing the patient made in the online intake, accepted by a
     clinician and not yet in a visit, with one button to add it to this visit's drawing."""
     user = context["request"].user
-    found = intake_review.drawing_offer(visit) if user.records_clinical_content and editable else None
+    asks = user.records_clinical_content and editable and account_of(visit.patient) is not None
+    found = intake_review.drawing_offer(visit) if asks else None
     labels: list[str] = []
     if found is not None:
         from needlechart.explorer.bodymap import location_label

@@ -7,16 +7,14 @@ from typing import Any
 from django import template
 
 from needlechart.portal import alerts
-from needlechart.portal.models import PortalAccount
+from needlechart.portal.accounts import account_of
 
 register = template.Library()
 
 
 @register.inclusion_tag("portal/staff/panel.html", takes_context=True)
 def portal_panel(context: Any, patient: Any) -> dict[str, Any]:
-    account = (
-        PortalAccount.objects.filter(patient=patient).only("email", "invited_at", "activated_at", "disabled_at").first()
-    )
+    account = account_of(patient)
     user = context["request"].user
     open_alerts = alerts.open_alerts(user=user, patient=patient) if account is not None else []
     return {

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -232,21 +233,31 @@ def visit_rows(patient, limit: int) -> list[Visit]:
 
 
 def adverse_events(patient) -> list[AdverseEvent]:
-    """The patient's adverse events, latest visit first, with the visit's date. The events are looked
-    up by the ids of the patient's visits: joined to the visits instead, PostgreSQL reads every event of
-    the clinic (a hash join over a full scan, 2.5 ms at 400,000 visits), where the ids find the few
-    events through their visit index."""
+    """The patient's adverse events, latest visit first, with the visit's date (nothing is read when
+    the overview's query found none)."""
     if not getattr(patient, "folded_has_adverse_events", True):  # read with the overview's patient: none
         return []
-    visits = [v.pk for v in VISIT_IDS.all(patient.pk)]
-    if not visits:
-        return []
-    return list(
-        AdverseEvent.objects.filter(visit_id__in=visits)
-        .select_related("visit")
+    return ADVERSE_EVENTS.all(patient.pk)
+
+
+def _adverse_events(patient_id: int) -> QuerySet[AdverseEvent]:
+    events = (
+        AdverseEvent.objects.select_related("visit")
         .only("code", "severity", "action_taken", "visit__visit_date")
-        .order_by("-visit__visit_date")
+        .order_by("-visit__visit_date", "-id")
+    )
+    if connection.vendor != "postgresql":
+        return events.filter(visit__patient_id=patient_id)
+    # PostgreSQL joins the events to the visits by reading every event of the clinic (a hash join over
+    # a full scan: 3 ms at 400,000 visits); given the patient's visit ids as one array, it finds the
+    # few events through their visit index instead.
+    return events.extra(
+        where=[
+            '"charting_adverseevent"."visit_id" = ANY(ARRAY(SELECT "id" FROM "charting_visit" WHERE "patient_id" = %s))'
+        ],
+        params=[patient_id],
     )
 
 
-VISIT_IDS = CompiledQuery(lambda patient_id: Visit.objects.filter(patient_id=patient_id).only("pk").order_by())
+# Compiled once per database (the build differs between them, not between patients).
+ADVERSE_EVENTS = CompiledQuery(_adverse_events)

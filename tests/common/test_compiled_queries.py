@@ -147,3 +147,22 @@ def test_on_postgresql_the_statement_is_prepared_once_per_connection_and_logged(
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"charting_visit"%'])
         prepared = [row[0] for row in cursor.fetchall()]
     assert len(prepared) == 1 and '"charting_visit"."id" = $1' in prepared[0]
+
+
+def test_the_overviews_adverse_events_are_the_patients_own_latest_first(two_notes):
+    from needlechart.charting.models import AdverseEvent
+
+    clinic, notes = two_notes
+    physio = notes[0].clinician
+    for visit, codes in zip(notes, (["soreness_after"], ["bruising", "soreness_after"]), strict=True):
+        for code in codes:
+            services.add_adverse_event(physio, visit, {"code": code, "severity": "mild", "action_taken": "Ice."})
+    for visit in notes:
+        expected = list(
+            AdverseEvent.objects.filter(visit__patient_id=visit.patient_id).order_by("-visit__visit_date", "-id")
+        )
+        found = selectors.ADVERSE_EVENTS.all(visit.patient_id)
+        assert [(e.pk, e.code, e.visit.visit_date) for e in found] == [
+            (e.pk, e.code, e.visit.visit_date) for e in expected
+        ]
+    assert len(selectors.ADVERSE_EVENTS.all(notes[1].patient_id)) == 2

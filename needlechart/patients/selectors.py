@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
@@ -12,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from needlechart.audit.services import record_denied
-from needlechart.charting.models import AdverseEvent, Insertion, Visit
+from needlechart.charting.models import AdverseEvent, Insertion, Modality, Visit, VisitStatus
 from needlechart.charting.selectors import latest_screening_reads
 from needlechart.common.compiled import CompiledQuery
 
@@ -189,39 +190,69 @@ def list_page(user, per_page: int, number) -> Page:
     return Page(query.rows(user.clinic_id), wanted, paginator)
 
 
-# What the overview's visit table, chart and follow-up button read of a visit: never the note's text,
-# drawing or billing (JSON decoded for nothing).
-VISIT_ROW_FIELDS = (
-    "patient_id",
-    "visit_date",
-    "modality",
-    "nprs_before",
-    "nprs_after",
-    "signed_at",
-    "discarded_at",
-    "clinician__first_name",
-    "clinician__last_name",
-    "clinician__username",
-)
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A visit as the overview's table, chart and follow-up button show it: one row of values, not a
+    model instance, so a year of weekly visits costs little more to read than a few. Never the note's
+    text, drawing or billing."""
+
+    pk: int
+    visit_date: date
+    modality: str
+    nprs_before: int | None
+    nprs_after: int | None
+    signed_at: datetime | None
+    discarded_at: datetime | None
+    clinician_name: str
+    needles: int
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def is_discarded(self) -> bool:
+        return self.discarded_at is not None
+
+    @property
+    def status(self) -> str:
+        if self.is_signed:
+            return VisitStatus.SIGNED
+        return VisitStatus.DISCARDED if self.is_discarded else VisitStatus.DRAFT
+
+    @property
+    def modality_label(self) -> str:
+        return str(Modality(self.modality).label)
 
 
-def _visit_rows(patient_id: int, limit: int) -> QuerySet[Visit]:
+def _visit_rows(patient_id: int, limit: int) -> QuerySet:
     needles = (
         Insertion.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("*")).values("n")
     )
     return (
         Visit.objects.filter(patient_id=patient_id)
-        .select_related("clinician")
-        .only(*VISIT_ROW_FIELDS)
         .annotate(needles=Coalesce(Subquery(needles), Value(0)))
-        .order_by("-visit_date", "-id")[:limit]
+        .order_by("-visit_date", "-id")
+        .values_list(
+            "id",
+            "visit_date",
+            "modality",
+            "nprs_before",
+            "nprs_after",
+            "signed_at",
+            "discarded_at",
+            "clinician__first_name",
+            "clinician__last_name",
+            "clinician__username",
+            "needles",
+        )[:limit]
     )
 
 
 _VISIT_ROWS: dict[int, CompiledQuery] = {}  # by limit (part of the SQL)
 
 
-def visit_rows(patient, limit: int) -> list[Visit]:
+def visit_rows(patient, limit: int) -> list[VisitRow]:
     """The patient's latest `limit` visits, newest first, each with its needle count. The count is a
     sub-select per shown visit (an index scan of its needles), so the query reads `limit` visits from
     the (patient, visit date) index however many the patient has, where a GROUP BY over the join
@@ -229,7 +260,12 @@ def visit_rows(patient, limit: int) -> list[Visit]:
     query = _VISIT_ROWS.get(limit)
     if query is None:
         query = _VISIT_ROWS.setdefault(limit, CompiledQuery(lambda patient_id: _visit_rows(patient_id, limit)))
-    return query.all(patient.pk)
+    return [
+        VisitRow(pk, day, modality, before, after, signed, discarded, f"{first} {last}".strip() or username, needles)
+        for pk, day, modality, before, after, signed, discarded, first, last, username, needles in query.rows(
+            patient.pk
+        )
+    ]
 
 
 def adverse_events(patient) -> list[AdverseEvent]:

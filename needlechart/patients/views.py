@@ -16,6 +16,7 @@ from needlechart.accounts.permissions import clinic_staff_required, require_clin
 from needlechart.audit.selectors import trail_for_patient
 from needlechart.charting.selectors import current_precautions, folded_precaution_reads
 from needlechart.clinical.charting import default_modality
+from needlechart.common import opaque
 from needlechart.common.compiled import CompiledQuery
 from needlechart.explorer.fragments import FragmentCache
 from needlechart.knowledge import load
@@ -104,12 +105,14 @@ def patient_detail(request, pk: int):
         visits = selectors.visit_rows(patient, VISITS_SHOWN)
         # The rows as shown (the visit's address, date, modality, clinician, scores, needles, status).
         shown = tuple(
-            (v.pk, v.visit_date, v.modality, v.clinician.display_name, v.nprs_before, v.nprs_after, v.needles, v.status)
+            (v.pk, v.visit_date, v.modality, v.clinician_name, v.nprs_before, v.nprs_after, v.needles, v.status)
             for v in visits
         )
         context["visit_rows"] = VISIT_ROWS.get(load(), (patient.pk, shown), lambda: _visit_rows(patient, visits))
         # A follow-up starts from the latest signed visit (never a draft or a discarded note).
-        context["follow_up_from"] = next((v for v in visits if v.is_signed), None)
+        follow_up_from = next((v for v in visits if v.is_signed), None)
+        context["follow_up_from"] = follow_up_from
+        context["follow_up_token"] = opaque.encode("visit", follow_up_from.pk) if follow_up_from else ""
         context["modalities"] = [("dry_needling", "Dry needling"), ("acupuncture", "Acupuncture")]
         context["default_modality"] = default_modality(request.user.profession)
         context["nprs_chart"] = nprs_course_chart(patient, reversed(visits))
@@ -122,8 +125,8 @@ def _visit_rows(patient, visits) -> str:
         (
             reverse("charting:visit", args=[patient.pk, v.pk]),
             v.visit_date.isoformat(),  # as |date:"Y-m-d" writes a date
-            v.get_modality_display(),
-            v.clinician.display_name,
+            v.modality_label,
+            v.clinician_name,
             v,
         )
         for v in visits

@@ -166,3 +166,18 @@ def test_the_overviews_adverse_events_are_the_patients_own_latest_first(two_note
             (e.pk, e.code, e.visit.visit_date) for e in expected
         ]
     assert len(selectors.ADVERSE_EVENTS.all(notes[1].patient_id)) == 2
+
+
+def test_the_overviews_visit_rows_are_the_latest_visits_as_the_orm_reads_them(two_notes):
+    clinic, notes = two_notes
+    for visit in notes:
+        services.start_visit(visit.clinician, visit.patient)  # a second, later draft
+        rows = selectors.visit_rows(visit.patient, 52)
+        orm = list(
+            Visit.objects.filter(patient=visit.patient).select_related("clinician").order_by("-visit_date", "-id")
+        )
+        assert [(r.pk, r.visit_date, r.status, r.clinician_name, r.modality_label) for r in rows] == [
+            (v.pk, v.visit_date, v.status, v.clinician.display_name, v.get_modality_display()) for v in orm
+        ]
+        assert [r.needles for r in rows] == [v.insertions.count() for v in orm]
+        assert len(selectors.visit_rows(visit.patient, 1)) == 1

@@ -9,6 +9,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export NEEDLECHART_DEBUG ?= 1
+# `make test` runs the suite on every core with pytest-xdist, each worker with its own database (and,
+# on PostgreSQL, its own application role). `make test PYTEST_WORKERS=0` runs it in one process, as
+# plain `pytest` does. worksteal: every item runs (loadfile and loadscope merge items that share a
+# node id, as schemathesis's do), and an idle worker takes tests from the busy one's queue.
+PYTEST_WORKERS ?= auto
+XDIST = -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test bench lint sysdeps clean screenshots
 
@@ -31,8 +37,8 @@ sysdeps:
 test: $(STAMP) sysdeps
 	$(BIN)/ruff check needlechart tests scripts
 	$(BIN)/mypy
-	NEEDLECHART_DEBUG= $(BIN)/pytest -q
-	NEEDLECHART_DEBUG= BIN=$(BIN) bash scripts/test-postgres.sh
+	NEEDLECHART_DEBUG= $(BIN)/pytest -q $(XDIST)
+	NEEDLECHART_DEBUG= BIN=$(BIN) PYTEST_XDIST="$(XDIST)" bash scripts/test-postgres.sh
 
 bench: $(STAMP)  ## core latency, then each page's requests/s against the signed-in floor page on PostgreSQL (needs wrk: apt-get install -y wrk); VISITS_PER_PATIENT=200: at 400,000 visits
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the tests marked `postgres` a second time, on PostgreSQL (127.0.0.1:5432, user postgres).
 # Under CI (CI=true) an unreachable server is a failure; elsewhere the run is skipped with a note.
+# PYTEST_XDIST: pytest-xdist's options (make test passes "-n auto --dist worksteal"; each worker gets
+# its own test database and application role); unset, the run is one process.
 set -u
 BIN=${BIN:-.venv/bin}
 if ! "$BIN/python" - <<'PY' 2>/dev/null
@@ -17,4 +19,5 @@ then
   exit 0
 fi
 echo "Running the postgres-marked tests on PostgreSQL..."
-NEEDLECHART_DB=postgres NEEDLECHART_PG_NAME=needlechart "$BIN/pytest" -q -m postgres -p no:cacheprovider --create-db
+# shellcheck disable=SC2086 # PYTEST_XDIST is a list of options
+NEEDLECHART_DB=postgres NEEDLECHART_PG_NAME=needlechart "$BIN/pytest" -q -m postgres -p no:cacheprovider --create-db ${PYTEST_XDIST:-}

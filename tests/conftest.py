@@ -69,7 +69,16 @@ def _fresh_cache():
 # On PostgreSQL the suite runs as the application role, as production does: the test database is
 # created and migrated by the owner (the configured user), then every test connects as a role that
 # can only read and write rows. Flush (between transactional tests) and teardown go back to the owner.
+# Under pytest-xdist each worker has its own test database (pytest-django adds `_gw0`, `_gw1`) and
+# its own role with the same suffix: roles are cluster-wide, so two workers creating one role at
+# once would collide (a unique violation), and neither worker's grants or teardown touch the other's.
 TEST_APPLICATION_ROLE = os.environ.get("NEEDLECHART_TEST_APP_ROLE", "needlechart_app_test")
+
+
+def _application_role() -> str:
+    """This process's application role: the configured name, suffixed with the xdist worker's id."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{TEST_APPLICATION_ROLE}_{worker}" if worker else TEST_APPLICATION_ROLE
 
 
 @pytest.fixture(scope="session")
@@ -84,11 +93,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         return
     settings_dict = connection.settings_dict
     saved = {key: settings_dict.get(key) for key in ("USER", "PASSWORD", dbroles.OWNER_KEY)}
+    role = _application_role()
     with django_db_blocker.unblock():
-        dbroles.ensure_application_role(connection, role=TEST_APPLICATION_ROLE)
+        dbroles.ensure_application_role(connection, role=role)
     connection.close()
     settings_dict[dbroles.OWNER_KEY] = {"USER": saved["USER"], "PASSWORD": saved["PASSWORD"] or ""}
-    settings_dict.update(USER=TEST_APPLICATION_ROLE, PASSWORD="")
+    settings_dict.update(USER=role, PASSWORD="")
     try:
         yield
     finally:

@@ -1,7 +1,7 @@
 """Fixtures for tests that send real mail through the real queue (registered in tests/conftest.py).
 
-- `smtp_server`: a real SMTP server (aiosmtpd) on a free loopback port, and the settings switched to
-  Django's SMTP backend pointing at it. `smtp_server.messages` holds what it accepted (parsed
+- `smtp_server`: a real SMTP server (aiosmtpd) on a loopback port the kernel picks as it binds, and
+  the settings switched to Django's SMTP backend pointing at it. `smtp_server.messages` holds what it accepted (parsed
   `email.message.EmailMessage`s); `smtp_server.refuse(n, code=451)` answers the next n messages with
   that code (4xx: try later; 5xx: never); `smtp_server.delay = 0.05` slows each message down.
 - `mail_worker`: runs the real worker: `mail_worker.run()` is `needlechart manage db_worker --batch`
@@ -28,6 +28,8 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -87,20 +89,36 @@ class SmtpServer:
             self.refusal_text = text or ("4.3.0 Try again later" if code < 500 else "5.1.1 No such mailbox")
 
 
-def _free_port() -> int:
+@contextmanager
+def refusing_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port where nothing listens, held for the block: bound but not listening, so a connection to
+    it is refused, and no other process (another xdist worker's SMTP server) can take it meanwhile."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        s.bind((host, 0))
+        yield int(s.getsockname()[1])
+
+
+def _controller(handler: _Handler, host: str) -> Any:
+    """aiosmtpd's Controller on a port the kernel picks as it binds (port 0), read back from the
+    listening socket: a port chosen first and bound later could be taken in between by another
+    process (tests run in parallel under pytest-xdist)."""
+    from aiosmtpd.controller import Controller
+
+    class BoundController(Controller):
+        def _trigger_server(self) -> None:  # after the bind, before aiosmtpd's first connection
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    return BoundController(handler, hostname=host, port=0)
 
 
 @pytest.fixture
 def smtp_server(settings):
-    from aiosmtpd.controller import Controller
-
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every connection, otherwise
-    server = SmtpServer(port=_free_port())
-    controller = Controller(_Handler(server), hostname=server.host, port=server.port)
+    server = SmtpServer()
+    controller = _controller(_Handler(server), server.host)
     controller.start()
+    server.port = controller.port
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = server.host
     settings.EMAIL_PORT = server.port

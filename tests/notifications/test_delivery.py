@@ -100,11 +100,12 @@ def test_a_permanent_refusal_fails_at_once(world, smtp_server, mail_worker, quic
 def test_a_mail_server_that_does_not_answer_is_retried_then_failed(
     world, smtp_server, mail_worker, quick_retries, settings
 ):
-    from tests.mail_fixtures import _free_port
+    from tests.mail_fixtures import refusing_port
 
-    settings.EMAIL_PORT = _free_port()  # nothing listens there: connection refused
     email = _send(world)
-    mail_worker.run()
+    with refusing_port() as port:  # nothing listens there: connection refused
+        settings.EMAIL_PORT = port
+        mail_worker.run()
     email.refresh_from_db()
     assert (email.status, email.attempts) == (Status.FAILED, 3)
     assert "ConnectionRefusedError" in email.last_error

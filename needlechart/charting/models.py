@@ -8,6 +8,8 @@ adverse events or exercises (migration 0002). After signing, only dated addenda 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -124,7 +126,34 @@ class LockedWithNote(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class Visit(LockedWithNote):
+class NoteStatus:
+    """A note's status, read from when it was signed or discarded: for the visit row and for the lighter
+    rows pages read of it (patients.selectors.VisitRow)."""
+
+    __slots__ = ()
+    signed_at: Any
+    discarded_at: Any
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def is_discarded(self) -> bool:
+        return self.discarded_at is not None
+
+    @property
+    def is_draft(self) -> bool:
+        return not self.is_signed and not self.is_discarded
+
+    @property
+    def status(self) -> str:
+        if self.is_signed:
+            return VisitStatus.SIGNED
+        return VisitStatus.DISCARDED if self.is_discarded else VisitStatus.DRAFT
+
+
+class Visit(NoteStatus, LockedWithNote):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
     episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, null=True, related_name="visits")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
@@ -178,24 +207,6 @@ class Visit(LockedWithNote):
     class Meta:
         ordering = ["-visit_date", "-id"]
         indexes = [models.Index(fields=["patient", "-visit_date"])]
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-    @property
-    def is_discarded(self) -> bool:
-        return self.discarded_at is not None
-
-    @property
-    def is_draft(self) -> bool:
-        return not self.is_signed and not self.is_discarded
-
-    @property
-    def status(self) -> str:
-        if self.is_signed:
-            return VisitStatus.SIGNED
-        return VisitStatus.DISCARDED if self.is_discarded else VisitStatus.DRAFT
 
     def _locked_visit_id(self) -> int | None:
         return self.pk

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from needlechart.audit.services import record_denied
-from needlechart.charting.models import AdverseEvent, Insertion, Modality, Visit, VisitStatus
+from needlechart.charting.models import AdverseEvent, Insertion, Modality, NoteStatus, Visit
 from needlechart.charting.selectors import latest_screening_reads
 from needlechart.common.compiled import CompiledQuery
 
@@ -191,7 +191,7 @@ def list_page(user, per_page: int, number) -> Page:
 
 
 @dataclass(frozen=True, slots=True)
-class VisitRow:
+class VisitRow(NoteStatus):
     """A visit as the overview's table, chart and follow-up button show it: one row of values, not a
     model instance, so a year of weekly visits costs little more to read than a few. Never the note's
     text, drawing or billing."""
@@ -205,20 +205,6 @@ class VisitRow:
     discarded_at: datetime | None
     clinician_name: str
     needles: int
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-    @property
-    def is_discarded(self) -> bool:
-        return self.discarded_at is not None
-
-    @property
-    def status(self) -> str:
-        if self.is_signed:
-            return VisitStatus.SIGNED
-        return VisitStatus.DISCARDED if self.is_discarded else VisitStatus.DRAFT
 
     @property
     def modality_label(self) -> str:

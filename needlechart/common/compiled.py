@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.db import connections
@@ -77,29 +78,23 @@ def _cursor(connection: Any) -> Any:
     return logging(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
 
 
-_CURSORS: list[tuple[type, type]] = []
-
-
+@cache
 def _postgresql_cursors() -> tuple[type, type]:
     """The preparing cursor, and the wrapper that logs its statements as Django logs its own, with
     the values in (Django reads them back from its client-side cursors; a prepared one has none)."""
-    if not _CURSORS:
-        from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
-        from django.db.backends.utils import CursorWrapper
+    from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+    from django.db.backends.utils import CursorWrapper
 
-        class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
-            def execute(
-                self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
-            ):
-                return super().execute(query, params, prepare=True, binary=binary)
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None):
+            return super().execute(query, params, prepare=True, binary=binary)
 
-        class PreparedDebugWrapper(CursorDebugWrapper):  # type: ignore[misc, valid-type]
-            def execute(self, sql: str, params: Any = None):
-                with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-                    return CursorWrapper.execute(self, sql, params)
+    class PreparedDebugWrapper(CursorDebugWrapper):  # type: ignore[misc, valid-type]
+        def execute(self, sql: str, params: Any = None):
+            with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+                return CursorWrapper.execute(self, sql, params)
 
-        _CURSORS.append((PreparingCursor, PreparedDebugWrapper))
-    return _CURSORS[0]
+    return PreparingCursor, PreparedDebugWrapper
 
 
 def _kind(value: object) -> type:
@@ -147,10 +142,8 @@ class CompiledQuery:
             out.append(obj)
         return out
 
-    def _fetch(self, compiled: _Compiled, ids: tuple[Any, ...]) -> list[list]:
-        kinds = tuple(_kind(value) for value in ids)
-        if kinds != self._kinds:
-            raise TypeError(f"CompiledQuery was compiled for arguments of kinds {self._kinds}, not {kinds}")
+    @staticmethod
+    def _fetch(compiled: _Compiled, ids: tuple[Any, ...]) -> list[list]:
         connection = connections[compiled.alias]
         params = [
             ids[slot]
@@ -175,6 +168,11 @@ class CompiledQuery:
         return out
 
     def _get(self, ids: tuple[Any, ...]) -> _Compiled:
+        """The SQL compiled for this database; every call's arguments checked against the kinds it was
+        compiled for (an id where a date went would otherwise reach the SQL)."""
+        kinds = tuple(_kind(value) for value in ids)
+        if self._kinds is not None and kinds != self._kinds:
+            raise TypeError(f"CompiledQuery was compiled for arguments of kinds {self._kinds}, not {kinds}")
         alias = "default"
         key = (alias, connections[alias].vendor)
         found = self._compiled.get(key)
@@ -183,9 +181,6 @@ class CompiledQuery:
         with self._lock:
             found = self._compiled.get(key)
             if found is None:
-                kinds = tuple(_kind(value) for value in ids)
-                if self._kinds is not None and kinds != self._kinds:
-                    raise TypeError(f"CompiledQuery was compiled for arguments of kinds {self._kinds}, not {kinds}")
                 stand_ins: list[Any] = [
                     _STAND_IN - n if kind is int else _STAND_IN_DATE + timedelta(days=n) for n, kind in enumerate(kinds)
                 ]

@@ -102,7 +102,7 @@ ACTION_FORM = {
 }
 
 
-PARTS = ("insertions", "plannedneedles", "palpations", "adverseevents", "exerciseassignments")
+# A note's parts: each related name (as prefetch_related and `visit.<part>.all()` know it), its model.
 PART_MODELS = {
     "insertions": Insertion,
     "plannedneedles": PlannedNeedle,
@@ -110,6 +110,7 @@ PART_MODELS = {
     "adverseevents": AdverseEvent,
     "exerciseassignments": ExerciseAssignment,
 }
+PARTS = tuple(PART_MODELS)
 
 
 def _page_visit(request, pk: int, visit_id: int) -> Visit:
@@ -540,7 +541,10 @@ def _context(request, visit: Visit, **forms) -> dict:
             "last_screening": last_screening,
             "screened_today": screening is not None
             and timezone.localtime(screening.performed_at).date() == visit.visit_date,
-            "pains": [(p, bodymap.location_label(kb, p.region, p.side), _intensity_select(p)) for p in pains],
+            "pains": [
+                (p, bodymap.location_label(kb, p.region, p.side), _intensity_select(p.region, p.side, p.intensity))
+                for p in pains
+            ],
             "bodymap": bodymap.render(kb, interactive=True, selected={(p.region, p.side) for p in pains}),
             "suggestions": suggestions,
             "reconciled": services.counts_reconciled(visit),
@@ -551,12 +555,8 @@ def _context(request, visit: Visit, **forms) -> dict:
     return context
 
 
-def _intensity_select(pain) -> str:
-    return _intensity_markup(pain.region, pain.side, pain.intensity)
-
-
 @lru_cache(maxsize=1024)
-def _intensity_markup(region: str, side: str, intensity: int | None) -> str:
+def _intensity_select(region: str, side: str, intensity: int | None) -> str:
     """A marked area's pain intensity (0-10) as a select, drawn once per area and value (eleven
     options per area cost more to draw in a template than the rest of the drawing form)."""
     options = "".join(
